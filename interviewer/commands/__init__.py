@@ -1,0 +1,1 @@
+"""Subcommands of the `interviewer` CLI, one module each."""

@@ -1,0 +1,25 @@
+"""Grading: one Grade type for every grader (LLM rubric grader, offline reference grader)."""
+
+from .models import (
+    CRITERIA,
+    Criterion,
+    CriterionScore,
+    Grade,
+    GradeProvenance,
+    Grader,
+    GradeRequest,
+    KeyPointHit,
+    criteria_for,
+)
+
+__all__ = [
+    "CRITERIA",
+    "Criterion",
+    "CriterionScore",
+    "Grade",
+    "GradeProvenance",
+    "Grader",
+    "GradeRequest",
+    "KeyPointHit",
+    "criteria_for",
+]

@@ -1,0 +1,134 @@
+"""The Grade every grader returns, the request it grades, and the anchored criteria."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from ..knowledge import Question, QuestionKind, RubricCriterion
+
+
+class Criterion(BaseModel):
+    id: str
+    name: str
+    weight: float = 1.0
+    description: str
+    anchors: dict[int, str] = Field(default_factory=dict)  # score -> what it looks like
+
+
+def _c(cid: str, name: str, desc: str, a1: str, a3: str, a5: str) -> Criterion:
+    return Criterion(id=cid, name=name, description=desc, anchors={1: a1, 3: a3, 5: a5})
+
+
+CRITERIA: dict[str, list[Criterion]] = {
+    "technical": [
+        _c("correctness", "Correctness", "Claims are technically right; no misconceptions.",
+           "Wrong or asserts a known misconception.", "Mostly right with a slip or vague claim.",
+           "Every claim is right and precise."),
+        _c("completeness", "Completeness", "Covers the key points a strong answer needs.",
+           "Covers none of the key points.", "Covers about half of the key points.",
+           "Covers all key points (as the guide's example or better)."),
+        _c("depth", "Depth", "Goes beyond definitions: trade-offs, examples, when to use what.",
+           "Only restates the question or names terms.", "Some examples or reasoning.",
+           "Concrete examples, trade-offs and judgement."),
+        _c("communication", "Communication", "Clear, structured, concise.",
+           "Hard to follow or off-topic.", "Understandable with some rambling.",
+           "Crisp, well-ordered, easy to follow."),
+    ],
+    "behavioral": [
+        _c("star", "STAR structure", "Situation, Task, Action, Result are all present.",
+           "No story, only generalities.", "A story with some STAR parts missing.",
+           "A clear Situation, Task, Action and measurable Result."),
+        _c("specificity", "Specificity", "Concrete details: names of systems, numbers, dates.",
+           "Vague and hypothetical.", "Some concrete details.",
+           "Specific, verifiable details and numbers."),
+        _c("ownership", "Ownership & reflection", "What *you* did and what you learned.",
+           "No personal role or lesson.", "Personal role clear, little reflection.",
+           "Clear ownership and an honest lesson applied later."),
+        _c("relevance", "Relevance", "Answers the question asked and ties it to the role.",
+           "Off-topic.", "Partly relevant.", "Directly relevant and linked to the role/company."),
+    ],
+    "conversational": [
+        _c("relevance", "Relevance", "Answers what was asked.",
+           "Off-topic.", "Partly relevant.", "Directly answers the question."),
+        _c("specificity", "Specificity", "Concrete reasons and examples, not platitudes.",
+           "Generic platitudes.", "Some specifics.", "Specific, personal and well-researched."),
+        _c("motivation", "Motivation & fit", "Genuine interest in the company, role and domain.",
+           "No visible interest.", "Some interest, generic.",
+           "Informed enthusiasm tied to the company's mission."),
+        _c("communication", "Communication", "Clear, structured, concise.",
+           "Hard to follow.", "Understandable.", "Crisp and well-ordered."),
+    ],
+}
+
+
+def criteria_for(question: Question) -> list[Criterion]:
+    """Take-home questions are graded on their brief's rubric; the rest by their kind."""
+    if question.kind == "take_home" and question.rubric:
+        return [_from_rubric(r) for r in question.rubric]
+    return CRITERIA.get(question.kind, CRITERIA["technical"])
+
+
+def _from_rubric(r: RubricCriterion) -> Criterion:
+    return Criterion(id=r.id, name=r.name, weight=r.weight, description=r.description)
+
+
+class GradeRequest(BaseModel):
+    """What a grader needs. `question` may be a pack question or a free-standing one (SAF)."""
+
+    question: Question
+    answer: str
+    pack: str | None = None
+
+
+class CriterionScore(BaseModel):
+    id: str
+    name: str
+    score: int = Field(ge=1, le=5)
+    rationale: str = ""
+
+
+class KeyPointHit(BaseModel):
+    point: str
+    covered: bool
+    evidence: str | None = None  # the answer's words that show it
+    similarity: float | None = None
+
+
+class GradeProvenance(BaseModel):
+    grader: Literal["reference", "llm"]
+    model: str | None = None
+    prompt_version: str | None = None
+    calibration_version: str | None = None
+    duration_ms: float = 0.0
+    fallback_reason: str | None = None  # set when the LLM failed and the reference grade stands
+
+
+class Grade(BaseModel):
+    score: float = Field(ge=1, le=5)  # 5 = as good as or better than the guide's example
+    criteria: list[CriterionScore]
+    key_points: list[KeyPointHit]
+    strengths: list[str] = Field(default_factory=list)
+    gaps: list[str] = Field(default_factory=list)
+    misconceptions: list[str] = Field(default_factory=list)  # wrong claims found in the answer
+    next_step: str
+    low_confidence: bool = False
+    confidence_reason: str | None = None
+    provenance: GradeProvenance
+
+    @property
+    def covered(self) -> list[KeyPointHit]:
+        return [k for k in self.key_points if k.covered]
+
+    @property
+    def missed(self) -> list[KeyPointHit]:
+        return [k for k in self.key_points if not k.covered]
+
+
+class Grader(Protocol):
+    """Anything that turns a GradeRequest into a Grade."""
+
+    name: str
+
+    def grade(self, request: GradeRequest) -> Grade: ...

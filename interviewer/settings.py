@@ -1,0 +1,76 @@
+"""One Settings object, read once (env vars + .env) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Every knob of the app. `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / ".data", validation_alias=_env("INTERVIEWER_DATA_DIR")
+    )
+    knowledge_dir: Path = Field(
+        default=PROJECT_ROOT / "knowledge", validation_alias=_env("INTERVIEWER_KNOWLEDGE_DIR")
+    )
+    prompts_dir: Path = Field(
+        default=PROJECT_ROOT / "prompts", validation_alias=_env("INTERVIEWER_PROMPTS_DIR")
+    )
+    default_pack: str = Field(
+        default="kraken-ml-engineer", validation_alias=_env("INTERVIEWER_PACK")
+    )
+
+    # Models: any OpenAI-compatible endpoint. No key and no base URL -> offline.
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=_env("OPENAI_BASE_URL"))
+    openai_model: str = Field(default="gpt-4o-mini", validation_alias=_env("OPENAI_MODEL"))
+    interviewer_model: str | None = Field(
+        default=None, validation_alias=_env("INTERVIEWER_MODEL")
+    )
+    grader_model: str | None = Field(default=None, validation_alias=_env("GRADER_MODEL"))
+    llm_timeout: float = Field(default=60.0, validation_alias=_env("LLM_TIMEOUT"))
+    llm_max_retries: int = Field(default=2, validation_alias=_env("LLM_MAX_RETRIES"))
+    grader: Literal["auto", "reference", "llm"] = Field(
+        default="auto", validation_alias=_env("INTERVIEWER_GRADER")
+    )
+
+    # Vector store: embedded by default, Chroma's server when a host is set.
+    chroma_host: str | None = Field(default=None, validation_alias=_env("CHROMA_HOST"))
+    chroma_port: int = Field(default=8001, validation_alias=_env("CHROMA_PORT"))
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def transcripts_dir(self) -> Path:
+        return self.data_dir / "transcripts"
+
+    @property
+    def llm_configured(self) -> bool:
+        """An endpoint is usable when a key or a base URL (local servers need no key) is set."""
+        return self.openai_api_key is not None or bool(self.openai_base_url)
+
+    def model_for(self, role: Literal["interviewer", "grader"]) -> str:
+        chosen = self.interviewer_model if role == "interviewer" else self.grader_model
+        return chosen or self.openai_model
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings once at an edge (CLI, UI, tests) and pass the object down."""
+    return Settings(**overrides)  # type: ignore[arg-type]
