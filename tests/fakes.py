@@ -1,0 +1,97 @@
+"""Fakes shared by tests: a recording grader, question and grade builders, scripted models.
+
+Import from here (`from tests.fakes import FakeGrader, make_question`) rather than redefining them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interviewer.grading.models import (
+    CriterionScore,
+    Grade,
+    GradeProvenance,
+    GradeRequest,
+    KeyPointHit,
+    criteria_for,
+)
+from interviewer.knowledge import Question
+from interviewer.llm_fakes import EchoChatModel, RecordedCall, ScriptedChatModel
+
+__all__ = [
+    "EchoChatModel",
+    "FakeGrader",
+    "RecordedCall",
+    "ScriptedChatModel",
+    "make_grade",
+    "make_question",
+]
+
+
+def make_question(**overrides: Any) -> Question:
+    """A valid technical question about overfitting; override any field."""
+    data: dict[str, Any] = {
+        "id": "machine-learning-1",
+        "section": "Machine Learning",
+        "topic": "Model evaluation",
+        "kind": "technical",
+        "stages": ["technical-interviews"],
+        "question": "How do you detect and prevent overfitting?",
+        "intent": "Checks understanding of generalisation.",
+        "how_to_answer": "Define overfitting, say how to detect it, then list remedies.",
+        "example_answer": (
+            "Overfitting is when a model learns noise in the training data. I detect it by "
+            "comparing training and validation error, and prevent it with regularisation, "
+            "cross-validation and more data."
+        ),
+        "key_points": [
+            "Compare training and validation error",
+            "Use regularisation such as L1 or L2",
+            "Use cross-validation",
+        ],
+        "misconceptions": ["More epochs always improve a model"],
+    }
+    data.update(overrides)
+    return Question.model_validate(data)
+
+
+def make_grade(
+    request: GradeRequest, *, score: float = 3.0, covered: int | None = None,
+    grader: str = "reference",
+) -> Grade:
+    """A plausible grade for a request: `covered` key points (default: none) marked covered."""
+    points = request.question.key_points
+    n = 0 if covered is None else covered
+    return Grade(
+        score=score,
+        criteria=[
+            CriterionScore(id=c.id, name=c.name, score=round(score))
+            for c in criteria_for(request.question)
+        ],
+        key_points=[KeyPointHit(point=p, covered=i < n) for i, p in enumerate(points)],
+        strengths=["fake strength"],
+        gaps=["fake gap"],
+        next_step="fake next step",
+        provenance=GradeProvenance(grader=grader, calibration_version="fake"),  # type: ignore[arg-type]
+    )
+
+
+class FakeGrader:
+    """Records every request; returns `make_grade(request, score=..., covered=...)`, or raises
+    `error` when set."""
+
+    def __init__(
+        self, *, score: float = 3.0, covered: int | None = None, name: str = "reference",
+        error: Exception | None = None,
+    ) -> None:
+        self.name = name
+        self.score = score
+        self.covered = covered
+        self.error = error
+        self.requests: list[GradeRequest] = []
+
+    def grade(self, request: GradeRequest) -> Grade:
+        self.requests.append(request)
+        if self.error is not None:
+            raise self.error
+        return make_grade(request, score=self.score, covered=self.covered)
