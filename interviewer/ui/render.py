@@ -1,0 +1,140 @@
+"""Markdown for the page: grade cards, the final report, banners. Pure functions, no chainlit.
+
+Text that came from the candidate (or from a model) is escaped before it goes into Markdown, so
+it shows as typed: no formatting, links or images injected, no HTML (the page also refuses raw
+HTML). Pack text is ours and is rendered as Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..grading.models import Grade
+from ..transcripts.summary import SessionSummary
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~>])")
+_IMAGE = re.compile(r"!\[")
+
+
+def escape_md(text: str) -> str:
+    """Show `text` literally in Markdown (candidate text, evidence quotes)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def defang(text: str) -> str:
+    """Model-written Markdown, kept readable but unable to load remote images or run HTML."""
+    text = _IMAGE.sub(r"!\\[", text)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code(text: str) -> str:
+    """An inline code span (names of models and files); backticks cannot close it early."""
+    return "`" + text.replace("`", "'").replace("\n", " ") + "`"
+
+
+def stars(score: float) -> str:
+    full = int(round(score))
+    return "●" * full + "○" * (5 - full)
+
+
+def grader_label(grade: Grade) -> str:
+    p = grade.provenance
+    if p.grader == "llm":
+        label = f"graded by the model {code(p.model or 'llm')}"
+    else:
+        label = "graded offline by the reference grader (embeddings against the guide)"
+    if p.fallback_reason:
+        label += f"; the model's grade failed ({escape_md(p.fallback_reason)}), reference used"
+    return label
+
+
+def grade_card(grade: Grade, *, title: str = "Grade") -> str:
+    """Overall score, criterion scores, key points covered and missed, one next step."""
+    lines = [f"### {title}: {grade.score:.1f} / 5  {stars(grade.score)}",
+             f"*{grader_label(grade)}*", ""]
+    if grade.low_confidence:
+        why = f": {escape_md(grade.confidence_reason)}" if grade.confidence_reason else ""
+        lines += [f"> Low confidence in this grade{why}.", ""]
+    if grade.criteria:
+        lines += ["| Criterion | Score | Why |", "|---|---|---|"]
+        for c in grade.criteria:
+            why = escape_md(c.rationale).replace("\n", " ") if c.rationale else ""
+            lines.append(f"| {escape_md(c.name)} | {c.score}/5 | {why} |")
+        lines.append("")
+    covered, missed = grade.covered, grade.missed
+    lines.append(f"**Key points covered ({len(covered)}/{len(grade.key_points)})**")
+    lines += [f"- ✓ {escape_md(k.point)}" + (f" — “{escape_md(k.evidence)}”" if k.evidence else "")
+              for k in covered] or ["- none yet"]
+    lines.append("")
+    lines.append(f"**Key points missed ({len(missed)})**")
+    lines += [f"- ✗ {escape_md(k.point)}" for k in missed] or ["- none"]
+    if grade.misconceptions:
+        lines += ["", "**Watch out**"] + [f"- {escape_md(m)}" for m in grade.misconceptions]
+    lines += ["", f"**Next step:** {escape_md(grade.next_step)}"]
+    return "\n".join(lines)
+
+
+def grading_step(grade: Grade) -> str:
+    """What the collapsible grading step shows: who graded, how, how long."""
+    p = grade.provenance
+    rows = [f"- grader: {p.grader}" + (f" ({escape_md(p.model)})" if p.model else "")]
+    if p.prompt_version:
+        rows.append(f"- prompt version: {escape_md(p.prompt_version)}")
+    if p.calibration_version:
+        rows.append(f"- calibration: {escape_md(p.calibration_version)}")
+    rows.append(f"- took {p.duration_ms:.0f} ms")
+    if grade.strengths:
+        rows += ["", "Strengths:"] + [f"- {escape_md(s)}" for s in grade.strengths]
+    if grade.gaps:
+        rows += ["", "Gaps:"] + [f"- {escape_md(g)}" for g in grade.gaps]
+    return "\n".join(rows)
+
+
+def report(summary: SessionSummary) -> str:
+    """The end-of-interview report shown in the chat (the chart and downloads come with it)."""
+    overall = (f"**{summary.overall:.1f} / 5**  {stars(summary.overall)}"
+               if summary.overall is not None else "**no graded answers**")
+    lines = [
+        "## Final report",
+        f"Overall {overall} over {summary.answered} answered question(s) "
+        f"({summary.skipped} skipped, {summary.planned} planned"
+        + ("; ended early" if summary.ended_early else "") + ").",
+        "",
+    ]
+    if summary.criteria:
+        lines += ["| Criterion | Score | Answers |", "|---|---|---|"]
+        lines += [f"| {escape_md(c.name)} | {c.score:.1f} | {c.count} |" for c in summary.criteria]
+        lines.append("")
+    if summary.topics:
+        lines += ["| Topic | Score | Answers |", "|---|---|---|"]
+        lines += [f"| {escape_md(t.name)} | {t.score:.1f} | {t.count} |" for t in summary.topics]
+        lines.append("")
+    if summary.strongest:
+        lines.append("**Strongest answers**")
+        lines += [f"- {a.score:.1f}: {escape_md(a.question)}" for a in summary.strongest]
+        lines.append("")
+    if summary.weakest:
+        lines.append("**Weakest answers**")
+        lines += [f"- {a.score:.1f}: {escape_md(a.question)}" for a in summary.weakest]
+        lines.append("")
+    if summary.next_steps:
+        lines.append("**Next steps**")
+        lines += [f"{i}. {escape_md(s)}" for i, s in enumerate(summary.next_steps, 1)]
+        lines.append("")
+    lines.append("Download the full transcript below (Markdown, JSON or HTML).")
+    return "\n".join(lines)
+
+
+def offline_banner(llm_configured: bool, grader_model: str | None) -> str:
+    """Said plainly at the top of every chat."""
+    if not llm_configured:
+        return (
+            "**Offline mode: no language model is configured.** The interviewer asks the "
+            "guide's questions with fixed wording, and your answers are graded by the offline "
+            "reference grader, which compares them with the guide's key points and example "
+            "answer. Its scores are a useful guide but coarser than a model's: it checks "
+            "coverage, not whether every claim is right. Set `OPENAI_API_KEY` (or "
+            "`OPENAI_BASE_URL`) and restart to use a model."
+        )
+    return (f"A language model is configured: answers are graded by {code(grader_model or '')}"
+            " against the guide's rubric (the offline grader steps in if it fails).")
