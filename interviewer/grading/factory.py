@@ -1,0 +1,57 @@
+"""Pick the grader the settings ask for: the LLM rubric grader or the offline reference grader."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..errors import ConfigError
+from .models import Grader
+
+if TYPE_CHECKING:
+    from ..llm import ChatModel
+    from ..settings import Settings
+
+GraderChoice = Literal["auto", "reference", "llm"]
+
+
+def resolve_grader(
+    settings: Settings, choice: GraderChoice | None = None, *, model: ChatModel | None = None
+) -> Literal["reference", "llm"]:
+    """`auto` means the LLM grader when a model is given or an endpoint is configured."""
+    chosen = choice or settings.grader
+    if chosen == "auto":
+        return "llm" if model is not None or settings.llm_configured else "reference"
+    if chosen == "llm" and model is None and not settings.llm_configured:
+        raise ConfigError(
+            "the LLM grader needs a model endpoint: set OPENAI_API_KEY, or OPENAI_BASE_URL for "
+            "a local OpenAI-compatible server (or use the offline reference grader)"
+        )
+    return chosen
+
+
+def make_grader(
+    settings: Settings, *, model: ChatModel | None = None, encoder: Any | None = None,
+    choice: GraderChoice | None = None,
+) -> Grader:
+    """The configured grader. The reference grader is always built: it is the LLM grader's
+    fallback and its check for sharp disagreements."""
+    reference = make_reference_grader(encoder)
+    if resolve_grader(settings, choice, model=model) == "reference":
+        return reference
+    from ..llm import make_chat_model
+    from .llm_grader import LLMGrader
+
+    chat = model or make_chat_model(settings, "grader")
+    if chat is None:  # resolve_grader has ruled this out; kept for type narrowing
+        raise ConfigError("no model endpoint configured for the LLM grader")
+    return LLMGrader(chat, settings.prompts_dir, fallback=reference)
+
+
+def make_reference_grader(encoder: Any | None = None) -> Grader:
+    from .reference import ReferenceGrader
+
+    if encoder is None:
+        from ..embeddings import MiniLM
+
+        encoder = MiniLM.shared()
+    return ReferenceGrader(encoder)
