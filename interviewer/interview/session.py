@@ -20,41 +20,154 @@ Every answered turn is appended to the transcript store (fsync) before any reply
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
-from .models import InterviewerReply, ReplyDone, SessionConfig, SessionStatus, StreamEvent
+from ..errors import GradingError, InputError, ModelError
+from ..grading.models import Grade, GradeRequest
+from ..knowledge import Pack, Question
+from ..transcripts.events import (
+    Answered,
+    Asked,
+    CandidateSaid,
+    Ended,
+    Event,
+    QuestionSnapshot,
+    Said,
+    SessionStarted,
+    Skipped,
+    StageSnapshot,
+    now,
+)
+from ..transcripts.model import Transcript
+from ..transcripts.summary import SessionSummary, summarize
+from .guard import parse_input
+from .models import (
+    InterviewerReply,
+    PlanItem,
+    ReplyDone,
+    ReplyKind,
+    SessionConfig,
+    SessionStatus,
+    StreamEvent,
+    TextDelta,
+)
+from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, feedback_text
+from .plan import build_plan, draw_seed, plan_stages
 
 if TYPE_CHECKING:
     from ..services import Services
-    from ..transcripts.model import Transcript
-    from ..transcripts.summary import SessionSummary
 
 COMMANDS = {
     "/hint": "a nudge in the right direction (never the answer)",
     "/skip": "skip this question",
     "/repeat": "repeat the current question",
     "/end": "end the interview now and see the summary",
-    "/clarify": "ask a clarifying question (e.g. `/clarify do you mean online learning?`)",
+    "/clarify": "ask a clarifying question, e.g. `/clarify do you mean online learning?`",
     "/help": "this list",
 }
+_ALIASES = {"/?": "/help", "/next": "/skip", "/quit": "/end", "/exit": "/end", "/stop": "/end",
+            "/again": "/repeat"}
+
+
+def help_text() -> str:
+    return "Commands:\n" + "\n".join(f"  {k:<9} {v}" for k, v in COMMANDS.items())
+
+
+class _State:
+    """Everything the session knows, rebuilt from events alone (live and on resume)."""
+
+    def __init__(self, start: SessionStarted) -> None:
+        self.start = start
+        self.current = -1  # plan index of the question in play
+        self.awaiting: Asked | None = None
+        self.follow_ups: dict[int, int] = {}
+        self.used_follow_ups: dict[int, list[str]] = {}
+        self.answers: dict[int, list[str]] = {}
+        self.grades: dict[int, Grade] = {}
+        self.hints: dict[int, int] = {}
+        self.last: Event = start
+        self.ended: Ended | None = None
+
+    def apply(self, e: Event) -> None:
+        if isinstance(e, Asked):
+            self.current, self.awaiting = e.plan_index, e
+            if e.follow_up:
+                self.follow_ups[e.plan_index] = e.follow_up
+                self.used_follow_ups.setdefault(e.plan_index, []).append(e.text)
+        elif isinstance(e, Answered):
+            self.current, self.awaiting = e.plan_index, None
+            self.answers.setdefault(e.plan_index, []).append(e.answer)
+            self.grades[e.plan_index] = e.grade
+        elif isinstance(e, Skipped):
+            self.current, self.awaiting = e.plan_index, None
+        elif isinstance(e, CandidateSaid) and e.handled_as == "hint" and e.plan_index is not None:
+            self.hints[e.plan_index] = self.hints.get(e.plan_index, 0) + 1
+        elif isinstance(e, Ended):
+            self.ended = e
+        if not isinstance(e, Said | CandidateSaid):
+            self.last = e
 
 
 class InterviewSession:
     """One candidate's interview. Not thread-safe: one session per chat."""
 
-    session_id: str
-    config: SessionConfig
+    def __init__(self, services: Services, pack: Pack, events: list[Event]) -> None:
+        start = events[0]
+        if not isinstance(start, SessionStarted):
+            raise InputError("a session's transcript must begin with its start event")
+        self.services = services
+        self.pack = pack
+        self.session_id = start.session_id
+        self.config = start.config
+        self.plan: list[PlanItem] = start.plan
+        self._events: list[Event] = []
+        self._state = _State(start)
+        self._index = 0
+        for e in events:
+            self._events.append(e)
+            self._state.apply(e)
+        self._stages = {s.id: s for s in pack.stages}
+
+    # --- construction ---------------------------------------------------------------------------
 
     @classmethod
     def create(cls, services: Services, config: SessionConfig) -> InterviewSession:
         """Plan the questions (seeded), record the start event, return the session (not started)."""
-        raise NotImplementedError
+        pack = services.pack(config.pack)
+        stages = plan_stages(pack, config.stage)  # raises NotFoundError for an unknown stage
+        if config.stage is not None:
+            config = config.model_copy(update={"stage": stages[0].id})
+        seed = config.seed if config.seed is not None else draw_seed()
+        plan = build_plan(pack, config, seed)
+        planned = {i.stage_id for i in plan}
+        qs = [pack.question(i.question_id) for i in plan]
+        start = SessionStarted(
+            session_id=services.store.new_id(), owner=config.owner, config=config, seed=seed,
+            plan=plan,
+            stages=[StageSnapshot(id=s.id, name=s.name, persona=s.persona)
+                    for s in stages if s.id in planned],
+            questions=[QuestionSnapshot(
+                id=q.id, topic=q.topic, kind=q.kind, difficulty=q.difficulty, question=q.question,
+                example_answer=q.example_answer, key_points=list(q.key_points),
+                provenance=q.provenance) for q in qs],
+            pack_sha256=pack.source.sha256, interviewer=services.interviewer.name,
+            grader=getattr(services.grader, "name", type(services.grader).__name__),
+            app_version=_app_version(),
+        )
+        services.store.append(start.session_id, start)
+        return cls(services, pack, [start])
 
     @classmethod
     def resume(cls, services: Services, session_id: str) -> InterviewSession:
         """Rebuild a session from its transcript (a torn last line is ignored)."""
-        raise NotImplementedError
+        events = services.store.load(session_id)
+        start = events[0]
+        assert isinstance(start, SessionStarted)
+        pack = services.pack(start.config.pack)
+        for item in start.plan:
+            pack.question(item.question_id)  # NotFoundError if the pack lost a planned question
+        return cls(services, pack, events)
 
     # --- the conversation ---------------------------------------------------------------------
 
@@ -68,49 +181,400 @@ class InterviewSession:
 
     def answer(self, text: str) -> list[InterviewerReply]:
         """Grade `text` as the answer to the current question (no command parsing)."""
-        raise NotImplementedError
+        return _collect(self._run(self._answer(text)))
 
     def hint(self) -> list[InterviewerReply]:
-        raise NotImplementedError
+        return _collect(self._run(self._hint()))
 
     def skip(self) -> list[InterviewerReply]:
-        raise NotImplementedError
+        return _collect(self._run(self._skip()))
 
     def repeat(self) -> list[InterviewerReply]:
-        raise NotImplementedError
+        return _collect(self._run(self._repeat()))
 
     def end(self) -> list[InterviewerReply]:
         """End early: closing + summary; answered turns stay graded."""
-        raise NotImplementedError
+        return _collect(self._run(self._end(early=True)))
 
     def resume_replies(self) -> list[InterviewerReply]:
         """What to show after `resume`: a notice and the question that is waiting for an answer."""
-        raise NotImplementedError
+        return _collect(self.stream_resume())
 
     # --- streaming variants ---------------------------------------------------------------------
 
     def stream_start(self) -> Iterator[StreamEvent]:
-        raise NotImplementedError
+        if self._state.current >= 0 or self._state.ended:
+            return self.stream_resume()
+        return self._run(self._advance())
 
     def stream_send(self, text: str) -> Iterator[StreamEvent]:
         """Like `send`, yielding text deltas as the interviewer produces them."""
-        raise NotImplementedError
+        return self._run(self._send(text))
+
+    def stream_resume(self) -> Iterator[StreamEvent]:
+        return self._run(self._resume())
 
     # --- state ----------------------------------------------------------------------------------
 
     @property
     def finished(self) -> bool:
-        raise NotImplementedError
+        return self._state.ended is not None
+
+    @property
+    def awaiting_answer(self) -> bool:
+        return self._state.awaiting is not None
+
+    @property
+    def current_question(self) -> Question | None:
+        a = self._state.awaiting
+        return self.pack.question(a.question_id) if a else None
 
     def status(self) -> SessionStatus:
-        raise NotImplementedError
+        st = self._state
+        item = self.plan[st.current] if st.current >= 0 else None
+        stage = self._stages.get(item.stage_id) if item else None
+        return SessionStatus(
+            session_id=self.session_id, stage_id=item.stage_id if item else None,
+            stage_name=stage.name if stage else None, question_number=st.current + 1,
+            total_questions=len(self.plan), answered=len(st.grades),
+            finished=self.finished, mode=self.config.mode,
+            interviewer=self.services.interviewer.name,
+        )
 
     def transcript(self) -> Transcript:
-        raise NotImplementedError
+        return Transcript.from_events(self._events)
 
     def summary(self) -> SessionSummary:
-        raise NotImplementedError
+        return summarize(self.transcript())
+
+    # --- internals: steps are generators of stream events ---------------------------------------
+
+    def _run(self, steps: Iterator[StreamEvent]) -> Iterator[StreamEvent]:
+        self._index = 0
+        yield from steps
+
+    def _record(self, event: Event) -> None:
+        """Durable first (fsync), then in memory: a crash never loses an acknowledged event."""
+        self.services.store.append(self.session_id, event)
+        self._events.append(event)
+        self._state.apply(event)
+
+    def _done(self, reply: InterviewerReply) -> ReplyDone:
+        done = ReplyDone(index=self._index, reply=reply)
+        self._index += 1
+        return done
+
+    def _notice(self, text: str, **extra: object) -> ReplyDone:
+        return self._done(InterviewerReply(kind="notice", text=text, **extra))  # type: ignore[arg-type]
+
+    def _request(self, task: Task, plan_index: int, **extra: object) -> ComposeRequest:
+        item = self.plan[plan_index]
+        stage = self._stages[item.stage_id]
+        q = self.pack.question(item.question_id)
+        in_stage = sum(1 for i in self.plan if i.stage_id == item.stage_id)
+        return ComposeRequest(
+            task=task, pack=self.pack.name, company=self.pack.company, role=self.pack.role,
+            stage=stage, question=q,
+            question_number=plan_index + 1, questions_in_stage=in_stage,
+            answers=list(self._state.answers.get(plan_index, [])),
+            used_follow_ups=list(self._state.used_follow_ups.get(plan_index, [])),
+            hint_number=self._state.hints.get(plan_index, 0), full_loop=self.config.full_loop,
+            **extra,  # type: ignore[arg-type]
+        )
+
+    def _compose(self, req: ComposeRequest) -> Generator[StreamEvent, None, Composed]:
+        composed: Composed | None = None
+        try:
+            for item in self.services.interviewer.compose(req):
+                if isinstance(item, Composed):
+                    composed = item
+                else:
+                    yield TextDelta(index=self._index, text=item)
+        except ModelError as e:  # the LLM interviewer falls back itself; this is a last resort
+            composed = OfflineInterviewer().write(req).model_copy(
+                update={"fallback": True, "fallback_reason": str(e)})
+        if composed is None:
+            composed = OfflineInterviewer().write(req)
+        return composed
+
+    def _say(self, kind: ReplyKind, task: Task, plan_index: int,
+             **extra: object) -> Generator[StreamEvent, None, None]:
+        req = self._request(task, plan_index, **extra)
+        composed = yield from self._compose(req)
+        if not composed.text:
+            return
+        item = self.plan[plan_index]
+        qid = item.question_id if kind not in ("opening", "transition", "closing") else None
+        self._record(Said(kind=kind, text=composed.text, stage_id=item.stage_id, question_id=qid,
+                          interviewer=composed.interviewer,
+                          prompt_version=composed.prompt_version, fallback=composed.fallback))
+        yield self._done(InterviewerReply(
+            kind=kind, text=composed.text, stage_id=item.stage_id, question_id=qid,
+            interviewer=composed.interviewer, fallback=composed.fallback))
+
+    def _ask(self, plan_index: int) -> Generator[StreamEvent, None, None]:
+        """Lead-in (interviewer's words) + the pack's question verbatim, as one reply."""
+        item = self.plan[plan_index]
+        q = self.pack.question(item.question_id)
+        lead = yield from self._compose(self._request("lead_in", plan_index))
+        tail = q.question.strip()
+        if lead.text:
+            yield TextDelta(index=self._index, text="\n\n" + tail)
+            text = f"{lead.text.strip()}\n\n{tail}"
+        else:
+            yield TextDelta(index=self._index, text=tail)
+            text = tail
+        self._record(Asked(kind="question", plan_index=plan_index, stage_id=item.stage_id,
+                           question_id=q.id, text=text, interviewer=lead.interviewer,
+                           prompt_version=lead.prompt_version, fallback=lead.fallback))
+        yield self._done(InterviewerReply(
+            kind="question", text=text, stage_id=item.stage_id, question_id=q.id,
+            interviewer=lead.interviewer, fallback=lead.fallback))
+
+    def _advance(self) -> Generator[StreamEvent, None, None]:
+        """Move to the next planned question: stage transition and opening as needed, or end."""
+        st = self._state
+        nxt = st.current + 1
+        if nxt >= len(self.plan):
+            yield from self._end(early=False)
+            return
+        new_stage = st.current < 0 or self.plan[st.current].stage_id != self.plan[nxt].stage_id
+        if new_stage:
+            if st.current >= 0:
+                yield from self._say("transition", "transition", st.current,
+                                     next_stage=self._stages[self.plan[nxt].stage_id])
+            yield from self._say("opening", "opening", nxt)
+        yield from self._ask(nxt)
+
+    def _send(self, text: str) -> Generator[StreamEvent, None, None]:
+        if self.finished:
+            yield self._notice("This interview has ended. Start a new one to keep practising.")
+            yield self._summary_reply()
+            return
+        if self._state.awaiting is None:  # not started, or resumed between answer and question
+            yield from self._resume()
+            if self.finished:
+                return
+        parsed = parse_input(text)
+        if parsed.kind == "command":
+            yield from self._command(parsed.command or "", parsed.argument, text)
+        elif parsed.kind == "derail":
+            yield from self._derail(text, parsed.derail)
+        elif parsed.kind == "clarify":
+            yield from self._clarify(text)
+        else:
+            yield from self._answer(text)
+
+    def _command(self, cmd: str, arg: str, raw: str) -> Generator[StreamEvent, None, None]:
+        cmd = _ALIASES.get(cmd, cmd)
+        if cmd == "/hint":
+            yield from self._hint()
+        elif cmd == "/skip":
+            yield from self._skip()
+        elif cmd == "/repeat":
+            yield from self._repeat()
+        elif cmd == "/end":
+            yield from self._end(early=True)
+        elif cmd == "/clarify" and arg:
+            yield from self._clarify(arg)
+        elif cmd == "/help" or cmd == "/clarify":
+            yield self._notice(help_text())
+        else:
+            pi = self._state.current
+            self._record(CandidateSaid(handled_as="unknown_command", text=raw, plan_index=pi))
+            yield self._notice(f"Unknown command {cmd}. Your answer was not sent.\n{help_text()}")
+
+    def _answer(self, text: str) -> Generator[StreamEvent, None, None]:
+        st = self._state
+        asked = st.awaiting
+        if asked is None:
+            yield self._notice("There is no open question right now.")
+            return
+        if not text.strip():
+            yield self._notice("I didn't catch an answer; nothing was graded. Here is the "
+                               f"question again:\n\n{self._bare(asked)}",
+                               stage_id=asked.stage_id, question_id=asked.question_id)
+            return
+        limit = self.config.max_answer_chars
+        if len(text) > limit:
+            self._record(CandidateSaid(handled_as="too_long", text=text,
+                                       plan_index=asked.plan_index))
+            yield self._notice(
+                f"That answer is {len(text):,} characters; the limit is {limit:,}. It was not "
+                "graded, and it is kept (returned here and saved in the transcript): shorten it "
+                "and send it again.", kept_text=text, stage_id=asked.stage_id,
+                question_id=asked.question_id)
+            return
+        q = self.pack.question(asked.question_id)
+        pi = asked.plan_index
+        graded_text = "\n\n".join([*st.answers.get(pi, []), text])
+        try:
+            grade = self.services.grader.grade(
+                GradeRequest(question=q, answer=graded_text, pack=self.pack.name))
+        except (GradingError, ModelError) as e:
+            yield self._notice(f"Your answer could not be graded ({e}). It is kept: send it "
+                               "again in a moment.", kept_text=text)
+            return
+        self._record(Answered(
+            plan_index=pi, stage_id=asked.stage_id, question_id=q.id,
+            follow_up=asked.follow_up, prompt=asked.text, answer=text, graded_text=graded_text,
+            grade=grade, asked_at=asked.at, answered_at=now(), interviewer=asked.interviewer,
+            interviewer_prompt_version=asked.prompt_version,
+        ))
+        yield from self._after_answer(pi)
+
+    def _after_answer(self, pi: int) -> Generator[StreamEvent, None, None]:
+        """Follow up on a gap (capped), else feedback (practice) and the next question."""
+        st = self._state
+        grade = st.grades[pi]
+        q = self.pack.question(self.plan[pi].question_id)
+        asked_follow_ups = st.follow_ups.get(pi, 0)
+        if (grade.score < self.config.follow_up_below and grade.missed
+                and asked_follow_ups < self.config.max_follow_ups):
+            req = self._request("follow_up", pi, missed=[k.point for k in grade.missed])
+            composed = yield from self._compose(req)
+            if composed.text:
+                if self.config.mode == "practice":
+                    yield from self._feedback(pi, grade, q, partial=True)
+                item = self.plan[pi]
+                self._record(Asked(
+                    kind="follow_up", plan_index=pi, stage_id=item.stage_id, question_id=q.id,
+                    follow_up=asked_follow_ups + 1, text=composed.text,
+                    interviewer=composed.interviewer, prompt_version=composed.prompt_version,
+                    fallback=composed.fallback))
+                yield self._done(InterviewerReply(
+                    kind="follow_up", text=composed.text, stage_id=item.stage_id,
+                    question_id=q.id, interviewer=composed.interviewer,
+                    fallback=composed.fallback))
+                return
+        if self.config.mode == "practice":
+            yield from self._feedback(pi, grade, q)
+        yield from self._advance()
+
+    def _feedback(self, pi: int, grade: Grade | None, q: Question,
+                  partial: bool = False) -> Generator[StreamEvent, None, None]:
+        item = self.plan[pi]
+        if grade is None:
+            text = f"Skipped. Example answer: {q.example_answer.strip()}"
+        else:
+            text = feedback_text(grade, q, partial=partial)
+        self._record(Said(kind="feedback", text=text, stage_id=item.stage_id, question_id=q.id))
+        yield self._done(InterviewerReply(
+            kind="feedback", text=text, stage_id=item.stage_id, question_id=q.id, grade=grade,
+            example_answer=None if partial else q.example_answer))
+
+    def _bare(self, asked: Asked) -> str:
+        """The question without the interviewer's lead-in (follow-ups are bare already)."""
+        if asked.kind == "question":
+            return self.pack.question(asked.question_id).question.strip()
+        return asked.text
+
+    def _hint(self) -> Generator[StreamEvent, None, None]:
+        asked = self._state.awaiting
+        if asked is None:
+            yield self._notice("There is no open question to hint at.")
+            return
+        pi = asked.plan_index
+        self._record(CandidateSaid(handled_as="hint", text="/hint", plan_index=pi))
+        # hint_number counts hints before this one
+        req = self._request("hint", pi)
+        req.hint_number = max(0, req.hint_number - 1)
+        composed = yield from self._compose(req)
+        text = composed.text or "No hint for this one."
+        self._record(Said(kind="hint", text=text, stage_id=asked.stage_id,
+                          question_id=asked.question_id, interviewer=composed.interviewer,
+                          prompt_version=composed.prompt_version, fallback=composed.fallback))
+        yield self._done(InterviewerReply(
+            kind="hint", text=text, stage_id=asked.stage_id, question_id=asked.question_id,
+            interviewer=composed.interviewer, fallback=composed.fallback))
+
+    def _skip(self) -> Generator[StreamEvent, None, None]:
+        asked = self._state.awaiting
+        if asked is None:
+            yield self._notice("There is no open question to skip.")
+            return
+        pi = asked.plan_index
+        self._record(Skipped(plan_index=pi, stage_id=asked.stage_id,
+                             question_id=asked.question_id, follow_up=asked.follow_up))
+        yield from self._after_skip(pi)
+
+    def _after_skip(self, pi: int) -> Generator[StreamEvent, None, None]:
+        if self.config.mode == "practice":
+            q = self.pack.question(self.plan[pi].question_id)
+            yield from self._feedback(pi, self._state.grades.get(pi), q)
+        yield from self._advance()
+
+    def _repeat(self) -> Generator[StreamEvent, None, None]:
+        asked = self._state.awaiting
+        if asked is None:
+            yield self._notice("There is no open question to repeat.")
+            return
+        self._record(CandidateSaid(handled_as="repeat", text="/repeat",
+                                   plan_index=asked.plan_index))
+        yield self._done(InterviewerReply(
+            kind=asked.kind, text=asked.text, stage_id=asked.stage_id,
+            question_id=asked.question_id, interviewer=asked.interviewer))
+
+    def _derail(self, text: str, kind: str | None) -> Generator[StreamEvent, None, None]:
+        asked = self._state.awaiting
+        assert asked is not None
+        self._record(CandidateSaid(handled_as="derail", text=text, plan_index=asked.plan_index))
+        yield from self._say("notice", "derail", asked.plan_index, candidate_text=text,
+                             derail=kind)
+
+    def _clarify(self, text: str) -> Generator[StreamEvent, None, None]:
+        asked = self._state.awaiting
+        assert asked is not None
+        self._record(CandidateSaid(handled_as="clarify", text=text, plan_index=asked.plan_index))
+        yield from self._say("clarification", "clarify", asked.plan_index, candidate_text=text)
+
+    def _end(self, *, early: bool) -> Generator[StreamEvent, None, None]:
+        if self.finished:
+            yield self._summary_reply()
+            return
+        pi = max(self._state.current, 0)
+        yield from self._say("closing", "closing", pi, ended_early=early)
+        self._record(Ended(reason="ended_early" if early else "completed"))
+        yield self._summary_reply()
+
+    def _summary_reply(self) -> ReplyDone:
+        summary = self.summary()
+        return self._done(InterviewerReply(kind="summary", text=summary.headline(),
+                                           summary=summary))
+
+    def _resume(self) -> Generator[StreamEvent, None, None]:
+        st = self._state
+        if self.finished:
+            yield self._summary_reply()
+            return
+        if st.current < 0:
+            yield from self._advance()
+            return
+        if st.awaiting is not None:
+            a = st.awaiting
+            yield self._notice(f"Welcome back. {len(st.grades)} of {len(self.plan)} questions "
+                               "answered so far; here is where we were.")
+            yield self._done(InterviewerReply(
+                kind=a.kind, text=a.text, stage_id=a.stage_id, question_id=a.question_id,
+                interviewer=a.interviewer))
+            return
+        # the process stopped after an answer was saved but before the next question was asked
+        yield self._notice("Welcome back; your last answer was saved. Let's continue.")
+        if isinstance(st.last, Skipped):
+            yield from self._after_skip(st.current)
+        else:
+            yield from self._after_answer(st.current)
 
 
 def _collect(events: Iterator[StreamEvent]) -> list[InterviewerReply]:
     return [e.reply for e in events if isinstance(e, ReplyDone)]
+
+
+def _app_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("interviewer")
+    except PackageNotFoundError:
+        return None
+

@@ -1,0 +1,147 @@
+"""Guards around the conversation: what the candidate's input is, and whether interviewer text
+may be shown (no leak of the example answer or key points before an answer, one question).
+
+The leak check is lexical on purpose: near-verbatim copying is what a small or derailed model
+does, and a word n-gram check catches it cheaply and predictably. Phrases that already appear in
+the question itself are allowed (a hint may repeat the question's words).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel
+
+from ..knowledge import Question
+
+InputKind = Literal["command", "derail", "clarify", "answer", "empty"]
+DerailKind = Literal["override", "reveal", "grade"]
+
+# Only short messages count as derails: a long answer that also contains an injection is an
+# answer, and the grader (told to treat answers as data) deals with it.
+DERAIL_MAX_CHARS = 400
+
+_DERAIL: list[tuple[DerailKind, re.Pattern[str]]] = [
+    ("override", re.compile(
+        r"\b(ignore|forget|disregard|override)\b.{0,40}\b(instructions?|prompts?|rules|role|"
+        r"system|above|previous)\b|\b(system prompt|developer mode|jailbreak)\b|"
+        r"\byou are now\b|\bpretend (to be|you are)\b|\bact as\b", re.I | re.S)),
+    ("reveal", re.compile(
+        r"\b(tell|give|show|send|reveal|share|read)\b.{0,30}\b(me )?(the |your )?(correct |right |"
+        r"model |example |ideal |full |expected |reference )?(answers?|solution|key points?|"
+        r"rubric)\b|\bwhat(?:'s| is) the (correct |right |model |example |ideal |expected )?"
+        r"answer\b|\bjust answer it\b", re.I | re.S)),
+    ("grade", re.compile(
+        r"\b(grade|score|rate|mark)\b.{0,20}\b([1-5]|five|full marks|perfect|top marks|"
+        r"highest)\b|\bgive me (a |an )?([1-5]|five|full marks|perfect)\b", re.I | re.S)),
+]
+
+_CLARIFY = re.compile(
+    r"^\s*(what do you mean|do you mean|could you (clarify|explain|rephrase)|can you "
+    r"(clarify|explain|rephrase)|should i|is (it|this|that) (ok|okay|fine)|are you asking|"
+    r"by .{1,40} do you mean|which one|how long should|can i assume|may i assume)\b", re.I)
+CLARIFY_MAX_CHARS = 240
+
+
+def derail_kind(text: str) -> DerailKind | None:
+    if len(text) > DERAIL_MAX_CHARS:
+        return None
+    for kind, pattern in _DERAIL:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def looks_like_clarification(text: str) -> bool:
+    t = text.strip()
+    return len(t) <= CLARIFY_MAX_CHARS and t.endswith("?") and bool(_CLARIFY.match(t))
+
+
+class ParsedInput(BaseModel):
+    kind: InputKind
+    command: str | None = None  # "/hint" ... (lower case), for kind "command"
+    argument: str = ""  # the rest of a command line, e.g. /clarify's question
+    derail: DerailKind | None = None
+    text: str = ""
+
+
+def parse_input(text: str) -> ParsedInput:
+    """Classify one message from the candidate. Commands are a `/word` at the start."""
+    stripped = text.strip()
+    if not stripped:
+        return ParsedInput(kind="empty", text=text)
+    if re.match(r"^/[A-Za-z?]+(\s|$)", stripped):
+        head, _, rest = stripped.partition(" ")
+        return ParsedInput(kind="command", command=head.lower(), argument=rest.strip(),
+                           text=text)
+    derail = derail_kind(stripped)
+    if derail:
+        return ParsedInput(kind="derail", derail=derail, text=text)
+    if looks_like_clarification(stripped):
+        return ParsedInput(kind="clarify", text=text)
+    return ParsedInput(kind="answer", text=text)
+
+
+# --- leak and shape checks on interviewer text ---------------------------------------------------
+
+_STOP_WORDS = (
+    "a an the and or but of to in on at for with by from as is are was were be been being it its "
+    "this that these those you your i we our they their he she his her them us me my do does did "
+    "have has had not no can could would should will shall may might must so if then than there "
+    "what which who whom how why when where about into over under more most such also just very "
+    "e g eg ie etc each any all some one two"
+)
+_STOP = frozenset(_STOP_WORDS.split(" "))
+
+
+def _words(text: str) -> list[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower().replace("-", " "))
+    return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words]
+
+
+def _content(text: str) -> list[str]:
+    return [w for w in _words(text) if w not in _STOP]
+
+
+def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+class LeakReport(BaseModel):
+    leaked: bool
+    source: Literal["example_answer", "key_point"] | None = None
+    overlap: str | None = None
+
+
+def find_leak(text: str, question: Question, *, allowed: Iterable[str] = ()) -> LeakReport:
+    """Does `text` repeat the example answer or a key point (near-)verbatim?
+
+    Example answer: any shared run of 4 content words. Key point: a run of min(3, its length)
+    content words, for key points with at least 2. Runs also present in the question (or
+    `allowed`) do not count.
+    """
+    said = _content(text)
+    ok: set[tuple[str, ...]] = set()
+    for a in (question.question, *allowed):
+        words = _content(a)
+        for n in (2, 3, 4):
+            ok |= _ngrams(words, n)
+    leaked = (_ngrams(said, 4) & _ngrams(_content(question.example_answer), 4)) - ok
+    if leaked:
+        return LeakReport(leaked=True, source="example_answer", overlap=" ".join(min(leaked)))
+    for point in question.key_points:
+        words = _content(point)
+        if len(words) < 2:
+            continue
+        n = min(3, len(words))
+        hit = (_ngrams(said, n) & _ngrams(words, n)) - ok
+        if hit:
+            return LeakReport(leaked=True, source="key_point", overlap=" ".join(min(hit)))
+    return LeakReport(leaked=False)
+
+
+def count_questions(text: str) -> int:
+    """Sentences that end in a question mark (a rough count; enough to catch a barrage)."""
+    return len(re.findall(r"\?+(?=\s|$|[\"')\]])", text))

@@ -1,0 +1,213 @@
+"""The offline interviewer: the pack's questions and follow-ups with written transitions.
+
+It is the default when no model is configured, and the fallback whenever LLM text fails the
+guard, so every LLM task has an offline text here. Texts vary with the question number (not at
+random) so a seeded session reads the same every time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ..grading.models import Grade
+from ..knowledge import Question, Stage
+from .guard import DerailKind, _content, find_leak
+
+Task = Literal["opening", "lead_in", "follow_up", "hint", "clarify", "derail", "transition",
+               "closing"]
+
+OFFLINE_NAME = "offline"
+_NAMES = {"recruit": "Alex", "review": "Sam", "engineer": "Priya", "manager": "Jordan",
+          "leader": "Morgan", "director": "Morgan", "head": "Morgan"}
+_ROLE_BY_ORDER = ["recruiter", "take-home reviewer", "ML engineer", "hiring manager",
+                  "senior leader"]
+
+
+class ComposeRequest(BaseModel):
+    """Everything an interviewer may need to say one thing. Hidden fields stay hidden."""
+
+    task: Task
+    pack: str = ""
+    company: str
+    role: str
+    stage: Stage
+    next_stage: Stage | None = None
+    question: Question | None = None
+    question_number: int = 0  # 1-based in the session
+    questions_in_stage: int = 0
+    answers: list[str] = Field(default_factory=list)  # the candidate's answers to this question
+    missed: list[str] = Field(default_factory=list)  # hidden: key points not covered yet
+    used_follow_ups: list[str] = Field(default_factory=list)
+    hint_number: int = 0
+    candidate_text: str = ""  # a clarifying question or derail attempt
+    derail: DerailKind | None = None
+    ended_early: bool = False
+    full_loop: bool = False
+
+
+class Composed(BaseModel):
+    """The final text of one reply and how it was produced."""
+
+    text: str | None  # None: nothing to say (e.g. no follow-up left)
+    interviewer: str = OFFLINE_NAME
+    prompt_version: str | None = None
+    fallback: bool = False
+    fallback_reason: str | None = None
+
+
+def persona_of(stage: Stage) -> str:
+    if stage.persona.strip():
+        return stage.persona.strip()
+    return _ROLE_BY_ORDER[(stage.order - 1) % len(_ROLE_BY_ORDER)]
+
+
+def persona_name(stage: Stage) -> str:
+    persona = persona_of(stage).lower()
+    for key, name in _NAMES.items():
+        if key in persona:
+            return name
+    return ["Alex", "Sam", "Priya", "Jordan", "Morgan"][(stage.order - 1) % 5]
+
+
+LEAD_INS = ["Let's start.", "Thanks. Next question.", "Okay, let's move on.",
+            "Thank you. Here's another one.", "Good, let's keep going."]
+HELP_LINE = ("Answer in your own words; type /hint for a nudge, /skip to move on, /repeat to "
+             "hear the question again, /end to finish.")
+
+
+class OfflineInterviewer:
+    """Written texts; never calls a model. `compose` yields one chunk and then the Composed."""
+
+    name = OFFLINE_NAME
+
+    def compose(self, req: ComposeRequest) -> Iterator[str | Composed]:
+        result = self.write(req)
+        if result.text:
+            yield result.text
+        yield result
+
+    def write(self, req: ComposeRequest) -> Composed:
+        text = getattr(self, f"_{req.task}")(req)
+        return Composed(text=text)
+
+    # --- one method per task ---------------------------------------------------------------------
+
+    def _opening(self, req: ComposeRequest) -> str:
+        s = req.stage
+        who = f"I'm {persona_name(s)}, {_article(persona_of(s))} {persona_of(s)} at {req.company}"
+        fmt = f" ({s.format})" if s.format else ""
+        count = req.questions_in_stage
+        plural = "question" if count == 1 else "questions"
+        return (f"Hi, {who}. Welcome to the {s.name}{fmt} for the {req.role} role. "
+                f"I'll ask you {count} {plural}, one at a time. {HELP_LINE}")
+
+    def _lead_in(self, req: ComposeRequest) -> str:
+        if req.question and req.question.kind == "take_home":
+            return "Here's the take-home brief. Walk me through how you would approach it."
+        return LEAD_INS[0 if req.question_number <= 1 else 1 + (req.question_number % 4)]
+
+    def _follow_up(self, req: ComposeRequest) -> str | None:
+        q = req.question
+        if q is None:
+            return None
+        left = [f for f in q.follow_ups if f not in req.used_follow_ups]
+        if not left:
+            return None
+        missed = set()
+        for point in req.missed:
+            missed |= set(_content(point))
+        # the follow-up that probes the most missed ground; the pack's order breaks ties
+        best = max(left, key=lambda f: (len(set(_content(f)) & missed), -left.index(f)))
+        return best
+
+    def _hint(self, req: ComposeRequest) -> str:
+        q = req.question
+        if q is None:
+            return "There is no open question right now."
+        candidates = [*q.hints]
+        candidates.append(f"Think about why an interviewer asks this: {q.intent.strip()}")
+        candidates.append(_structure_hint(q, req.company))
+        for i, hint in enumerate(candidates):
+            if i < req.hint_number:
+                continue
+            if not find_leak(hint, q).leaked:
+                return hint
+        return "That's all the hints I have for this one. Give it your best shot, or /skip."
+
+    def _clarify(self, req: ComposeRequest) -> str:
+        q = req.question.question if req.question else ""
+        return ("Good question. I'd rather not narrow it down for you: answer it as you understand "
+                f"it and state your assumptions as you go. The question again: {q}")
+
+    def _derail(self, req: ComposeRequest) -> str:
+        q = req.question.question if req.question else ""
+        who = persona_of(req.stage)
+        if req.derail == "grade":
+            lead = ("The grade comes from your answer and the rubric, not from a request. "
+                    "Show me what you know and it will speak for itself.")
+        elif req.derail == "reveal":
+            lead = ("I can't share the answer: this is your chance to show how you think. "
+                    "If you're stuck, type /hint for a nudge or /skip to move on.")
+        else:
+            lead = f"I'll stay in my role as your {who} today. Let's keep going."
+        return f"{lead} The question: {q}" if q else lead
+
+    def _transition(self, req: ComposeRequest) -> str:
+        nxt = req.next_stage
+        after = f" Next up: the {nxt.name}." if nxt else ""
+        return f"That wraps up the {req.stage.name}. Thank you.{after}"
+
+    def _closing(self, req: ComposeRequest) -> str:
+        scope = "the interview loop" if req.full_loop else f"the {req.stage.name}"
+        if req.ended_early:
+            return f"Let's stop here. Thank you for your time on {scope}. Here is your summary."
+        return (f"That's the end of {scope}. Thank you for your time; it was good talking "
+                "with you. Here is your summary.")
+
+
+def _article(word: str) -> str:
+    if word[:2].isupper():  # an acronym: "an ML engineer"
+        return "an" if word[0] in "AEFHILMNORSX" else "a"
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _structure_hint(q: Question, company: str) -> str:
+    if q.kind == "behavioral":
+        return ("Tell one real story with STAR: the situation, your task, the actions you took "
+                "yourself, and a measurable result, then what you learned.")
+    if q.kind == "conversational":
+        return (f"Be specific: connect your own experience and motivation to {company} and this "
+                "role, with one or two concrete examples.")
+    if q.kind == "take_home":
+        return ("Walk through it as you would in the write-up: assumptions, data checks, a simple "
+                "baseline first, how you'd evaluate it, and what you'd harden before production.")
+    return ("Structure it: say what the idea is in a sentence, how it works, when you'd use it "
+            "versus an alternative, and a concrete example from your own work.")
+
+
+def feedback_text(grade: Grade, question: Question, *, partial: bool = False) -> str:
+    """Practice-mode feedback. `partial`: a follow-up comes next, so keep the gaps to yourself."""
+    lines = [f"Score: {grade.score:.1f}/5"]
+    crit = ", ".join(f"{c.name} {c.score}" for c in grade.criteria)
+    if crit:
+        lines.append(f"Criteria: {crit}")
+    covered = [k.point for k in grade.covered]
+    if covered:
+        lines.append("Covered: " + "; ".join(covered))
+    if partial:
+        lines.append("Full feedback and the example answer come after the follow-up.")
+        return "\n".join(lines)
+    missed = [k.point for k in grade.missed]
+    if missed:
+        lines.append("Missed: " + "; ".join(missed))
+    if grade.strengths:
+        lines.append("Strengths: " + "; ".join(grade.strengths))
+    if grade.gaps:
+        lines.append("Gaps: " + "; ".join(grade.gaps))
+    if grade.next_step:
+        lines.append(f"Next step: {grade.next_step}")
+    lines.append(f"Example answer: {question.example_answer.strip()}")
+    return "\n".join(lines)

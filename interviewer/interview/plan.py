@@ -1,0 +1,74 @@
+"""Stage plans: which questions a session asks, in what order. Reproducible for a seed.
+
+A stage asks only questions tagged with it. They are drawn without replacement, weighted by the
+guide's topic table (a topic the guide says is asked often is drawn more often) and by how close
+the question's difficulty is to the one asked for; a question is never asked twice in a session,
+even when a full loop's stages share questions. Within a stage the draw is ordered easy to hard,
+like a real interviewer warming up.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+
+from ..errors import InputError
+from ..knowledge import Pack, Question, Stage
+from .models import PlanItem, SessionConfig
+
+DIFFICULTY_RANK = {"easy": 0, "medium": 1, "hard": 2, "expert": 3}
+_TOPIC_DIFFICULTY = {"easy": 0, "low": 0, "medium": 1, "moderate": 1, "intermediate": 1,
+                     "hard": 2, "high": 2, "difficult": 2, "expert": 3, "very hard": 3}
+
+
+def draw_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def plan_stages(pack: Pack, stage: str | None) -> list[Stage]:
+    """One stage (by id, alias or prefix) or the full loop in the guide's order."""
+    if stage is None:
+        return pack.stages_in_order()
+    return [pack.stage(stage)]
+
+
+def question_weight(pack: Pack, q: Question, difficulty: str | None) -> float:
+    topic = pack.topic(q.topic)
+    weight = topic.weight if topic else 1.0
+    if difficulty is not None:
+        want = DIFFICULTY_RANK[difficulty]
+        have = DIFFICULTY_RANK.get(q.difficulty, 1)
+        if topic is not None:  # the guide's table rates a topic's difficulty too
+            have = round((have + _TOPIC_DIFFICULTY.get(topic.difficulty.strip().lower(), have))
+                         / 2)
+        weight *= {0: 4.0, 1: 1.0, 2: 0.25}.get(abs(want - have), 0.1)
+    return weight
+
+
+def _weighted_sample(rng: random.Random, items: list[Question], weights: list[float],
+                     k: int) -> list[Question]:
+    """Draw k without replacement (Efraimidis-Spirakis keys), stable for a seed."""
+    keyed = [(rng.random() ** (1.0 / w), i) for i, w in enumerate(weights)]
+    keyed.sort(reverse=True)
+    return [items[i] for _, i in keyed[:k]]
+
+
+def build_plan(pack: Pack, config: SessionConfig, seed: int) -> list[PlanItem]:
+    rng = random.Random(f"{pack.name}:{seed}")
+    used: set[str] = set()
+    plan: list[PlanItem] = []
+    for stage in plan_stages(pack, config.stage):
+        pool = [q for q in pack.questions_for(stage.id) if q.id not in used]
+        pool.sort(key=lambda q: q.id)  # the pack's order must not change the draw
+        if not pool:
+            continue
+        weights = [question_weight(pack, q, config.difficulty) for q in pool]
+        chosen = _weighted_sample(rng, pool, weights, min(config.questions, len(pool)))
+        chosen.sort(key=lambda q: DIFFICULTY_RANK.get(q.difficulty, 1))
+        for q in chosen:
+            used.add(q.id)
+            plan.append(PlanItem(stage_id=stage.id, question_id=q.id))
+    if not plan:
+        where = f"stage {config.stage!r}" if config.stage else "any stage"
+        raise InputError(f"pack {pack.name!r} has no questions for {where}")
+    return plan

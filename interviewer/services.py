@@ -1,0 +1,79 @@
+"""Wires settings into the parts a session needs: packs, grader, interviewer, transcript store.
+
+The terminal and the Chainlit app both call `build_services(settings)`; tests pass their own
+parts (a fake grader, a scripted model, a store on a temp dir) to the same constructor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .grading.models import Grader
+from .interview.models import DEFAULT_MAX_ANSWER_CHARS
+from .interview.offline import OfflineInterviewer
+from .knowledge import Pack, load_pack
+from .settings import Settings
+from .transcripts.store import JsonlTranscriptStore, TranscriptStore
+
+if TYPE_CHECKING:
+    from .interview.llm_interviewer import Interviewer
+    from .llm import ChatModel
+
+
+@dataclass
+class Services:
+    settings: Settings
+    grader: Grader
+    interviewer: Interviewer
+    store: TranscriptStore
+    packs: dict[str, Pack] = field(default_factory=dict)
+
+    def pack(self, name: str) -> Pack:
+        """Packs given up front win; others are loaded from the knowledge dir once."""
+        if name not in self.packs:
+            self.packs[name] = load_pack(self.settings.knowledge_dir, name)
+        return self.packs[name]
+
+    @property
+    def offline(self) -> bool:
+        return self.interviewer.name == "offline"
+
+    @property
+    def max_answer_chars(self) -> int:
+        return int(getattr(self.settings, "max_answer_chars", DEFAULT_MAX_ANSWER_CHARS))
+
+
+def build_services(
+    settings: Settings, *, grader: Grader | None = None, model: ChatModel | None = None,
+    offline: bool = False, index: Any | None = None, store: TranscriptStore | None = None,
+    packs: list[Pack] | None = None,
+) -> Services:
+    """The configured parts. No model configured (or `offline`) -> the offline interviewer.
+
+    The LLM interviewer retrieves material from the Chroma index (`index`, or the settings' one,
+    built on first use); the offline interviewer needs no index.
+    """
+    if model is None and not offline:
+        from .llm import make_chat_model
+
+        model = make_chat_model(settings, "interviewer")
+    if offline:
+        model = None
+    if grader is None:
+        from .grading.factory import make_grader
+
+        grader = make_grader(settings, choice="reference" if offline else None)
+    interviewer: Interviewer
+    if model is None:
+        interviewer = OfflineInterviewer()
+    else:
+        from .interview.llm_interviewer import LLMInterviewer
+
+        interviewer = LLMInterviewer(model, settings.prompts_dir, retriever=index,
+                                     settings=settings)
+    return Services(
+        settings=settings, grader=grader, interviewer=interviewer,
+        store=store or JsonlTranscriptStore(settings.transcripts_dir),
+        packs={p.name: p for p in packs or []},
+    )
