@@ -100,34 +100,54 @@ class OpenAIChatModel:
     ) -> Completion:
         if json_schema is None:
             return self._create(messages, temperature=temperature, max_tokens=max_tokens)
-        modes = JSON_MODES[JSON_MODES.index(self.json_mode):] if self.json_mode else JSON_MODES
+        if self.json_mode is not None:  # learnt: from now on an error is an error
+            return self._create_json(messages, json_schema, self.json_mode,
+                                     temperature=temperature, max_tokens=max_tokens)
         last_error: ModelError | None = None
-        for mode in modes:
-            # While probing, a rejection should cost one request, not the client's retries.
-            probing = self.json_mode is None and mode != "plain"
+        for mode in JSON_MODES:
             try:
-                completion = self._create(
-                    _with_schema_note(messages, json_schema, mode),
-                    temperature=temperature,
-                    max_tokens=max_tokens,
-                    response_format=_response_format(json_schema, mode),
-                    retries=0 if probing else None,
-                )
+                completion = self._probe(messages, json_schema, mode,
+                                         temperature=temperature, max_tokens=max_tokens)
             except _FormatRejected as e:
                 log.info("%s rejected response_format %s: %s", self.endpoint, mode, e.error)
                 last_error = e.error
                 continue
-            if self.json_mode != mode:
-                log.info("%s: JSON output via %s", self.endpoint, mode)
-                self.json_mode = mode
+            log.info("%s: JSON output via %s", self.endpoint, mode)
+            self.json_mode = mode
             return completion
         assert last_error is not None  # "plain" never raises _FormatRejected
         raise last_error
 
+    def _probe(
+        self, messages: list[Message], schema: dict[str, Any], mode: JsonMode, **kw: Any
+    ) -> Completion:
+        """Try one rung. A rejection costs one request, not the client's retries (llama.cpp's
+        500 would be retried); a transient failure is then retried as usual on the same rung."""
+        if mode == "plain":
+            return self._create_json(messages, schema, mode, **kw)
+        try:
+            return self._create_json(messages, schema, mode, retries=0, probing=True, **kw)
+        except _Transient as e:
+            log.info("%s: transient failure while probing %s: %s", self.endpoint, mode, e.error)
+        try:
+            return self._create_json(messages, schema, mode, probing=True, **kw)
+        except _Transient as e:
+            raise e.error from e.__cause__
+
+    def _create_json(
+        self, messages: list[Message], schema: dict[str, Any], mode: JsonMode, **kw: Any
+    ) -> Completion:
+        return self._create(
+            _with_schema_note(messages, schema, mode),
+            response_format=_response_format(schema, mode), **kw,
+        )
+
     def _create(
         self, messages: list[Message], *, temperature: float, max_tokens: int | None,
         response_format: dict[str, Any] | None = None, retries: int | None = None,
+        probing: bool = False,
     ) -> Completion:
+        import httpx2
         import openai
 
         client = self.client if retries is None else self.client.with_options(max_retries=retries)
@@ -145,10 +165,17 @@ class OpenAIChatModel:
             )
         except openai.APIStatusError as e:
             error = self._model_error(e)
-            if response_format is not None and e.status_code in _FORMAT_REJECTED:
+            if probing and e.status_code in _FORMAT_REJECTED:
                 raise _FormatRejected(error) from e
+            if probing and _is_transient(e):
+                raise _Transient(error) from e
             raise error from e
-        except openai.OpenAIError as e:
+        except (openai.APITimeoutError, openai.APIConnectionError) as e:
+            error = self._model_error(e)
+            if probing:
+                raise _Transient(error) from e
+            raise error from e
+        except (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError) as e:
             raise self._model_error(e) from e
         if not response.choices:
             raise ModelError(f"{self._where()}: the reply has no choices")
@@ -166,6 +193,7 @@ class OpenAIChatModel:
         self, messages: list[Message], *, temperature: float = 0.7,
         max_tokens: int | None = None,
     ) -> Iterator[str]:
+        import httpx2
         import openai
 
         kwargs: dict[str, Any] = {}
@@ -182,7 +210,7 @@ class OpenAIChatModel:
             for chunk in chunks:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
-        except openai.OpenAIError as e:
+        except (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError) as e:
             raise self._model_error(e) from e
 
     # -- errors ------------------------------------------------------------------------------
@@ -204,6 +232,8 @@ class OpenAIChatModel:
             what = f"authentication failed (HTTP 401), check OPENAI_API_KEY: {_detail(e)}"
         elif isinstance(e, openai.APIStatusError):
             what = f"HTTP {e.status_code}: {_detail(e)}"
+        elif isinstance(e, json.JSONDecodeError):
+            what = f"the server's reply is not valid JSON ({e.msg} at char {e.pos})"
         else:
             what = f"{type(e).__name__}: {e}"
         self._scrub(e)
@@ -229,12 +259,22 @@ def _detail(e: openai.APIStatusError) -> str:
     return re.sub(r"^Error code: \d+ - ", "", e.message)[:500]
 
 
-class _FormatRejected(Exception):
-    """The server refused this response_format; try the next rung."""
-
+class _ProbeSignal(Exception):
     def __init__(self, error: ModelError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+class _FormatRejected(_ProbeSignal):
+    """The server refused this response_format; try the next rung."""
+
+
+class _Transient(_ProbeSignal):
+    """A failure worth retrying on the same rung (timeout, connection, 429, 502-504)."""
+
+
+def _is_transient(e: openai.APIStatusError) -> bool:
+    return e.status_code in (408, 409, 429) or e.status_code >= 502
 
 
 def _schema_name(schema: dict[str, Any]) -> str:

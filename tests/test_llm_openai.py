@@ -219,3 +219,38 @@ def test_factory_is_offline_without_settings_and_refuses_a_client_without_endpoi
         OpenAIChatModel.from_settings(Settings(), "grader")
     model = make_chat_model(Settings(openai_base_url="http://127.0.0.1:9/v1"), "interviewer")
     assert isinstance(model, OpenAIChatModel) and model.model_name == "gpt-4o-mini"
+
+
+def test_once_learnt_a_server_error_is_an_error_not_a_downgrade() -> None:
+    replies = iter([
+        httpx2.Response(200, json=_completion_body('{"score": 1}')),
+        httpx2.Response(500, json={"error": {"message": "overloaded"}}),
+    ])
+    server = Server(lambda body: next(replies))
+    model = server.model()
+    model.complete(MESSAGES, json_schema=SCHEMA)
+    with pytest.raises(ModelError, match="HTTP 500: overloaded"):
+        model.complete(MESSAGES, json_schema=SCHEMA)
+    assert [r["response_format"]["type"] for r in server.requests] == ["json_schema"] * 2
+    assert model.json_mode == "json_schema"
+
+
+def test_a_rate_limit_while_probing_is_retried_on_the_same_rung() -> None:
+    replies = iter([
+        httpx2.Response(429, json={"error": {"message": "slow down"}},
+                        headers={"retry-after": "0"}),
+        httpx2.Response(200, json=_completion_body('{"score": 2}')),
+    ])
+    server = Server(lambda body: next(replies))
+    model = server.model(retries=1)
+    assert model.complete(MESSAGES, json_schema=SCHEMA).text == '{"score": 2}'
+    assert [r["response_format"]["type"] for r in server.requests] == ["json_schema"] * 2
+    assert model.json_mode == "json_schema"
+
+
+def test_a_body_that_is_not_json_is_a_model_error() -> None:
+    server = Server(lambda body: httpx2.Response(
+        200, content=b'{"id": "x", "choices": [', headers={"content-type": "application/json"}
+    ))
+    with pytest.raises(ModelError, match="not valid JSON"):
+        server.model().complete(MESSAGES)
