@@ -19,7 +19,7 @@ from ..llm import ChatModel
 from ..prompts import Prompt, load_prompt
 from ..settings import Settings
 from .guard import count_questions, find_leak
-from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, persona_of
+from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, article, persona_of
 
 HOLDBACK_CHARS = 160
 MAX_REPLY_CHARS = 1_200
@@ -164,7 +164,7 @@ class LLMInterviewer:
             convo.append(f"Candidate's message:\n<<<\n{req.candidate_text}\n>>>")
         msgs = prompt.render(
             company=req.company, role=req.role, stage_name=req.stage.name,
-            persona=persona_of(req.stage), stage_brief=_stage_text(req),
+            persona=_with_article(persona_of(req.stage)), stage_brief=_stage_text(req),
             material=self.material(req, pack) or "(none)", instruction=instruction,
             question=req.question.question if req.question else "(none yet)",
             conversation="\n\n".join(convo) or "(nothing yet)",
@@ -233,6 +233,12 @@ class LLMInterviewer:
         if _GRADE_TALK.search(text):
             return "talks about a grade"
         return None
+
+
+def _with_article(persona: str) -> str:
+    if persona.lower().startswith(("the ", "a ", "an ")):
+        return persona
+    return f"{article(persona)} {persona}"
 
 
 def _stage_text(req: ComposeRequest) -> str:

@@ -97,7 +97,7 @@ class OfflineInterviewer:
 
     def _opening(self, req: ComposeRequest) -> str:
         s = req.stage
-        who = f"I'm {persona_name(s)}, {_article(persona_of(s))} {persona_of(s)} at {req.company}"
+        who = f"I'm {persona_name(s)}, {article(persona_of(s))} {persona_of(s)} at {req.company}"
         fmt = f" ({s.format})" if s.format else ""
         count = req.questions_in_stage
         plural = "question" if count == 1 else "questions"
@@ -168,7 +168,7 @@ class OfflineInterviewer:
                 "with you. Here is your summary.")
 
 
-def _article(word: str) -> str:
+def article(word: str) -> str:
     if word[:2].isupper():  # an acronym: "an ML engineer"
         return "an" if word[0] in "AEFHILMNORSX" else "a"
     return "an" if word[:1].lower() in "aeiou" else "a"

@@ -211,6 +211,9 @@ class InterviewSession:
         """Like `send`, yielding text deltas as the interviewer produces them."""
         return self._run(self._send(text))
 
+    def stream_end(self) -> Iterator[StreamEvent]:
+        return self._run(self._end(early=True))
+
     def stream_resume(self) -> Iterator[StreamEvent]:
         return self._run(self._resume())
 
@@ -432,10 +435,18 @@ class InterviewSession:
         if (grade.score < self.config.follow_up_below and grade.missed
                 and asked_follow_ups < self.config.max_follow_ups):
             req = self._request("follow_up", pi, missed=[k.point for k in grade.missed])
-            composed = yield from self._compose(req)
+            practice = self.config.mode == "practice"
+            held: list[TextDelta] = []
+            stream = self._compose(req)
+            if practice:  # the partial feedback comes first, so hold the follow-up's text
+                composed = yield from _hold(stream, held)
+            else:
+                composed = yield from stream
             if composed.text:
-                if self.config.mode == "practice":
+                if practice:
                     yield from self._feedback(pi, grade, q, partial=True)
+                    for d in held:
+                        yield d.model_copy(update={"index": self._index})
                 item = self.plan[pi]
                 self._record(Asked(
                     kind="follow_up", plan_index=pi, stage_id=item.stage_id, question_id=q.id,
@@ -564,6 +575,20 @@ class InterviewSession:
             yield from self._after_skip(st.current)
         else:
             yield from self._after_answer(st.current)
+
+
+def _hold(stream: Generator[StreamEvent, None, Composed],
+          held: list[TextDelta]) -> Generator[StreamEvent, None, Composed]:
+    """Run a compose step, keeping its deltas instead of yielding them."""
+    while True:
+        try:
+            ev = next(stream)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(ev, TextDelta):
+            held.append(ev)
+        else:
+            yield ev
 
 
 def _collect(events: Iterator[StreamEvent]) -> list[InterviewerReply]:
