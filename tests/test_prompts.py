@@ -3,14 +3,16 @@
 Convention: a module that renders prompts defines, at module level,
 `PROMPT_VARIABLES: dict[str, tuple[str, ...]] = {"<prompt name>": ("var", ...)}` listing the
 variables it passes to each prompt (and should build its values from that, or test that it does).
-Claiming modules are found by scanning the package's source, then imported to read the constant,
-so a new prompt file without a claiming module fails here.
+A key may be a glob for prompts chosen by name at run time (e.g. `"interviewer_*"` for one prompt
+per stage). Claiming modules are found by scanning the package's source, then imported to read
+the constant, so a new prompt file without a claiming module fails here.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
@@ -71,7 +73,7 @@ def test_prompt_loads_and_is_claimed_with_its_declared_variables(name: str) -> N
     assert prompt.version == f"{name}@{prompt.spec.version}"
     declared = frozenset(prompt.spec.variables)
     assert len(declared) == len(prompt.spec.variables), "duplicate variable names"
-    claims = _claims().get(name)
+    claims = [c for key, found in _claims().items() if fnmatchcase(name, key) for c in found]
     assert claims, f"no module claims prompts/{name}.yaml (define {CONSTANT} in its caller)"
     for module, passed in claims:
         assert passed == declared, (
@@ -85,7 +87,7 @@ def test_prompt_loads_and_is_claimed_with_its_declared_variables(name: str) -> N
 
 
 def test_every_claimed_prompt_has_a_file() -> None:
-    missing = sorted(set(_claims()) - set(PROMPT_NAMES))
+    missing = sorted(k for k in _claims() if not any(fnmatchcase(n, k) for n in PROMPT_NAMES))
     assert not missing, f"modules claim prompts with no file in prompts/: {missing}"
 
 
