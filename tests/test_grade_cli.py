@@ -14,6 +14,7 @@ from interviewer.cli import main
 from interviewer.commands import grade as grade_command
 from interviewer.grading import factory
 from interviewer.grading.llm_grader import LLMGrader
+from interviewer.grading.models import criteria_for
 from interviewer.knowledge import Pack, Question, dump_yaml
 from interviewer.settings import Settings
 
@@ -207,3 +208,49 @@ def test_make_grader_choices(monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(ConfigError, match="OPENAI_BASE_URL"):
         factory.make_grader(offline, choice="llm")
+
+
+def _llm_reply(question: Question, answer: str, score: int) -> str:
+    return json.dumps({
+        "key_points": [{"index": 1, "covered": True, "evidence": answer.split(".")[0]}],
+        "criteria": [{"id": c.id, "score": score, "rationale": "ok"}
+                     for c in criteria_for(question)],
+        "misconceptions": [], "strengths": ["s"], "gaps": ["g"], "score": score,
+        "next_step": "Practise more.",
+    })
+
+
+def test_llm_grader_end_to_end_against_a_loopback_server(
+    tmp_path: Path, knowledge: Path, reference: FakeGrader, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Settings -> OpenAIChatModel -> LLMGrader -> the CLI's output, over real HTTP on
+    127.0.0.1; the second answer gets a reply that is unusable twice, so it falls back."""
+    from fault_server import normal, run_fault_server
+
+    stats = make_question(id="statistics-1", question="What is a p-value?",
+                          key_points=["Probability of data this extreme under the null"])
+    rows = [
+        {"id": "good", "question_id": "statistics-1", "answer": "Data this extreme. Under H0."},
+        {"id": "bad", "question_id": "statistics-1", "answer": "No idea."},
+    ]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out.jsonl"
+    with run_fault_server() as server:
+        server.script(normal(_llm_reply(stats, rows[0]["answer"], 4)),
+                      normal("I cannot grade this."), normal("Still no."))
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("GRADER_MODEL", "judge-7")
+        code = main(["grade", "-i", str(src), "-o", str(out), "--grader", "llm"])
+        sent = server.chat_requests
+    assert code == 0
+    good, bad = read_jsonl(out)
+    assert good["score"] == 4 and good["grade"]["provenance"]["grader"] == "llm"
+    assert good["grade"]["provenance"]["model"] == "fault-model"  # as the server reports it
+    assert good["grade"]["key_points"][0]["evidence"] == "Data this extreme"
+    assert bad["score"] == 3.5 and bad["grade"]["provenance"]["grader"] == "reference"
+    assert "not a JSON object" in bad["grade"]["provenance"]["fallback_reason"]
+    assert len(sent) == 3 and all(r.body and r.body["model"] == "judge-7" for r in sent)
+    assert all(r.temperature == 0 for r in sent)
+    assert "No idea." in sent[1].body["messages"][1]["content"]  # type: ignore[index]
+    assert "1 fell back to the reference grade" in capsys.readouterr().err
