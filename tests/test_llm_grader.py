@@ -256,3 +256,29 @@ def test_prompt_values_match_the_declared_variables() -> None:
 )
 def test_quote_in_answer(quote: str, found: bool) -> None:
     assert quote_in_answer(quote, ANSWER) is found
+
+
+def test_json_wrapped_in_a_fence_or_prose_is_accepted() -> None:
+    g, model, _ = grader(f"Here is the grade:\n```json\n{reply(score=2)}\n```\nThanks.")
+    grade = g.grade(request())
+    assert grade.score == 2 and grade.provenance.grader == "llm"
+    assert len(model.calls) == 1
+
+
+def test_reference_failure_leaves_the_llm_grade_unchecked_but_flagged() -> None:
+    from interviewer.errors import GradingError
+
+    model = ScriptedChatModel([reply(score=4)])
+    broken = FakeGrader(error=GradingError("encoder unavailable"))
+    grade = LLMGrader(model, PROMPTS, fallback=broken).grade(request())
+    assert grade.provenance.grader == "llm" and grade.low_confidence
+    assert "encoder unavailable" in (grade.confidence_reason or "")
+
+
+def test_both_graders_failing_is_a_grading_error() -> None:
+    from interviewer.errors import GradingError
+
+    model = ScriptedChatModel([ModelError("HTTP 503")])
+    broken = FakeGrader(error=GradingError("encoder unavailable"))
+    with pytest.raises(GradingError, match="HTTP 503.*encoder unavailable"):
+        LLMGrader(model, PROMPTS, fallback=broken).grade(request())

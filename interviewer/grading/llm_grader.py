@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import ModelError
+from ..errors import GradingError, ModelError
 from ..llm import ChatModel, Completion, Message
 from ..prompts import load_prompt
 from .models import (
@@ -177,15 +177,29 @@ class LLMGrader:
 
     def grade(self, request: GradeRequest) -> Grade:
         start = time.perf_counter()
-        reference = self.fallback.grade(request)
+        try:
+            reference: Grade | None = self.fallback.grade(request)
+            reference_error = None
+        except GradingError as e:  # the LLM can still grade; it just goes unchecked
+            log.warning("reference grade failed: %s", e)
+            reference, reference_error = None, e
         messages = self.prompt.render(**prompt_values(request))
         try:
             output, completion = self._ask(messages, request)
-        except ModelError as e:
-            return self._fall_back(reference, f"model error: {e}", start)
-        except _Unusable as e:
-            return self._fall_back(reference, f"unusable model output twice: {e}", start)
+        except (ModelError, _Unusable) as e:
+            reason = (
+                f"model error: {e}" if isinstance(e, ModelError)
+                else f"unusable model output twice: {e}"
+            )
+            if reference is None:
+                raise GradingError(
+                    f"LLM grading failed ({reason}) and so did the reference grader "
+                    f"({reference_error})"
+                ) from e
+            return self._fall_back(reference, reason, start)
         grade = self._to_grade(output, request, completion, start)
+        if reference is None:
+            return _flag(grade, f"not checked against the reference grader: {reference_error}")
         return self._check_against(grade, reference)
 
     def _ask(
@@ -214,8 +228,8 @@ class LLMGrader:
             raise _Unusable("the reply was cut off at the token limit (finish_reason=length)")
         if completion.finish_reason == "content_filter":
             raise _Unusable("the reply was blocked by a content filter")
-        text = _strip_fences(completion.text)
-        if not text.startswith("{"):
+        text = _json_object_text(completion.text)
+        if text is None:
             raise _Unusable("the reply is not a JSON object (a refusal or prose?)")
         try:
             output = LLMGradeOutput.model_validate_json(text)
@@ -306,11 +320,11 @@ def _flag(grade: Grade, reason: str) -> Grade:
     return grade.model_copy(update={"low_confidence": True, "confidence_reason": reasons})
 
 
-def _strip_fences(text: str) -> str:
-    """Models in plain-text mode often wrap JSON in a Markdown code fence."""
-    text = text.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, re.DOTALL)
-    return fenced.group(1).strip() if fenced else text
+def _json_object_text(text: str) -> str | None:
+    """The JSON object in a reply. Servers without a JSON mode often wrap it in a code fence
+    or a sentence; anything from the first `{` to the last `}` is handed to the validator."""
+    start, end = text.find("{"), text.rfind("}")
+    return text[start:end + 1] if 0 <= start < end else None
 
 
 def _clean(items: list[str]) -> list[str]:
