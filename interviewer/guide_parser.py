@@ -421,3 +421,43 @@ def guide_fields(pack: Pack) -> ParsedGuide:
             if q.provenance == "guide"
         ],
     )
+
+
+SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+
+
+def scaffold_pack(parsed: ParsedGuide, name: str) -> Pack:
+    """A loadable pack from a guide alone, so a user's own guide works before anyone authors it.
+
+    The fields a guide does not state get plain defaults to review: each question's topic is its
+    section, it belongs to the technical-interview stages (else every stage), and its key
+    points are the example answer's sentences."""
+    stage_ids = [s.id for s in parsed.stages]
+    technical = next(
+        (
+            hits
+            for key in ("technical-interview", "technical")
+            if (hits := [s for s in stage_ids if key in s])
+        ),
+        stage_ids,
+    )
+    questions = []
+    for q in parsed.questions:
+        sentences = [s.strip() for s in SENTENCE_RE.split(q.example_answer) if s.strip()]
+        questions.append(
+            q.model_dump()
+            | {"topic": q.section, "stages": technical, "key_points": sentences[:6] or [q.question]}
+        )
+    return Pack.model_validate(
+        {
+            "name": name,
+            "company": parsed.company,
+            "role": parsed.role,
+            "overview": parsed.overview,
+            "source": parsed.source.model_dump(),
+            "stages": [s.model_dump() for s in parsed.stages],
+            "topics": [t.model_dump() for t in parsed.topics],
+            "tips": [t.model_dump() for t in parsed.tips],
+            "questions": questions,
+        }
+    )

@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 
 import interviewer.guide_parser as guide_parser
+from interviewer.cli import main
 from interviewer.errors import GuideParseError
-from interviewer.guide_parser import ParsedGuide, guide_fields, parse_guide, slugify
-from interviewer.knowledge import Pack
+from interviewer.guide_parser import (
+    ParsedGuide,
+    guide_fields,
+    parse_guide,
+    scaffold_pack,
+    slugify,
+)
+from interviewer.knowledge import Pack, load_pack
 
 PREFIX = "Blue Harbor Data Scientist"
 
@@ -349,3 +356,48 @@ def test_parsed_guide_rejects_unknown_fields() -> None:
     data = parse_guide(guide_text(), "g.txt").model_dump() | {"key_points": []}
     with pytest.raises(ValueError, match="key_points"):
         ParsedGuide.model_validate(data)
+
+
+def test_scaffold_is_a_loadable_pack_that_keeps_the_guide_fields() -> None:
+    g = parse_guide(guide_text(), "blue.txt")
+    pack = scaffold_pack(g, "blue")
+    assert guide_fields(pack) == g
+    q = pack.question("forecasting-time-series-2")
+    assert q.topic == "Forecasting & Time Series"
+    assert q.stages == ["phone-screen", "onsite-loop"]  # no technical stage: every stage
+    assert q.key_points == [
+        "Seasonality is a repeating pattern.",
+        "For example, volume peaks before holidays.",
+    ]
+
+
+def test_scaffold_prefers_technical_interview_stages() -> None:
+    lines = [
+        line.replace("1. Phone Screen", "1. Technical Assessment").replace(
+            "2. Onsite Loop", "2. Technical Interviews"
+        )
+        for line in GUIDE_LINES
+    ]
+    pack = scaffold_pack(parse_guide(guide_text(lines), "g.txt"), "g")
+    assert {tuple(q.stages) for q in pack.questions} == {("technical-interviews",)}
+
+
+def test_build_scaffold_cli_gives_a_pack_that_validates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guide = tmp_path / "blue.txt"
+    guide.write_text(guide_text(), encoding="utf-8")
+    root = tmp_path / "knowledge"
+    out = root / "blue-harbor" / "pack.yaml"
+    assert main(["pack", "build", str(guide), "--scaffold", "-o", str(out)]) == 0
+    assert (root / "blue-harbor" / "blue.txt").read_bytes() == guide.read_bytes()
+    pack = load_pack(root, "blue-harbor")
+    assert guide_fields(pack) == parse_guide(guide_text(), "blue.txt")
+    monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(root))
+    capsys.readouterr()
+    assert main(["pack", "validate"]) == 0
+    assert "3 guide questions match" in capsys.readouterr().out
+    # a different guide already in the folder is never overwritten
+    guide.write_text(guide_text() + "\nchanged\n", encoding="utf-8")
+    assert main(["pack", "build", str(guide), "--scaffold", "-o", str(out)]) == 2
+    assert main(["pack", "build", str(guide), "--scaffold"]) == 2  # needs -o

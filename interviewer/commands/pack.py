@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -25,6 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     build.add_argument("guide", type=Path, help="the guide's text file")
     build.add_argument("-o", "--output", type=Path, help="YAML file to write (default: stdout)")
+    build.add_argument(
+        "--scaffold",
+        action="store_true",
+        help="write a loadable pack (defaults for topic, stages, key points; review them) and "
+        "copy the guide next to it; the pack's name is the output's folder name",
+    )
     build.set_defaults(func=run_build)
 
     ls = pack_sub.add_parser("list", help="list the packs in the knowledge dir")
@@ -39,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
-    from ..guide_parser import parse_guide
+    from ..guide_parser import parse_guide, scaffold_pack
 
     guide_path: Path = args.guide
     if not guide_path.is_file():
@@ -52,12 +59,20 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
         parsed = parse_guide(text, guide_path.name)
     except GuideParseError as e:
         raise InputError(f"{guide_path}: {e}") from e
-    out = dump_yaml(parsed.model_dump(mode="json"))
+    if args.scaffold:
+        if args.output is None:
+            raise InputError("--scaffold needs -o knowledge/<pack-name>/pack.yaml")
+        pack = scaffold_pack(parsed, args.output.resolve().parent.name)
+        out = SCAFFOLD_HEADER + dump_yaml(pack.model_dump(mode="json", exclude_defaults=True))
+    else:
+        out = dump_yaml(parsed.model_dump(mode="json"))
     if args.output is None:
         sys.stdout.write(out)
         return 0
     try:
         args.output.parent.mkdir(parents=True, exist_ok=True)
+        if args.scaffold:
+            _place_guide(guide_path, args.output.parent / guide_path.name)
         args.output.write_text(out, encoding="utf-8")
     except OSError as e:
         raise InputError(f"cannot write {args.output}: {e.strerror}") from e
@@ -68,6 +83,21 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+SCAFFOLD_HEADER = (
+    "# Scaffolded by `interviewer pack build --scaffold`: every question's topic, stages and\n"
+    "# key points are defaults. Review them, then run `interviewer pack validate`.\n"
+)
+
+
+def _place_guide(guide: Path, target: Path) -> None:
+    """The pack folder must hold its guide for `pack validate`; never overwrite a different one."""
+    if target.resolve() == guide.resolve():
+        return
+    if target.exists() and target.read_bytes() != guide.read_bytes():
+        raise InputError(f"{target} exists and differs from {guide}; move it away first")
+    shutil.copyfile(guide, target)
 
 
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
