@@ -23,6 +23,7 @@ from fault_server import (
     run_fault_server,
     status,
 )
+from session_support import FULL, KeywordGrader, make_services
 
 from interviewer.errors import ModelError
 from interviewer.grading.llm_grader import OUTPUT_SCHEMA, LLMGrader
@@ -34,6 +35,9 @@ from interviewer.grading.models import (
     KeyPointHit,
     criteria_for,
 )
+from interviewer.interview.llm_interviewer import LLMInterviewer
+from interviewer.interview.models import ReplyDone, SessionConfig, TextDelta
+from interviewer.interview.session import InterviewSession
 from interviewer.knowledge import Question
 from interviewer.llm import Message
 from interviewer.llm_openai import OpenAIChatModel
@@ -406,3 +410,118 @@ def test_unreachable_endpoint_falls_back() -> None:
         FakeReferenceGrader(),
     )
     assert_fallback(grader.grade(REQUEST), "connect")
+
+
+# -- an interview turn: a failing endpoint never stops the interview ---------------------------
+
+INTERVIEWER_TEXT = "Hello, I am Sam, an ML engineer at Acme. We will go through two topics today."
+
+
+def mini_grade_json(question: Question, score: int = 5) -> str:
+    """A valid grade for any question of the mini pack, without evidence quotes."""
+    return json.dumps({
+        "key_points": [
+            {"index": i, "covered": True, "evidence": None}
+            for i in range(1, len(question.key_points) + 1)
+        ],
+        "criteria": [
+            {"id": c.id, "score": score, "rationale": "ok"} for c in criteria_for(question)
+        ],
+        "score": score,
+        "next_step": "Keep going.",
+    })
+
+
+@pytest.fixture
+def grader_server() -> Iterator[FaultServer]:
+    with run_fault_server() as s:
+        yield s
+
+
+def make_session(
+    settings: Settings, interviewer_server: FaultServer, grader_server: FaultServer,
+    **model_overrides: Any,
+) -> InterviewSession:
+    interviewer = LLMInterviewer(
+        make_model(interviewer_server, **model_overrides), PROJECT_ROOT / "prompts",
+        settings=settings,
+    )
+    grader = LLMGrader(
+        make_model(grader_server, **model_overrides), PROJECT_ROOT / "prompts", KeywordGrader()
+    )
+    services = make_services(settings, grader=grader, interviewer=interviewer)
+    config = SessionConfig(pack="mini", stage="technical", questions=2, seed=4)
+    return InterviewSession.create(services, config)
+
+
+def test_interview_turn_with_llm_interviewer_and_llm_grader(
+    settings: Settings, server: FaultServer, grader_server: FaultServer
+) -> None:
+    server.default = normal(INTERVIEWER_TEXT)
+    session = make_session(settings, server, grader_server)
+    events = list(session.stream_start())
+    opening, question = [e.reply for e in events if isinstance(e, ReplyDone)]
+    assert opening.kind == "opening" and not opening.fallback
+    assert opening.text == INTERVIEWER_TEXT and opening.interviewer == "llm:fault-model"
+    assert any(isinstance(e, TextDelta) for e in events)  # streamed
+    assert question.kind == "question"
+    asked = session.current_question
+    assert asked is not None and asked.question in question.text
+    assert all(r.stream for r in server.chat_requests)
+
+    grader_server.default = normal(mini_grade_json(asked))
+    replies = session.send(FULL)
+    feedback = next(r for r in replies if r.grade is not None)
+    assert feedback.grade is not None and feedback.grade.provenance.grader == "llm"
+    assert not session.finished and session.current_question is not None
+    [graded] = grader_server.chat_requests
+    assert graded.temperature == 0.0 and graded.response_format is not None
+    assert not graded.stream
+
+
+def test_interviewer_stream_cut_falls_back_to_offline_text(
+    settings: Settings, server: FaultServer, grader_server: FaultServer
+) -> None:
+    server.script(cut(INTERVIEWER_TEXT, after=2))
+    server.default = normal(INTERVIEWER_TEXT)
+    session = make_session(settings, server, grader_server)
+    opening, question = session.start()
+
+    assert opening.kind == "opening" and opening.fallback and opening.text
+    assert question.kind == "question" and not question.fallback
+    assert [r.answered for r in server.chat_requests] == ["cut", "normal"]
+
+
+def test_interview_goes_on_when_every_endpoint_fails(
+    settings: Settings, server: FaultServer, grader_server: FaultServer
+) -> None:
+    server.default = status(500, retry_after=FAST_5XX)
+    grader_server.default = status(500, retry_after=FAST_5XX)
+    session = make_session(settings, server, grader_server)
+    opening, question = session.start()
+    assert (opening.kind, question.kind) == ("opening", "question")
+    assert opening.fallback and question.fallback
+    first = session.current_question
+
+    replies = session.send(FULL)
+    feedback = next(r for r in replies if r.grade is not None)
+    assert feedback.grade is not None
+    assert feedback.grade.provenance.grader == "reference"
+    assert feedback.grade.provenance.fallback_reason
+    assert session.current_question is not None and session.current_question != first
+    assert len(grader_server.chat_requests) > 1  # the client retried before giving up
+
+
+def test_interview_goes_on_when_the_endpoint_times_out(
+    settings: Settings, server: FaultServer, grader_server: FaultServer
+) -> None:
+    server.default = delay(30)
+    grader_server.default = delay(30)
+    session = make_session(settings, server, grader_server, llm_timeout=SHORT_TIMEOUT,
+                           llm_max_retries=0)
+    opening, question = session.start()
+    assert opening.fallback and question.kind == "question"
+    replies = session.send(FULL)
+    feedback = next(r for r in replies if r.grade is not None)
+    assert feedback.grade is not None and feedback.grade.provenance.fallback_reason
+    assert "timed out" in feedback.grade.provenance.fallback_reason
