@@ -70,6 +70,8 @@ def build_services(
     else:
         from .interview.llm_interviewer import LLMInterviewer
 
+        if index is None:
+            index = _open_index(settings)
         interviewer = LLMInterviewer(model, settings.prompts_dir, retriever=index,
                                      settings=settings)
     return Services(
@@ -77,3 +79,14 @@ def build_services(
         store=store or JsonlTranscriptStore(settings.transcripts_dir),
         packs={p.name: p for p in packs or []},
     )
+
+
+def _open_index(settings: Settings) -> Any | None:
+    """The Chroma index for grounding the LLM interviewer; without one it uses the pack text."""
+    from .errors import IndexError_
+    from .store import KnowledgeIndex
+
+    try:
+        return KnowledgeIndex(settings)
+    except (IndexError_, ValueError):  # chromadb raises ValueError for an unreachable server
+        return None

@@ -214,3 +214,47 @@ def test_llm_stream_is_streamed_in_chunks_and_prompt_versions_recorded(
     t = s.transcript()
     assert "interviewer_technical@1" not in t.prompt_versions  # stage has no own prompt file
     assert "interviewer_default@1" in t.prompt_versions
+
+
+def test_build_services_picks_the_interviewer(settings: Settings) -> None:
+    from interviewer.interview.offline import OfflineInterviewer
+    from interviewer.services import build_services
+
+    offline = build_services(settings, grader=KeywordGrader())
+    assert isinstance(offline.interviewer, OfflineInterviewer) and offline.offline
+    pack = make_pack()
+    llm = build_services(settings, grader=KeywordGrader(), model=ScriptedChatModel([]),
+                         index=FakeRetriever(pack), packs=[pack])
+    assert llm.interviewer.name == "llm:scripted" and not llm.offline
+    assert llm.pack("mini") is pack
+    forced = build_services(settings, grader=KeywordGrader(), model=ScriptedChatModel([]),
+                            offline=True)
+    assert forced.offline
+
+
+@pytest.mark.integration
+def test_llm_interviewer_grounded_by_the_real_index(settings: Settings) -> None:
+    """Real Chroma (temp dir) and the real ONNX embeddings on the Kraken pack."""
+    from interviewer.knowledge import load_pack
+    from interviewer.services import build_services
+    from interviewer.store import KnowledgeIndex
+
+    full = load_pack(PROJECT_ROOT / "knowledge", "kraken-ml-engineer")
+    # a few questions keep the embedding work small; stages and tips are all there
+    pack = full.model_copy(update={"questions": full.questions_for("technical-interviews")[:3]})
+    index = KnowledgeIndex(settings)
+    index.build(pack)
+    model = ScriptedChatModel([OPENING, LEAD])
+    services = build_services(settings, grader=KeywordGrader(), model=model, index=index,
+                              packs=[pack])
+    s = InterviewSession.create(services, SessionConfig(
+        pack=pack.name, stage="technical", questions=1, seed=3))
+    s.start()
+    q = s.current_question
+    assert q is not None
+    lead_prompt = model.last_call.text
+    assert f"Question: {q.question}" in lead_prompt  # the question's own index document
+    assert "Tip:" in lead_prompt  # a retrieved tip
+    assert "Interview stage 3: Technical Interviews" in lead_prompt  # the stage document
+    assert q.example_answer not in lead_prompt and "Example answer:" not in lead_prompt
+    assert s.transcript().prompt_versions[0] == "interviewer_technical-interviews@1"
