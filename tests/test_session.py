@@ -293,3 +293,12 @@ def test_session_status_and_owner(services: Services) -> None:
     assert (st.question_number, st.total_questions, st.stage_id) == (1, 2, "technical")
     assert services.store.list(owner="user-42")[0].session_id == s.session_id
     assert services.store.list(owner="someone-else") == []
+
+
+def test_send_before_start_shows_the_question_and_keeps_the_text(services: Services) -> None:
+    s = _session(services)
+    replies = s.send("an answer typed too early")
+    assert _kinds(replies) == ["opening", "question", "notice"]
+    assert replies[-1].kept_text == "an answer typed too early"
+    assert services.grader.requests == []  # type: ignore[attr-defined]
+    assert _kinds(s.send(FULL))[0] == "feedback"

@@ -354,11 +354,16 @@ class InterviewSession:
             yield self._notice("This interview has ended. Start a new one to keep practising.")
             yield self._summary_reply()
             return
+        parsed = parse_input(text)
         if self._state.awaiting is None:  # not started, or resumed between answer and question
             yield from self._resume()
             if self.finished:
                 return
-        parsed = parse_input(text)
+            if parsed.kind != "command":  # the candidate has not seen this question yet
+                if parsed.kind != "empty":
+                    yield self._notice("Your message was not taken as an answer: the question "
+                                       "above is new to you. It is kept here.", kept_text=text)
+                return
         if parsed.kind == "command":
             yield from self._command(parsed.command or "", parsed.argument, text)
         elif parsed.kind == "derail":
