@@ -21,6 +21,11 @@ from ..settings import Settings
 from .guard import count_questions, find_leak
 from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, article, persona_of
 
+# One prompt per stage (`interviewer_<stage id>`, else `interviewer_default`), all with these.
+PROMPT_VARIABLES: dict[str, tuple[str, ...]] = {
+    "interviewer_*": ("company", "role", "stage_name", "persona", "stage_brief", "material",
+                      "instruction", "question", "conversation"),
+}
 HOLDBACK_CHARS = 160
 MAX_REPLY_CHARS = 1_200
 
@@ -159,16 +164,17 @@ class LLMInterviewer:
         )
         convo = []
         for i, a in enumerate(req.answers, 1):
-            convo.append(f"Candidate's answer {i}:\n<<<\n{a}\n>>>")
+            convo.append(f"Candidate's answer {i}:\n<<<\n{_data(a)}\n>>>")
         if req.candidate_text:
-            convo.append(f"Candidate's message:\n<<<\n{req.candidate_text}\n>>>")
-        msgs = prompt.render(
-            company=req.company, role=req.role, stage_name=req.stage.name,
-            persona=_with_article(persona_of(req.stage)), stage_brief=_stage_text(req),
-            material=self.material(req, pack) or "(none)", instruction=instruction,
-            question=req.question.question if req.question else "(none yet)",
-            conversation="\n\n".join(convo) or "(nothing yet)",
-        )
+            convo.append(f"Candidate's message:\n<<<\n{_data(req.candidate_text)}\n>>>")
+        values = {
+            "company": req.company, "role": req.role, "stage_name": req.stage.name,
+            "persona": _with_article(persona_of(req.stage)), "stage_brief": _stage_text(req),
+            "material": self.material(req, pack) or "(none)", "instruction": instruction,
+            "question": req.question.question if req.question else "(none yet)",
+            "conversation": "\n\n".join(convo) or "(nothing yet)",
+        }
+        msgs = prompt.render(**{k: values[k] for k in PROMPT_VARIABLES["interviewer_*"]})
         return prompt, msgs
 
     # --- compose -----------------------------------------------------------------------------
@@ -233,6 +239,11 @@ class LLMInterviewer:
         if _GRADE_TALK.search(text):
             return "talks about a grade"
         return None
+
+
+def _data(text: str) -> str:
+    """Candidate text cannot close the delimiters it is wrapped in."""
+    return text.replace("<<<", "< < <").replace(">>>", "> > >")
 
 
 def _with_article(persona: str) -> str:
