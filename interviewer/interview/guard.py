@@ -25,17 +25,19 @@ DERAIL_MAX_CHARS = 400
 
 _DERAIL: list[tuple[DerailKind, re.Pattern[str]]] = [
     ("override", re.compile(
-        r"\b(ignore|forget|disregard|override)\b.{0,40}\b(instructions?|prompts?|rules|role|"
-        r"system|above|previous)\b|\b(system prompt|developer mode|jailbreak)\b|"
-        r"\byou are now\b|\bpretend (to be|you are)\b|\bact as\b", re.I | re.S)),
+        r"\b(ignore|forget|disregard|override|bypass)\b.{0,25}\b(instructions?|prompts?|rules|"
+        r"guidelines|programming)\b|\b(system prompt|developer mode|jailbreak|dan mode)\b|"
+        r"\byou are now (a|an|the|in|my)\b|\bpretend (to be|you are|you're)\b|"
+        r"\b(stop|quit) (being|acting as) (an? |the )?interviewer\b", re.I | re.S)),
     ("reveal", re.compile(
-        r"\b(tell|give|show|send|reveal|share|read)\b.{0,30}\b(me )?(the |your )?(correct |right |"
-        r"model |example |ideal |full |expected |reference )?(answers?|solution|key points?|"
-        r"rubric)\b|\bwhat(?:'s| is) the (correct |right |model |example |ideal |expected )?"
-        r"answer\b|\bjust answer it\b", re.I | re.S)),
+        r"\b(tell|give|show|send|share|reveal|read|print)\b (me|us)\b.{0,25}\b(answers?|"
+        r"solution|key ?points?|rubric|example)\b|\breveal (the|your) (answers?|solution|"
+        r"key ?points?|rubric)\b|\bwhat(?:'s| is) the (\w+ )?answer\b|\bjust answer it\b",
+        re.I | re.S)),
     ("grade", re.compile(
-        r"\b(grade|score|rate|mark)\b.{0,20}\b([1-5]|five|full marks|perfect|top marks|"
-        r"highest)\b|\bgive me (a |an )?([1-5]|five|full marks|perfect)\b", re.I | re.S)),
+        r"\b(grade|score|rate|mark)\b (me|this|my answer|it|the answer)\b.{0,20}\b([1-5]|five|"
+        r"full marks|perfect|top marks|highest)\b|\bgive me (a |an )?([1-5]|five|full marks|"
+        r"perfect( score)?|top marks)\b", re.I | re.S)),
 ]
 
 _CLARIFY = re.compile(
