@@ -313,3 +313,12 @@ def test_transcript_records_versions_and_timestamps(services: Services) -> None:
     t = s.transcript()
     assert t.grader_versions == ["reference"] and t.interviewer == "offline"
     assert any(isinstance(e, Said) and e.kind == "feedback" for e in events)
+
+
+def test_an_answer_is_never_both_strongest_and_weakest(services: Services) -> None:
+    one = _finished(services, [FULL]).summary()
+    assert [r.score for r in one.strongest] == [5.0] and one.weakest == []
+    three = _finished(services, [FULL, POOR, PARTIAL]).summary()
+    strong = {r.question_id for r in three.strongest}
+    weak = {r.question_id for r in three.weakest}
+    assert strong and weak and not strong & weak

@@ -232,8 +232,11 @@ def _html_question(rec: QuestionRecord) -> str:
         elif x.answer is not None:
             parts.append(f'<pre class="answer">{esc(x.answer)}</pre>')
     if g:
-        parts.append("<table><tr><th>Criterion</th><th>Score</th><th>Why</th></tr>" + "".join(
-            f"<tr><td>{esc(c.name)}</td><td>{c.score}</td><td>{esc(c.rationale)}</td></tr>"
+        why = any(c.rationale for c in g.criteria)
+        parts.append("<table><tr><th>Criterion</th><th>Score</th>"
+                     + ("<th>Why</th>" if why else "") + "</tr>" + "".join(
+            f"<tr><td>{esc(c.name)}</td><td>{c.score}</td>"
+            + (f"<td>{esc(c.rationale)}</td>" if why else "") + "</tr>"
             for c in g.criteria) + "</table>")
         parts.append("<ul>" + "".join(
             f'<li class="{"covered" if k.covered else "missed"}">'

@@ -78,10 +78,14 @@ def summarize(transcript: Transcript, *, top: int = 2) -> SessionSummary:
             question_id=rec.question_id, stage_id=rec.stage_id, question=rec.question,
             topic=rec.topic, score=round(grade.score, 2),
         ))
+    # each answer is on one side only: the top `top` and, from the rest, the bottom `top`
     by_score = sorted(refs, key=lambda r: (-r.score, r.question_id))
-    strongest = by_score[:top]
-    weakest = [r for r in sorted(refs, key=lambda r: (r.score, r.question_id))[:top]
-               if len(refs) > 1 or r.score < 4]
+    if len(by_score) == 1:
+        strongest, weakest = (by_score, []) if by_score[0].score >= 3.5 else ([], by_score)
+    else:
+        strongest = by_score[: min(top, len(by_score) // 2 or 1)]
+        rest = by_score[len(strongest):]
+        weakest = sorted(rest, key=lambda r: (r.score, r.question_id))[:top]
     stage_names = transcript.stage_names
     return SessionSummary(
         session_id=transcript.session_id, pack=transcript.pack, mode=transcript.mode,
