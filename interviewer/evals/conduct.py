@@ -440,13 +440,21 @@ def scratch_dir() -> str | None:
 
 
 def _spread(samples: list[Sample], n: int) -> list[Sample]:
-    """n samples spread evenly over the list (so every interviewer and persona keeps some)."""
+    """n samples taken round-robin over (interviewer, persona), so a small run still has every
+    persona of every interviewer before it has a second stage of any."""
     if n >= len(samples):
         return samples
-    if n <= 0:
-        return []
-    step = len(samples) / n
-    return [samples[int(i * step)] for i in range(n)]
+    groups: dict[tuple[str, str], list[Sample]] = defaultdict(list)
+    for s in samples:
+        groups[(s.interviewer, s.persona)].append(s)
+    out: list[Sample] = []
+    depth = 0
+    while len(out) < n:
+        for g in groups.values():
+            if depth < len(g) and len(out) < n:
+                out.append(g[depth])
+        depth += 1
+    return out
 
 
 def summarise(runs: Sequence[SessionRun], *, pack: Pack, grader: str, seed: int,
@@ -465,7 +473,8 @@ def summarise(runs: Sequence[SessionRun], *, pack: Pack, grader: str, seed: int,
             per[r.persona].extend(r.scores)
         means[iv] = {p: (round(m, 4) if (m := mean(per.get(p, []))) is not None else None)
                      for p in personas}
-        if all(p in personas for p in GRADED_ORDER) and not iv.startswith(CONTROL):
+        ran = {r.persona for r in rs}
+        if all(p in ran for p in GRADED_ORDER) and not iv.startswith(CONTROL):
             order[iv] = check_persona_order(means[iv])
         total = sum(r.replies for r in rs)
         fallback[iv] = round(sum(r.fallbacks for r in rs) / total, 4) if total else 0.0

@@ -81,14 +81,15 @@ def _tokens(text: str) -> list[str]:
 
 
 def _content(text: str) -> set[str]:
-    return {_stem(w) for w in _tokens(text) if w not in _STOP and len(w) > 2}
+    return {_stem(w) for w in _tokens(text)
+            if w not in _STOP and (len(w) > 2 or any(c.isdigit() for c in w))}
 
 
 def _stem(w: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(w) > len(suffix) + 3 and w.endswith(suffix):
-            return w[: -len(suffix)]
-    return w
+    """A crude prefix stem: 'comparing', 'compared' and 'compare' all become 'compar'."""
+    if len(w) > 3 and w.endswith("s"):
+        w = w[:-1]
+    return w[:6]
 
 
 def _runs(words: list[str], n: int) -> set[tuple[str, ...]]:
@@ -99,7 +100,7 @@ def count_own_questions(text: str, quoted: Iterable[str] = ()) -> int:
     """Question marks that end a sentence, after removing quoted pack text."""
     for q in sorted((q.strip() for q in quoted if q and q.strip()), key=len, reverse=True):
         text = text.replace(q, " ")
-    return len(re.findall(r"\?+(?=\s|$|[\"')\]*_])", text))
+    return len(re.findall(r"\?+[!.]*(?=\s|$|[\"')\]*_])", text))
 
 
 def revealed(text: str, question: Question, allowed: Iterable[str] = ()) -> str | None:
