@@ -1,6 +1,217 @@
+"""Chainlit handlers for the interviewer page. Thin on purpose: services are built once, each chat
+keeps one `Chat` (one `InterviewSession`), and the work is in `interviewer.ui.*`.
+
+Run with `interviewer ui` (or `make run`), which starts `chainlit run` on this file with the
+offline frontend and a private environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import math
+from typing import Any
+
 import chainlit as cl
+from chainlit.config import config as chainlit_config
+from chainlit.input_widget import Select, Slider
+from chainlit.server import app as chainlit_app
+
+from interviewer.errors import NotFoundError
+from interviewer.services import Services, build_services
+from interviewer.settings import Settings, load_settings
+from interviewer.ui import profiles as prof
+from interviewer.ui.auth import check_password, parse_users
+from interviewer.ui.chat import (
+    Chat,
+    ensure_index,
+    latest_open_session,
+    latest_stage,
+    new_interview_action,
+    open_session_for,
+)
+from interviewer.ui.identity import BrowserIdMiddleware, owner_for, request_cookie
+from interviewer.ui.options import ui_options
+from interviewer.ui.render import offline_banner
+
+log = logging.getLogger("interviewer.ui")
+
+
+@functools.cache
+def settings() -> Settings:
+    return load_settings()
+
+
+OPTIONS = ui_options(settings())
+chainlit_app.add_middleware(BrowserIdMiddleware)
+if chainlit_config.features.spontaneous_file_upload is not None:
+    chainlit_config.features.spontaneous_file_upload.max_size_mb = max(
+        1, math.ceil(OPTIONS.upload_max_kb / 1024))
+
+
+@functools.cache
+def services(grader: str | None = None) -> Services:
+    """Built once per grader choice (the default one at startup) and shared by every chat."""
+    s = settings()
+    if grader is None:
+        return build_services(s)
+    from interviewer.grading.factory import make_grader
+
+    if grader == prof.REFERENCE_GRADER:
+        return build_services(s, grader=make_grader(s, choice="reference"))
+    chosen = s.model_copy(update={"grader_model": grader})
+    return build_services(s, grader=make_grader(chosen, choice="llm"))
+
+
+def pack_of(svc: Services) -> Any:
+    return svc.pack(settings().default_pack)
+
+
+@cl.on_app_startup
+async def warm_up() -> None:
+    """Load the pack and the grader's model before the first chat needs them."""
+    def warm() -> None:
+        svc = services()
+        ensure_index(svc, pack_of(svc))
+
+    try:
+        await asyncio.to_thread(warm)
+    except Exception:  # noqa: BLE001 - a chat will report the real error to the user
+        log.exception("warm-up failed")
+
+
+if OPTIONS.auth:
+    _USERS = parse_users(OPTIONS.users.get_secret_value() if OPTIONS.users else "")
+
+    @cl.password_auth_callback
+    async def password_login(username: str, password: str) -> cl.User | None:
+        if check_password(_USERS, username, password):
+            return cl.User(identifier=username, metadata={"provider": "credentials"})
+        return None
+
+
+@cl.set_chat_profiles
+async def chat_profiles(user: cl.User | None = None, language: str | None = None) -> list[Any]:
+    """One profile per stage plus the full loop. The page forgets its profile on reload, so
+    the profile of the owner's latest unfinished interview is the default: it resumes."""
+    svc = await asyncio.to_thread(services)
+    pack = pack_of(svc)
+    owner = owner_for(getattr(user, "identifier", None), request_cookie.get())
+    latest = await asyncio.to_thread(latest_open_session, svc.store, owner, pack.name)
+    default = prof.profile_for_stage(pack, latest_stage(latest)).name if latest else None
+    return [cl.ChatProfile(name=p.name, markdown_description=p.description,
+                           default=p.name == default)
+            for p in prof.profiles(pack)]
+
+
+def settings_widgets(choices: prof.ChatChoices) -> list[Any]:
+    widgets: list[Any] = [
+        Select(id="mode", label="Mode", values=prof.MODES, initial_value=choices.mode,
+               description="Practice: a grade card after every answer. Interview: feedback "
+                           "only at the end, like the real thing."),
+        Slider(id="questions", label="Questions per stage", initial=choices.questions,
+               min=1, max=10, step=1),
+        Select(id="difficulty", label="Difficulty", values=prof.DIFFICULTIES,
+               initial_value=choices.difficulty or "any"),
+    ]
+    graders = prof.grader_options(settings())
+    if graders:
+        widgets.append(Select(id="grader", label="Grading model", values=graders,
+                              initial_value=choices.grader or graders[0]))
+    return widgets
+
+
+def current_owner() -> str | None:
+    user = cl.user_session.get("user")
+    environ = getattr(cl.context.session, "environ", None) or {}
+    return owner_for(getattr(user, "identifier", None), environ.get("HTTP_COOKIE"))
+
+
+async def new_chat(choices: prof.ChatChoices) -> Chat:
+    svc = await asyncio.to_thread(services, choices.grader)
+    pack = pack_of(svc)
+    chat = Chat(services=svc, pack=pack, owner=current_owner(),
+                profile=prof.profile_named(pack, cl.user_session.get("chat_profile")),
+                choices=choices, max_upload_bytes=OPTIONS.upload_max_kb * 1024)
+    cl.user_session.set("chat", chat)
+    return chat
 
 
 @cl.on_chat_start
-async def start() -> None:
-    await cl.Message(content="hello").send()
+async def on_chat_start() -> None:
+    s = settings()
+    await cl.Message(content=offline_banner(s.llm_configured, s.model_for("grader")),
+                     author="Coach").send()
+    svc = await asyncio.to_thread(services)
+    pack = pack_of(svc)
+    profile = prof.profile_named(pack, cl.user_session.get("chat_profile"))
+    waiting = open_session_for(svc.store, current_owner(), pack.name, profile)
+    if waiting is not None:
+        cfg = (await asyncio.to_thread(svc.store.load, waiting.session_id))[0].config
+        choices = prof.ChatChoices(mode=cfg.mode, questions=cfg.questions,
+                                   difficulty=cfg.difficulty)
+        await cl.ChatSettings(settings_widgets(choices)).send()
+        chat = await new_chat(choices)
+        await chat.resume(waiting.session_id)
+        await chat.notice("Resumed your unfinished interview. Want a fresh one instead?",
+                          [new_interview_action()])
+        return
+    values = await cl.ChatSettings(settings_widgets(prof.ChatChoices())).send()
+    chat = await new_chat(prof.parse_choices(values, s))
+    await chat.start_new()
+
+
+@cl.on_settings_update
+async def on_settings_update(values: dict[str, Any]) -> None:
+    chat: Chat | None = cl.user_session.get("chat")
+    choices = prof.parse_choices(values, settings())
+    session = chat.session if chat else None
+    if session is not None and (session.status().answered > 0 and not session.finished):
+        cl.user_session.set("pending_choices", choices)
+        await cl.Message(content="Saved. The new settings apply to your next interview; this "
+                         "one keeps its settings.", author="Coach",
+                         actions=[new_interview_action("Start a new one with them now")]).send()
+        return
+    await restart(choices)
+
+
+async def restart(choices: prof.ChatChoices) -> None:
+    old: Chat | None = cl.user_session.get("chat")
+    if old is not None and old.session is not None and not old.session.finished:
+        await asyncio.to_thread(old.session.end)  # kept, graded so far, marked ended early
+    chat = await new_chat(choices)
+    await chat.start_new()
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    chat: Chat | None = cl.user_session.get("chat")
+    if chat is None:
+        await cl.Message(content="Starting…", author="Coach").send()
+        await on_chat_start()
+        return
+    await chat.on_text(message.content or "", list(message.elements or []))
+
+
+async def _turn(action: cl.Action) -> None:
+    chat: Chat | None = cl.user_session.get("chat")
+    if chat is not None:
+        await chat.on_action(action.name)
+
+
+for _name in ("hint", "skip", "repeat", "end"):
+    cl.action_callback(_name)(_turn)
+
+
+@cl.action_callback("new_interview")
+async def on_new_interview(action: cl.Action) -> None:
+    await action.remove()
+    chat: Chat | None = cl.user_session.get("chat")
+    pending = cl.user_session.get("pending_choices")
+    choices = pending or (chat.choices if chat else prof.ChatChoices())
+    cl.user_session.set("pending_choices", None)
+    try:
+        await restart(choices)
+    except NotFoundError as e:
+        await cl.ErrorMessage(content=str(e)).send()

@@ -10,11 +10,15 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import ContextVar
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 COOKIE = "interviewer_browser"
 MAX_AGE = 60 * 60 * 24 * 365
+# The Cookie header of the HTTP request being handled, for callbacks that only get the user
+# (e.g. the chat profiles callback, which marks the profile of an interview to resume).
+request_cookie: ContextVar[str | None] = ContextVar("interviewer_request_cookie", default=None)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 Scope = MutableMapping[str, Any]
@@ -57,6 +61,13 @@ class BrowserIdMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         cookie = headers.get(b"cookie", b"").decode("latin-1")
+        reset = request_cookie.set(cookie or None)
+        try:
+            await self._handle(scope, receive, send, cookie)
+        finally:
+            request_cookie.reset(reset)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, cookie: str) -> None:
         if browser_id(cookie):
             await self.app(scope, receive, send)
             return

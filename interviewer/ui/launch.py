@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..settings import PROJECT_ROOT, Settings
 from .frontend import BUILD_DIR, ensure_offline_build
+from .options import ui_options
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 CONFIG_FILE = PROJECT_ROOT / ".chainlit" / "config.toml"
@@ -62,7 +63,7 @@ def server_env(
     env.update(OFFLINE_ENV)
     env["CHAINLIT_APP_ROOT"] = str(app_root)
     env["INTERVIEWER_DATA_DIR"] = str(settings.data_dir)
-    if getattr(settings, "ui_auth", False):
+    if ui_options(settings).auth:
         env["CHAINLIT_AUTH_SECRET"] = auth_secret(settings)
     return env
 
@@ -77,6 +78,9 @@ def stage_app_root(dest: Path) -> Path:
     if str(BUILD_DIR) not in config:
         raise ConfigError(f"{CONFIG_FILE} no longer sets custom_build to the offline build")
     (dest / ".chainlit" / "config.toml").write_text(config, encoding="utf-8")
+    translations = CONFIG_FILE.parent / "translations"
+    if translations.is_dir():
+        shutil.copytree(translations, dest / ".chainlit" / "translations", dirs_exist_ok=True)
     if PUBLIC_DIR.is_dir():
         shutil.copytree(PUBLIC_DIR, dest / "public", dirs_exist_ok=True)
     shutil.copy2(README_FILE, dest / "chainlit.md")

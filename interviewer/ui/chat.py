@@ -1,0 +1,362 @@
+"""One chat on the page: drives an `InterviewSession` and shows its replies with Chainlit.
+
+The session is synchronous (grading runs an ONNX model, a model call may take seconds), so its
+event stream runs in a worker thread and is handed to the page as it comes: text deltas stream
+into a message, each finished reply replaces its message with the authoritative text plus cards,
+steps, charts, downloads and buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import chainlit as cl
+
+from ..errors import InputError, InterviewerError, NotFoundError
+from ..interview.models import InterviewerReply, ReplyDone, SessionConfig, StreamEvent, TextDelta
+from ..interview.session import InterviewSession
+from ..knowledge import Pack
+from ..services import Services
+from ..transcripts.store import SessionInfo, TranscriptStore
+from . import render
+from .charts import score_chart
+from .downloads import transcript_files
+from .profiles import ChatChoices, ProfileSpec
+from .uploads import read_answer_file
+
+log = logging.getLogger(__name__)
+
+AUTHOR = "Interviewer"
+TURN_ACTIONS = [("hint", "Hint", "lightbulb"), ("skip", "Skip", "skip-forward"),
+                ("repeat", "Repeat question", "repeat"), ("end", "End and grade", "flag")]
+COMMAND_FOR = {"hint": "/hint", "skip": "/skip", "repeat": "/repeat", "end": "/end"}
+
+
+def turn_actions() -> list[cl.Action]:
+    return [cl.Action(name=name, payload={}, label=label, icon=icon,
+                      tooltip=f"{label} (or type /{name})")
+            for name, label, icon in TURN_ACTIONS]
+
+
+def new_interview_action(label: str = "Start a new interview") -> cl.Action:
+    return cl.Action(name="new_interview", payload={}, label=label, icon="rotate-ccw")
+
+
+@dataclass
+class _Failed:
+    error: BaseException
+
+
+async def pump(make: Callable[[], Iterator[StreamEvent]]) -> AsyncIterator[StreamEvent]:
+    """Run a blocking event stream in a worker thread; yield its events on the event loop."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[StreamEvent | _Failed | None] = asyncio.Queue()
+
+    def work() -> None:
+        try:
+            for event in make():
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+        except BaseException as e:  # noqa: BLE001 - handed to the loop and re-raised there
+            loop.call_soon_threadsafe(queue.put_nowait, _Failed(e))
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    worker = loop.run_in_executor(None, work)
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        await worker
+
+
+def _done(replies: list[InterviewerReply]) -> Iterator[StreamEvent]:
+    for i, reply in enumerate(replies):
+        yield ReplyDone(index=i, reply=reply)
+
+
+@dataclass
+class Chat:
+    """The state of one chat: its services, owner, profile, session and the live action bar."""
+
+    services: Services
+    pack: Pack
+    owner: str | None
+    profile: ProfileSpec
+    choices: ChatChoices
+    max_upload_bytes: int
+    session: InterviewSession | None = None
+    bar: cl.Message | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    # --- starting, resuming ---------------------------------------------------------------------
+
+    def config(self) -> SessionConfig:
+        return SessionConfig(pack=self.pack.name, stage=self.profile.stage,
+                             mode=self.choices.mode,  # type: ignore[arg-type]
+                             questions=self.choices.questions, difficulty=self.choices.difficulty,
+                             owner=self.owner,
+                             max_answer_chars=self.services.max_answer_chars)
+
+    async def start_new(self) -> None:
+        config = self.config()
+        self.session = await asyncio.to_thread(InterviewSession.create, self.services, config)
+        await self.stream(self.session.stream_start)
+
+    async def resume(self, session_id: str) -> None:
+        """Resume one of this owner's sessions (anyone else's is 'not found')."""
+        info = owned_session(self.services.store, self.owner, session_id)
+        self.session = await asyncio.to_thread(InterviewSession.resume, self.services,
+                                               info.session_id)
+        await self.stream(self.session.stream_resume)
+
+    # --- turns ----------------------------------------------------------------------------------
+
+    async def on_text(self, text: str, files: list[Any]) -> None:
+        async with self.lock:
+            await self._drop_bar()
+            session = self.session
+            if session is None:
+                await self.notice("No interview is running. Start one below.",
+                                  [new_interview_action()])
+                return
+            if files:
+                await self._on_files(session, text, files)
+                return
+            await self.stream(lambda: session.stream_send(text))
+
+    async def _on_files(self, session: InterviewSession, text: str, files: list[Any]) -> None:
+        question = session.current_question
+        if question is None or question.kind != "take_home":
+            await self.notice("Files are accepted as answers to the take-home brief only. "
+                              "Paste this answer as text instead.", turn_actions())
+            return
+        if len(files) > 1:
+            await self.notice("Attach one file per answer.", turn_actions())
+            return
+        f = files[0]
+        try:
+            uploaded = read_answer_file(f.path, f.name, self.max_upload_bytes)
+        except (InputError, OSError) as e:
+            await self.notice(f"That file was not accepted: {render.escape_md(str(e))}. "
+                              "Nothing was graded.", turn_actions())
+            return
+        answer = uploaded.text if not text.strip() else f"{text.strip()}\n\n{uploaded.text}"
+        await self.notice(f"Received {render.code(uploaded.name)} "
+                          f"({uploaded.size:,} bytes); grading it now.")
+        await self.stream(lambda: _done(session.answer(answer)))
+
+    async def on_action(self, name: str) -> None:
+        async with self.lock:
+            await self._drop_bar()
+            session = self.session
+            if session is None or session.finished:
+                await self.notice("This interview has ended.", [new_interview_action()])
+                return
+            await self.stream(lambda: session.stream_send(COMMAND_FOR[name]))
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    async def notice(self, text: str, actions: list[cl.Action] | None = None) -> cl.Message:
+        msg = cl.Message(content=text, author=AUTHOR, actions=actions or [])
+        await msg.send()
+        if actions and any(a.name in COMMAND_FOR for a in actions):
+            self.bar = msg
+        return msg
+
+    async def _drop_bar(self) -> None:
+        if self.bar is not None:
+            await self.bar.remove_actions()
+            self.bar = None
+
+    async def stream(self, make: Callable[[], Iterator[StreamEvent]]) -> None:
+        """Show a session call's events: deltas stream, each finished reply is rendered."""
+        live: cl.Message | None = None
+        live_index: int | None = None
+        last: cl.Message | None = None
+        try:
+            async for event in pump(make):
+                if isinstance(event, TextDelta):
+                    if live is None or live_index != event.index:
+                        live, live_index = cl.Message(content="", author=AUTHOR), event.index
+                    await live.stream_token(event.text)
+                else:
+                    msg = live if live_index == event.index else None
+                    live, live_index = None, None
+                    last = await self.show(event.reply, msg)
+        except NotFoundError as e:
+            await self.notice(f"Not found: {render.escape_md(str(e))}", [new_interview_action()])
+        except InterviewerError as e:
+            log.exception("session call failed")
+            await cl.ErrorMessage(content=f"Something went wrong: {render.escape_md(str(e))}. "
+                                  "Your answers so far are saved.", author=AUTHOR).send()
+            if self.session is not None and not self.session.finished:
+                await self.notice("You can continue with the current question.", turn_actions())
+            return
+        session = self.session
+        if last is not None and self.bar is None and session is not None and \
+                session.awaiting_answer and not session.finished:
+            # a notice or a clarification: the question is still open, so keep the buttons
+            last.actions = turn_actions()
+            await last.update()
+            self.bar = last
+
+    async def show(self, reply: InterviewerReply, msg: cl.Message | None = None) -> cl.Message:
+        msg = msg or cl.Message(content="", author=AUTHOR)
+        msg.content = self.content_for(reply)
+        msg.actions, msg.elements = [], []
+        if reply.kind in ("question", "follow_up") and not (self.session and
+                                                            self.session.finished):
+            msg.actions = turn_actions()
+        if reply.kind == "summary" and reply.summary is not None:
+            msg.elements = self.report_elements(reply)
+            msg.actions = [new_interview_action()]
+        feedback = reply.kind == "feedback" and reply.grade is not None
+        if feedback:
+            await self.grading_steps(reply)
+        await msg.send()
+        if reply.kind == "feedback" and reply.example_answer:
+            async with cl.Step(name="Example answer", type="undefined", show_input=False) as step:
+                step.output = render.defang(reply.example_answer)
+        if msg.actions and msg.actions[0].name in COMMAND_FOR:
+            await self._drop_bar()
+            self.bar = msg
+        return msg
+
+    def progress(self, reply: InterviewerReply) -> str:
+        if self.session is None or reply.question_id is None:
+            return ""
+        plan = self.session.plan
+        pos = next((i for i, p in enumerate(plan)
+                    if p.question_id == reply.question_id and p.stage_id == reply.stage_id), None)
+        if pos is None:
+            return ""
+        stage = next((s.name for s in self.pack.stages if s.id == reply.stage_id), "")
+        return f"*Question {pos + 1} of {len(plan)} · {render.escape_md(stage)}*\n\n"
+
+    def content_for(self, reply: InterviewerReply) -> str:
+        text = render.defang(reply.text)
+        if reply.kind == "question":
+            return self.progress(reply) + text
+        if reply.kind == "follow_up":
+            return "**Follow-up:** " + text
+        if reply.kind == "hint":
+            return "**Hint:** " + text
+        if reply.kind == "feedback":
+            if reply.grade is None:
+                return "**Skipped.** The example answer is below."
+            title = "Partial grade" if reply.example_answer is None else "Grade"
+            return render.grade_card(reply.grade, title=title)
+        if reply.kind == "summary" and reply.summary is not None:
+            return render.report(reply.summary)
+        if reply.kind == "notice" and reply.kept_text:
+            return text + "\n\nYour text, kept:\n\n" + render.escape_md(reply.kept_text)
+        return text
+
+    async def grading_steps(self, reply: InterviewerReply) -> None:
+        """Retrieval and grading as collapsible steps, just before the grade card."""
+        grade = reply.grade
+        assert grade is not None
+        question = self.pack.question(reply.question_id) if reply.question_id else None
+        if question is not None:
+            async with cl.Step(name="Retrieval", type="retrieval", show_input=False) as step:
+                step.output = await asyncio.to_thread(self.retrieval_text, question)
+        async with cl.Step(name="Grading", type="tool", show_input=False) as step:
+            step.output = render.grading_step(grade)
+
+    def retrieval_text(self, question: Any) -> str:
+        """What the answer was graded against, and related guide material from the index."""
+        lines = [f"Graded against the guide's question `{question.id}` ({question.topic}, "
+                 f"{question.difficulty}, {question.provenance}): "
+                 f"{len(question.key_points)} key points and its example answer."]
+        hits = related_material(self.services, self.pack, question.question)
+        if hits:
+            lines += ["", "Related guide material (from the search index):"]
+            lines += [f"- {h}" for h in hits]
+        return "\n".join(lines)
+
+    def report_elements(self, reply: InterviewerReply) -> list[Any]:
+        assert reply.summary is not None
+        elements: list[Any] = []
+        fig = score_chart(reply.summary)
+        if fig is not None:
+            elements.append(cl.Plotly(name="scores", figure=fig, display="inline", size="large"))
+        if self.session is not None:
+            for name, mime, data in transcript_files(self.session):
+                elements.append(cl.File(name=name, content=data, mime=mime, display="inline"))
+        return elements
+
+
+def owned_session(store: TranscriptStore, owner: str | None, session_id: str) -> SessionInfo:
+    """A session of this owner, or NotFoundError: another owner's id looks like a missing one."""
+    for info in store.list(owner) if owner else []:
+        if info.session_id == session_id and info.owner == owner:
+            return info
+    raise NotFoundError("no such interview for you")
+
+
+def open_session_for(store: TranscriptStore, owner: str | None, pack: str,
+                     profile: ProfileSpec) -> SessionInfo | None:
+    """The owner's latest unfinished interview of this profile's stage (what a reload resumes)."""
+    if not owner:
+        return None
+    for info in store.list(owner):
+        if info.finished or info.pack != pack or info.owner != owner:
+            continue
+        single = len(info.stages) == 1
+        if (profile.stage is None and not single) or (single and info.stages[0] == profile.stage):
+            return info
+    return None
+
+
+def latest_open_session(store: TranscriptStore, owner: str | None,
+                        pack: str) -> SessionInfo | None:
+    """The owner's most recently active unfinished interview, whatever its stage."""
+    if not owner:
+        return None
+    return next((i for i in store.list(owner)
+                 if not i.finished and i.pack == pack and i.owner == owner), None)
+
+
+def latest_stage(info: SessionInfo | None) -> str | None:
+    """The stage id of a single-stage interview; None for the full loop."""
+    return info.stages[0] if info is not None and len(info.stages) == 1 else None
+
+
+_index_ready: dict[str, bool] = {}
+
+
+def ensure_index(services: Services, pack: Pack) -> Any:
+    """The pack's Chroma index, built once per process if `make index` has not made it."""
+    from ..store import KnowledgeIndex
+
+    index = KnowledgeIndex(services.settings)
+    if not _index_ready.get(pack.name):
+        if not index.is_built(pack.name):
+            index.build(pack)
+        _index_ready[pack.name] = True
+    return index
+
+
+def related_material(services: Services, pack: Pack, query: str, k: int = 3) -> list[str]:
+    """Top tips from the pack's Chroma index for a question."""
+    try:
+        hits = ensure_index(services, pack).search(pack.name, query, k=k, kind="tip")
+    except InterviewerError as e:
+        log.warning("retrieval failed: %s", e)
+        return []
+    titles = {f"{pack.name}:tip:{t.id}": t.title for t in pack.tips}
+    return [f"**{render.escape_md(titles.get(h.id, h.id))}** (similarity {h.score:.2f}): "
+            f"{render.defang(_first_sentence(h.text))}" for h in hits]
+
+
+def _first_sentence(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    end = text.find(". ")
+    text = text[: end + 1] if 0 < end < limit else text
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"

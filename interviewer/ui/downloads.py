@@ -1,0 +1,24 @@
+"""The transcript as downloadable files (Markdown, JSON, HTML), made by the transcript exports
+so the page and the CLI hand out the same documents."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..interview.session import InterviewSession
+
+FORMATS = [("md", "text/markdown"), ("json", "application/json"), ("html", "text/html")]
+
+
+def transcript_files(session: InterviewSession) -> list[tuple[str, str, bytes]]:
+    """(file name, mime type, bytes) per format."""
+    from ..transcripts import export
+
+    transcript = session.transcript()
+    stem = f"interview-{session.session_id[:8]}"
+    out = []
+    for ext, mime in FORMATS:
+        text = export.render(transcript, ext)
+        out.append((f"{stem}.{ext}", mime, text.encode("utf-8")))
+    return out

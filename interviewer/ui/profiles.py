@@ -1,0 +1,90 @@
+"""Chat profiles (one per stage plus the full loop) and the chat settings, as plain data.
+
+app.py turns these into Chainlit objects; keeping them here makes them testable without a
+running page.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from ..knowledge import Difficulty, Pack
+from ..settings import Settings
+
+FULL_LOOP = "Full loop"
+DIFFICULTIES: list[str] = ["any", "easy", "medium", "hard", "expert"]
+MODES = ["practice", "interview"]
+REFERENCE_GRADER = "offline reference grader"
+
+
+class ProfileSpec(BaseModel):
+    name: str  # what the page shows and sends back
+    stage: str | None  # stage id; None = the full loop
+    description: str
+
+
+class ChatChoices(BaseModel):
+    """What the candidate picked in the chat settings."""
+
+    mode: str = "practice"
+    questions: int = 3
+    difficulty: Difficulty | None = None
+    grader: str | None = None  # a model name, REFERENCE_GRADER, or None (the configured one)
+
+
+def _short(text: str, limit: int = 220) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def profiles(pack: Pack) -> list[ProfileSpec]:
+    out = [ProfileSpec(name=s.name, stage=s.id, description=_short(s.description))
+           for s in sorted(pack.stages, key=lambda s: s.order)]
+    out.append(ProfileSpec(
+        name=FULL_LOOP, stage=None,
+        description=_short(f"Every stage of the {pack.company} {pack.role} loop in order: "
+                           + ", ".join(s.name for s in sorted(pack.stages, key=lambda s: s.order))
+                           + ".")))
+    return out
+
+
+def profile_named(pack: Pack, name: str | None) -> ProfileSpec:
+    """The profile the page sent (unknown or missing -> the first stage)."""
+    specs = profiles(pack)
+    return next((p for p in specs if p.name == name), specs[0])
+
+
+def profile_for_stage(pack: Pack, stage: str | None) -> ProfileSpec:
+    specs = profiles(pack)
+    return next((p for p in specs if p.stage == stage), specs[-1])
+
+
+def grader_options(settings: Settings) -> list[str]:
+    """Models that can grade (the configured grader first), then the offline grader."""
+    if not settings.llm_configured:
+        return []
+    names = [settings.model_for("grader"), settings.openai_model, settings.model_for("interviewer")]
+    unique = list(dict.fromkeys(n for n in names if n))
+    return [*unique, REFERENCE_GRADER]
+
+
+def parse_choices(values: dict[str, object] | None, settings: Settings) -> ChatChoices:
+    """Chat settings as sent by the page; anything odd falls back to the default."""
+    values = values or {}
+    mode = values.get("mode")
+    try:
+        questions = int(values.get("questions", 3))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        questions = 3
+    difficulty = values.get("difficulty")
+    grader = values.get("grader")
+    options = grader_options(settings)
+    return ChatChoices(
+        mode=mode if mode in MODES else "practice",
+        questions=min(10, max(1, questions)),
+        difficulty=difficulty if difficulty in DIFFICULTIES[1:] else None,  # type: ignore[arg-type]
+        grader=grader if grader in options else None,
+    )

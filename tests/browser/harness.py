@@ -1,0 +1,145 @@
+"""The browser-test harness: start the real server, drive the page, record requests.
+Fixtures using it live in conftest.py."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from interviewer.settings import PROJECT_ROOT, Settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+OUTPUT_DIR = PROJECT_ROOT / "test-output" / "browser"
+# Variables of the developer's shell that must not reach the server under test.
+_SCRUB = re.compile(r"^(OPENAI_|AZURE_OPENAI|INTERVIEWER_|CHROMA_|GRADER_|LITERAL_|CHAINLIT_)")
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    app_root: Path
+    log: Path
+    proc: subprocess.Popen[bytes]
+    settings: Settings
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def start_server(root: Path, extra_env: dict[str, str] | None = None,
+                 data_dir: Path | None = None) -> Server:
+    from interviewer.ui import launch
+
+    data_dir = data_dir or root / "data"
+    settings = Settings(data_dir=data_dir)
+    app_root = launch.stage_app_root(root / "app")
+    env = {k: v for k, v in os.environ.items() if not _SCRUB.match(k)}
+    env |= {"INTERVIEWER_DATA_DIR": str(data_dir)} | dict(extra_env or {})
+    port = launch.free_port()
+    log = root / f"server-{port}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(  # noqa: S603 - our interpreter, our args
+            launch.command("127.0.0.1", port), env=launch.server_env(settings, app_root, env),
+            cwd=app_root, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        launch.wait_until_serving(proc, "127.0.0.1", port, timeout=90)
+    except Exception:
+        launch.stop(proc)
+        print(log.read_text(errors="replace"))
+        raise
+    return Server(f"http://127.0.0.1:{port}", data_dir, app_root, log, proc, settings)
+
+
+def stop_server(server: Server) -> None:
+    from interviewer.ui import launch
+
+    launch.stop(server.proc)
+
+
+@dataclass
+class RequestLog:
+    urls: list[str] = field(default_factory=list)
+
+    def outside(self) -> list[str]:
+        """Requests to anything but 127.0.0.1 (data: and blob: URLs stay in the page)."""
+        bad = []
+        for url in self.urls:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob", "about"):
+                continue
+            if parts.hostname != "127.0.0.1":
+                bad.append(url)
+        return bad
+
+
+def fresh_dir(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+ASSISTANT = '.step[data-step-type="assistant_message"] .message-content'
+USER = '.step[data-step-type="user_message"] .message-content'
+
+
+class ChatPage:
+    """The few things a test does on the page, with waits that say what they wait for."""
+
+    def __init__(self, page: object, output_dir: Path, prefix: str) -> None:
+        self.page = page
+        self.output_dir = output_dir
+        self.prefix = prefix
+
+    def assistant_texts(self) -> list[str]:
+        return self.page.locator(ASSISTANT).all_inner_texts()  # type: ignore[attr-defined]
+
+    def count(self, text: str) -> int:
+        return sum(1 for t in self.assistant_texts() if text in t)
+
+    def wait_for(self, text: str, *, more_than: int = 0, timeout: float = 90_000) -> str:
+        """Wait until more than `more_than` assistant messages contain `text`; return the last."""
+        self.page.wait_for_function(  # type: ignore[attr-defined]
+            """([sel, text, n]) => Array.from(document.querySelectorAll(sel))
+                   .filter(e => e.innerText.includes(text)).length > n""",
+            arg=[ASSISTANT, text, more_than], timeout=timeout,
+        )
+        return [t for t in self.assistant_texts() if text in t][-1]
+
+    def wait_idle(self, timeout: float = 90_000) -> None:
+        """The composer's send button is back (no run in progress)."""
+        self.page.locator("#chat-submit").wait_for(state="visible", timeout=timeout)  # type: ignore[attr-defined]
+
+    def send(self, text: str) -> None:
+        box = self.page.locator("#chat-input")  # type: ignore[attr-defined]
+        box.fill(text)
+        box.press("Enter")
+
+    def click(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).last.click()  # type: ignore[attr-defined]
+
+    def choose_profile(self, name: str) -> None:
+        self.page.locator("#chat-profiles").click()  # type: ignore[attr-defined]
+        self.page.get_by_role("option", name=name, exact=True).first.click()  # type: ignore[attr-defined]
+
+    def shot(self, name: str, height: int = 2400) -> Path:
+        """The chat scrolls inside the page, so the viewport grows to show more of it."""
+        path = self.output_dir / f"{self.prefix}-{name}.png"
+        size = self.page.viewport_size  # type: ignore[attr-defined]
+        self.page.set_viewport_size({"width": size["width"], "height": height})  # type: ignore[attr-defined]
+        self.page.wait_for_timeout(300)  # type: ignore[attr-defined]  # let the layout settle
+        self.page.screenshot(path=str(path))  # type: ignore[attr-defined]
+        self.page.set_viewport_size(size)  # type: ignore[attr-defined]
+        return path
