@@ -1,0 +1,426 @@
+"""`interviewer eval grading`: the reference grader against human grades, beside two baselines.
+
+Datasets: `saf` (SAF, splits `unseen_answers` / `unseen_questions`; `training` is for fitting
+only) and `kraken` (`evals/datasets/kraken_answers_v1.jsonl`, graded answers to the guide's
+questions, with adversarial kinds). The baselines are computed in the same run: plain embedding
+cosine between answer and reference, and the log of the answer's word count. Every metric is
+reported on all answers and with non-answers removed (on SAF they carry most of the correlation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from ..errors import InputError, NotFoundError
+from ..knowledge import Question, load_pack
+from ..settings import Settings
+from .metrics.grading import AgreementMetrics, agreement
+
+KRAKEN_FILE = "kraken_answers_v1.jsonl"
+KRAKEN_PACK = "kraken-ml-engineer"
+GRADER_NAMES = ("reference", "cosine", "length")
+
+
+class CachingEncoder:
+    """Wraps an encoder; `warm` embeds many texts at once, sorted by length (padding is to the
+    longest text in a batch, so sorting makes a large run several times faster)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.cache: dict[str, np.ndarray] = {}
+
+    def warm(self, texts: Sequence[str]) -> None:
+        todo = sorted({t for t in texts if t not in self.cache}, key=len)
+        if todo:
+            emb = self.inner.encode(todo)
+            self.cache.update(zip(todo, emb, strict=True))
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.warm(texts)
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.vstack([self.cache[t] for t in texts])
+
+
+class Case(BaseModel):
+    """One graded answer, in the dataset's terms."""
+
+    id: str
+    question: Question
+    answer: str
+    human: float  # on the dataset's scale
+    human_1_5: float
+    non_answer: bool
+    kind: str | None = None
+    twin_id: str | None = None
+
+
+class CaseResult(BaseModel):
+    id: str
+    kind: str | None = None
+    human: float
+    human_1_5: float
+    non_answer: bool
+    reference: float  # 1-5
+    cosine: float  # raw cosine(answer, reference)
+    length: float  # log(1 + words)
+    misconceptions: list[str] = Field(default_factory=list)
+    covered: int = 0
+    key_points: int = 0
+    duration_ms: float = 0.0
+
+
+class SubsetReport(BaseModel):
+    name: str
+    n: int
+    metrics: dict[str, AgreementMetrics]  # grader/baseline -> metrics
+
+
+class GradingReport(BaseModel):
+    dataset: str
+    split: str
+    grader: str
+    calibration_version: str
+    git_commit: str | None
+    subsets: list[SubsetReport]
+    by_kind: dict[str, dict[str, float]] = Field(default_factory=dict)
+    injection_pairs: list[dict[str, Any]] = Field(default_factory=list)
+    targets: dict[str, bool] = Field(default_factory=dict)
+    mean_ms: float = 0.0
+
+
+# --- datasets ----------------------------------------------------------------------------------
+
+
+def saf_cases(split: str) -> list[Case]:
+    from ..grading.features import is_non_answer
+    from ..grading.reference import question_from_reference
+    from .saf import load_saf
+
+    questions: dict[str, Question] = {}
+    cases = []
+    for item in load_saf(split):
+        q = questions.get(item.question_id)
+        if q is None:
+            q = question_from_reference(
+                item.question, item.reference_answer, question_id=f"saf-{item.question_id}"
+            )
+            questions[item.question_id] = q
+        cases.append(Case(
+            id=item.id, question=q, answer=item.student_answer, human=item.score,
+            human_1_5=item.score_1_5, non_answer=is_non_answer(item.student_answer),
+        ))
+    return cases
+
+
+def kraken_cases(settings: Settings, path: Path | None = None) -> list[Case]:
+    from ..grading.features import is_non_answer
+    from . import DATASETS_DIR
+
+    src = path or DATASETS_DIR / KRAKEN_FILE
+    if not src.is_file():
+        raise NotFoundError(f"dataset not found: {src}")
+    pack = load_pack(settings.knowledge_dir, KRAKEN_PACK)
+    cases = []
+    for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{src}:{n}: invalid JSON: {e.msg}") from e
+        expected = float(row["expected_score"])
+        cases.append(Case(
+            id=row["id"], question=pack.question(row["question_id"]), answer=row["answer"],
+            human=expected, human_1_5=expected, non_answer=is_non_answer(row["answer"]),
+            kind=row.get("kind"), twin_id=row.get("twin_id"),
+        ))
+    return cases
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def run_cases(
+    cases: list[Case], grader: Any, encoder: CachingEncoder,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[CaseResult]:
+    """Grade every case with the reference grader and compute both baselines for it."""
+    from ..grading.features import words
+    from ..grading.models import GradeRequest
+
+    texts: list[str] = []
+    for c in cases:
+        texts += grader.texts_to_encode(c.question, c.answer)
+        texts += [c.answer, c.question.example_answer]
+    encoder.warm(texts)
+    results = []
+    for i, c in enumerate(cases):
+        grade = grader.grade(GradeRequest(question=c.question, answer=c.answer))
+        a, r = encoder.encode([c.answer, c.question.example_answer])
+        results.append(CaseResult(
+            id=c.id, kind=c.kind, human=c.human, human_1_5=c.human_1_5,
+            non_answer=c.non_answer, reference=grade.score,
+            cosine=0.0 if c.non_answer else float(a @ r),
+            length=math.log1p(len(words(c.answer))),
+            misconceptions=grade.misconceptions, covered=len(grade.covered),
+            key_points=len(grade.key_points), duration_ms=grade.provenance.duration_ms,
+        ))
+        if progress:
+            progress(i + 1, len(cases))
+    return results
+
+
+def score_sets(
+    results: list[CaseResult], calibration: Any, native_scale: str
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per grader: (score on 1-5, score on the dataset's scale). Baselines are put on the
+    scale by the linear maps fitted with the calibration (SAF training)."""
+    ref = np.array([r.reference for r in results])
+    out = {"reference": (ref, _native(ref, native_scale))}
+    for name in ("cosine", "length"):
+        raw = np.array([getattr(r, name) for r in results])
+        lin = calibration.baselines.get(name)
+        share = lin.apply(raw) if lin else (raw - raw.min()) / max(np.ptp(raw), 1e-9)
+        s15 = 1.0 + 4.0 * share
+        out[name] = (s15, _native(s15, native_scale))
+    return out
+
+
+def _native(s15: np.ndarray, scale: str) -> np.ndarray:
+    return (s15 - 1.0) / 4.0 if scale == "share" else s15
+
+
+def evaluate(
+    results: list[CaseResult], calibration: Any, native_scale: str
+) -> list[SubsetReport]:
+    subsets = [("all answers", [True] * len(results)),
+               ("non-answers removed", [not r.non_answer for r in results])]
+    reports = []
+    for name, mask in subsets:
+        idx = [i for i, keep in enumerate(mask) if keep]
+        if not idx:
+            continue
+        sub = [results[i] for i in idx]
+        sets = score_sets(sub, calibration, native_scale)
+        h15 = [r.human_1_5 for r in sub]
+        hn = [r.human for r in sub]
+        metrics = {
+            g: agreement(s15, h15, pred_native=sn, human_native=hn) for g, (s15, sn) in sets.items()
+        }
+        reports.append(SubsetReport(name=name, n=len(sub), metrics=metrics))
+    return reports
+
+
+def check_targets(dataset: str, split: str, subsets: list[SubsetReport]) -> dict[str, bool]:
+    """The issue's targets for the reference grader on this dataset/split."""
+    out: dict[str, bool] = {}
+    for s in subsets:
+        m = s.metrics
+        ref = m["reference"]
+        best = max(m["cosine"].pearson, m["length"].pearson)
+        best_s = max(m["cosine"].spearman, m["length"].spearman)
+        tag = "all" if s.name == "all answers" else "non_empty"
+        if dataset == "saf":
+            out[f"{tag}: pearson >= both baselines"] = ref.pearson >= best
+            if split == "unseen_answers":
+                out[f"{tag}: pearson >= best baseline + 0.05"] = ref.pearson >= best + 0.05
+        elif tag == "all":
+            out["spearman >= 0.60"] = ref.spearman >= 0.60
+            out["spearman above both baselines"] = ref.spearman > best_s
+    return out
+
+
+def by_kind(results: list[CaseResult]) -> dict[str, dict[str, float]]:
+    kinds: dict[str, list[CaseResult]] = {}
+    for r in results:
+        kinds.setdefault(r.kind or "-", []).append(r)
+    return {
+        k: {
+            "n": len(rs), "expected": float(np.mean([r.human_1_5 for r in rs])),
+            "reference": float(np.mean([r.reference for r in rs])),
+            "cosine": float(np.mean([r.cosine for r in rs])),
+            "length_words": float(np.mean([math.expm1(r.length) for r in rs])),
+        }
+        for k, rs in sorted(kinds.items())
+    }
+
+
+def injection_pairs(cases: list[Case], results: list[CaseResult]) -> list[dict[str, Any]]:
+    by_id = {r.id: r for r in results}
+    pairs = []
+    for c in cases:
+        if c.kind == "injection" and c.twin_id and c.twin_id in by_id:
+            inj, twin = by_id[c.id], by_id[c.twin_id]
+            pairs.append({"injection": c.id, "twin": twin.id, "injection_score": inj.reference,
+                          "twin_score": twin.reference,
+                          "ok": inj.reference <= twin.reference + 1e-9})
+    return pairs
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def markdown(report: GradingReport, results: list[CaseResult], run_path: Path | None) -> str:
+    lines = [
+        f"# Grading eval: {report.dataset} / {report.split}",
+        "",
+        f"Grader `{report.grader}`, calibration `{report.calibration_version}`, commit "
+        f"`{report.git_commit or 'unknown'}`, {len(results)} answers, mean "
+        f"{report.mean_ms:.1f} ms per answer (embeddings precomputed in one batch)."
+        + (f" Run log: `{run_path.name}`." if run_path else ""),
+        "",
+        "Baselines, computed in the same run: `cosine` = embedding cosine(answer, reference/"
+        "example answer); `length` = log(1 + word count). For RMSE and agreement they are put on "
+        "the scale by linear maps fitted on SAF `training` (stored with the calibration).",
+        "",
+    ]
+    scale = "0..1" if report.dataset == "saf" else "1..5"
+    for s in report.subsets:
+        lines += [f"## {s.name} (n={s.n})", "",
+                  f"| grader | Pearson | Spearman | RMSE ({scale}) | exact 1-5 | within one |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for g, m in s.metrics.items():
+            lines.append(f"| {g} | {m.pearson:.3f} | {m.spearman:.3f} | {m.rmse:.3f} | "
+                         f"{m.exact:.3f} | {m.within_one:.3f} |")
+        lines.append("")
+    if report.by_kind:
+        lines += ["## By kind (mean scores)", "",
+                  "| kind | n | expected | reference | cosine | words |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for k, v in report.by_kind.items():
+            lines.append(f"| {k} | {int(v['n'])} | {v['expected']:.2f} | {v['reference']:.2f} | "
+                         f"{v['cosine']:.3f} | {v['length_words']:.0f} |")
+        lines.append("")
+    if report.injection_pairs:
+        ok = sum(p["ok"] for p in report.injection_pairs)
+        lines += [f"## Injections: {ok} of {len(report.injection_pairs)} score no higher than "
+                  "their twin", "", "| injection | score | twin score |", "| --- | ---: | ---: |"]
+        for p in report.injection_pairs:
+            lines.append(f"| {p['injection']} | {p['injection_score']:.2f} | "
+                         f"{p['twin_score']:.2f} |")
+        lines.append("")
+    if report.targets:
+        lines += ["## Targets", ""]
+        lines += [f"- [{'x' if v else ' '}] {k}" for k, v in report.targets.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def print_summary(report: GradingReport, out: Any = sys.stdout) -> None:
+    print(f"grading eval: {report.dataset}/{report.split}  grader={report.grader} "
+          f"calibration={report.calibration_version}", file=out)
+    for s in report.subsets:
+        print(f"  {s.name} (n={s.n})", file=out)
+        print(f"    {'grader':<10} {'pearson':>8} {'spearman':>9} {'rmse':>7} {'exact':>6} "
+              f"{'within1':>8}", file=out)
+        for g, m in s.metrics.items():
+            print(f"    {g:<10} {m.pearson:>8.3f} {m.spearman:>9.3f} {m.rmse:>7.3f} "
+                  f"{m.exact:>6.3f} {m.within_one:>8.3f}", file=out)
+    for k, v in report.targets.items():
+        print(f"  target {'PASS' if v else 'FAIL'}: {k}", file=out)
+    if report.injection_pairs:
+        ok = sum(p["ok"] for p in report.injection_pairs)
+        print(f"  injections no higher than their twin: {ok}/{len(report.injection_pairs)}",
+              file=out)
+
+
+def run_eval(
+    settings: Settings, dataset: str, split: str, *, encoder: Any = None,
+    calibration: Any = None, runs_dir: Path | None = None, reports_dir: Path | None = None,
+    dataset_path: Path | None = None,
+) -> tuple[GradingReport, list[CaseResult]]:
+    """Run one grading eval; writes the JSONL run log and the Markdown report when dirs are set."""
+    from ..grading.calibration import load_calibration
+    from ..grading.reference import ReferenceGrader
+    from . import RunLog, git_commit
+
+    if dataset == "saf":
+        cases = saf_cases(split)
+        scale = "share"
+    elif dataset == "kraken":
+        cases = kraken_cases(settings, dataset_path)
+        scale = "points"
+    else:
+        raise InputError(f"unknown dataset {dataset!r} (known: saf, kraken)")
+    if encoder is None:
+        from ..embeddings import MiniLM
+
+        encoder = MiniLM.shared()
+    cal = calibration or load_calibration()
+    cache = encoder if isinstance(encoder, CachingEncoder) else CachingEncoder(encoder)
+    grader = ReferenceGrader(cache, cal)
+    results = run_cases(cases, grader, cache)
+    subsets = evaluate(results, cal, scale)
+    report = GradingReport(
+        dataset=dataset, split=split, grader=grader.name, calibration_version=cal.version,
+        git_commit=git_commit(), subsets=subsets, targets=check_targets(dataset, split, subsets),
+        mean_ms=float(np.mean([r.duration_ms for r in results])) if results else 0.0,
+    )
+    if dataset == "kraken":
+        report.by_kind = by_kind(results)
+        report.injection_pairs = injection_pairs(cases, results)
+        if report.injection_pairs:
+            report.targets["injections no higher than their twin"] = all(
+                p["ok"] for p in report.injection_pairs)
+    run_path = None
+    if runs_dir is not None:
+        log = RunLog(runs_dir, f"grading-{dataset}-{split}", {
+            "dataset": dataset, "split": split, "grader": grader.name,
+            "calibration_version": cal.version, "git_commit": report.git_commit,
+        })
+        for r in results:
+            log.case(r.id, r)
+        log.final(report)
+        run_path = log.path
+    if reports_dir is not None:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        path = reports_dir / f"grading_{dataset}_{split}.md"
+        path.write_text(markdown(report, results, run_path), encoding="utf-8")
+    return report, results
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("grading", help="reference grader vs human grades (SAF, Kraken set)")
+    p.add_argument("--dataset", choices=["saf", "kraken"], default="saf")
+    p.add_argument("--split", default=None,
+                   help="SAF split: unseen_answers (default) or unseen_questions")
+    p.add_argument("--grader", choices=["reference"], default="reference",
+                   help="the grader to measure (the LLM grader has its own eval)")
+    p.add_argument("--no-write", action="store_true",
+                   help="print only; write no run log or report")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from . import REPORTS_DIR, RUNS_DIR
+
+    if args.dataset == "saf":
+        split = args.split or "unseen_answers"
+        if split == "training":
+            raise InputError("SAF `training` is for fitting the calibration, not for evals")
+    else:
+        split = args.split or "v1"
+    report, _ = run_eval(
+        settings, args.dataset, split,
+        runs_dir=None if args.no_write else RUNS_DIR,
+        reports_dir=None if args.no_write else REPORTS_DIR,
+    )
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    else:
+        print_summary(report)
+    return 0

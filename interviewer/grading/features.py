@@ -1,0 +1,214 @@
+"""Text cues the reference grader needs: sentences, non-answers, grader-addressed text, structure.
+
+Pure functions over strings (no model), so the grader's cheap-to-fool spots are unit-testable.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from pydantic import BaseModel, Field
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'_-]*|\d+(?:[.,]\d+)?%?")
+_SPLIT = re.compile(
+    r"\n+"  # line breaks
+    r"|(?<=[.!?;])\s+(?=[\"'(\[A-Z0-9*•-])"  # sentence ends
+    r"|\s+(?=\(?\d{1,2}[.)]\s)"  # numbered lists written inline: "1. ... 2) ..."
+    r"|\s+[-–•*]\s+"  # inline bullets
+)
+
+NON_ANSWERS = {
+    "", "no submission", "no submission.", "n/a", "na", "none", "-", "?", "i don't know",
+    "i do not know", "idk", "no answer", "pass", "skip", "dont know", "don't know",
+    "no response", "empty", "empty submission", "empty response", "empty answer", "blank",
+    "no idea", "not answered", "unanswered",
+}
+
+_STOP_TEXT = """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them themselves
+    then there these they this those through to too under until up very was we were what when
+    where which while who whom why will with would you your yours yourself yourselves one use used
+    using also may might must shall get got like e g eg ie etc"""
+STOPWORDS = frozenset(_STOP_TEXT.split())
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words minus stopwords, crudely stemmed so 'packets' meets 'packet'."""
+    out = []
+    for w in words(text.lower()):
+        if w in STOPWORDS or len(w) < 2:
+            continue
+        out.append(_stem(w))
+    return out
+
+
+def _stem(w: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            return w[: -len(suffix)]
+    return w
+
+
+def split_sentences(text: str, min_words: int = 2) -> list[str]:
+    """Sentences and list items; fragments under `min_words` words are dropped."""
+    parts = _SPLIT.split(text.replace("\r", "\n"))
+    out = []
+    for p in parts:
+        s = p.strip().strip("-–•*").strip()
+        if len(words(s)) >= min_words:
+            out.append(s)
+    return out
+
+
+def is_non_answer(text: str) -> bool:
+    """Empty, 'No submission', 'I don't know' and friends: nothing to grade."""
+    norm = " ".join(text.lower().split()).strip(" .!?")
+    return norm in {n.strip(" .!?") for n in NON_ANSWERS} or not words(text)
+
+
+# --- text addressed to the grader ------------------------------------------------------------
+
+_GRADER_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\b(ignore|disregard|forget|override|bypass)\b.{0,60}\b(instruction|rubric|prompt|rule|"
+        r"above|previous|prior|guideline|criteria|grading|system)",
+        r"\b(score|grade|rate|mark|rank|evaluate|assess)\b.{0,40}\b(this|my|the)?\s*(answer|"
+        r"response|submission|candidate)?.{0,30}\b(5|five|10|ten|100|full|maximum|max|highest|"
+        r"top|perfect|excellent|a\+)\b",
+        r"\b(full|maximum|perfect|top)\s+(marks|score|points|grade)\b",
+        r"\b(grader|grading model|evaluator|examiner|rubric|language model|llm|ai assistant|"
+        r"system prompt|chatgpt|assistant)\b",
+        r"\bas an? (ai|language model|grader|evaluator)\b",
+        r"\b(you|grader|model)\s+(must|should|will|are instructed to|have to)\s+(give|assign|"
+        r"award|output|return|score|grade|rate)\b",
+        r"^\s*(system|assistant|user|instruction|note to (the )?(grader|reviewer|evaluator))\s*:",
+        r"<\|?/?(system|im_start|im_end|assistant|user|instructions?)\|?>",
+        r"\[/?(inst|system)\]",
+        r"\"?(score|grade|overall|rating)\"?\s*[:=]\s*\"?\d",
+    )
+]
+_JSON_BLOB = re.compile(r"[{\[][^{}\[\]]*[\"']?\w+[\"']?\s*:[^{}]*[}\]]", re.DOTALL)
+
+
+class Sanitized(BaseModel):
+    """The answer with grader-addressed text removed, and what was removed."""
+
+    text: str
+    removed: list[str] = Field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.removed)
+
+
+def addresses_grader(sentence: str) -> bool:
+    return any(p.search(sentence) for p in _GRADER_PATTERNS)
+
+
+def sanitize(text: str) -> Sanitized:
+    """Drop JSON-looking blobs and sentences that talk to the grader rather than answer.
+
+    Removal only ever shortens the answer; the grader grades both versions and keeps the lower
+    grade, so a false positive here can never raise a score.
+    """
+    removed: list[str] = []
+
+    def _blob(m: re.Match[str]) -> str:
+        removed.append(m.group(0).strip())
+        return "\n"
+
+    body = _JSON_BLOB.sub(_blob, text)
+    kept: list[str] = []
+    for line in body.replace("\r", "\n").split("\n"):
+        pieces = re.split(r"(?<=[.!?])\s+", line)
+        good = []
+        for piece in pieces:
+            if piece.strip() and addresses_grader(piece):
+                removed.append(piece.strip())
+            else:
+                good.append(piece)
+        kept.append(" ".join(p for p in good if p.strip()))
+    clean = "\n".join(k for k in kept if k.strip()).strip()
+    return Sanitized(text=clean, removed=removed)
+
+
+# --- structure and specificity cues ------------------------------------------------------------
+
+_STAR = {
+    "situation": r"\b(when i|at my (last|previous)|in my (last|previous|current)|we were|our team|"
+    r"the (company|team|project) (was|had)|situation|context|background|last year|while working)\b",
+    "task": r"\b(my (task|job|goal|role|responsibility)|"
+    r"i (was|had been) (asked|responsible|tasked)|needed to|had to|the goal|objective|"
+    r"challenge was)\b",
+    "action": r"\b(i (built|wrote|designed|led|proposed|implemented|created|ran|set up|added|"
+    r"analy[sz]ed|decided|talked|organi[sz]ed|started|changed|introduced|migrated|trained|"
+    r"deployed|reviewed|measured|fixed|refactored|automated|scheduled|asked|met|spoke|"
+    r"worked))\b",
+    "result": r"\b(result|as a result|outcome|reduced|increased|improved|cut|saved|grew|"
+    r"dropped|went from|which meant|in the end|ultimately|learned|lesson)\b|\d+\s?%",
+}
+_REFLECTION = re.compile(
+    r"\b(i learned|i learnt|lesson|next time|in hindsight|looking back|would do differently|"
+    r"since then|now i|i realised|i realized|taught me)\b",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(r"\b(i|my|me)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s?(%|ms|s|x|k|m|gb|mb|hours?|days?|weeks?|months?)?\b")
+_TECH = re.compile(r"\b[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*\b|\b\w+\(\)|\b\w+[._]\w+\b")
+
+
+class StarCues(BaseModel):
+    situation: bool
+    task: bool
+    action: bool
+    result: bool
+    reflection: bool
+    first_person_share: float  # share of sentences with I/my/me
+
+    @property
+    def parts(self) -> int:
+        return sum((self.situation, self.task, self.action, self.result))
+
+
+def star_cues(text: str) -> StarCues:
+    sents = split_sentences(text) or [text]
+    fp = sum(1 for s in sents if _FIRST_PERSON.search(s)) / len(sents)
+    found = {k: bool(re.search(p, text, re.IGNORECASE)) for k, p in _STAR.items()}
+    return StarCues(**found, reflection=bool(_REFLECTION.search(text)), first_person_share=fp)
+
+
+def specificity(text: str) -> float:
+    """Numbers, units and technical-looking tokens per 100 words, squashed to 0..1."""
+    n = len(words(text))
+    if n == 0:
+        return 0.0
+    hits = len(_NUMBER.findall(text)) + len(_TECH.findall(text))
+    return 1.0 - math.exp(-hits * 100.0 / n / 8.0)
+
+
+def novelty(answer: str, question: str) -> float:
+    """Share of the answer's content words that are not already in the question (0 = echo)."""
+    a = content_words(answer)
+    if not a:
+        return 0.0
+    q = set(content_words(question))
+    return sum(1 for w in a if w not in q) / len(a)
+
+
+def lexical_recall(answer: str, reference: str, question: str) -> float:
+    """Share of the reference's own words (those not given away by the question) the answer uses."""
+    q = set(content_words(question))
+    ref = {w for w in content_words(reference) if w not in q}
+    if not ref:
+        return 0.0
+    ans = set(content_words(answer))
+    return len(ref & ans) / len(ref)

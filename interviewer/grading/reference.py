@@ -1,0 +1,489 @@
+"""The offline reference grader: no LLM, only the local sentence embeddings and text cues.
+
+An answer is compared sentence by sentence with the question's key points (the checklist), as a
+whole with the example answer, and with the question (an echo is not an answer). Length,
+specificity and, for behavioral questions, STAR cues complete the picture. A calibration fitted on
+human-graded SAF answers maps these features to 1-5. Claims matching one of the question's known
+misconceptions, or contradicting a key point they paraphrase, cap the score. Text addressed to the
+grader is removed before scoring, and the grade of the raw answer is kept if it is lower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+from typing import Protocol
+
+import numpy as np
+from pydantic import BaseModel
+
+from ..knowledge import Question
+from . import features as fx
+from .calibration import Calibration, load_calibration
+from .models import (
+    Criterion,
+    CriterionScore,
+    Grade,
+    GradeProvenance,
+    GradeRequest,
+    KeyPointHit,
+    criteria_for,
+)
+
+MAX_SENTENCES = 40
+MAX_KEY_POINTS = 8
+# A misconception is asserted when a sentence is this close to it and clearly closer to it than
+# to anything the example answer says.
+MISCONCEPTION_SIM = 0.62
+MISCONCEPTION_MARGIN = 0.04
+MISCONCEPTION_CAP = 2.0
+CONTRADICTION_CAP = 2.5
+ECHO_CAP = 1.5
+INJECTION_PENALTY = 0.25
+FEATURES = [
+    "cov_mean", "cov_frac", "cov_top", "cos_example", "lex_recall", "log_words", "len_ratio",
+    "novelty", "q_sim",
+]
+
+_NEGATION = re.compile(
+    r"\b(not|no|never|isn't|aren't|doesn't|don't|didn't|cannot|can't|won't|neither|nor|"
+    r"rather than|instead of|misconception|myth|mistake|wrong to|incorrect|false that|"
+    r"common trap|pitfall|fallacy)\b|n't\b",
+    re.IGNORECASE,
+)
+# Opposites that flip a key point's meaning while keeping its words ("labeled" -> "unlabeled").
+_OPPOSITES = [
+    ("labeled", "unlabeled"), ("labelled", "unlabelled"), ("supervised", "unsupervised"),
+    ("increase", "decrease"), ("increases", "decreases"), ("increase", "reduce"),
+    ("increases", "reduces"), ("higher", "lower"), ("larger", "smaller"), ("more", "less"),
+    ("positive", "negative"), ("true", "false"), ("reject", "accept"), ("overfitting",
+    "underfitting"), ("bias", "variance"), ("type i", "type ii"), ("before", "after"),
+    ("simpler", "complex"), ("always", "never"), ("precision", "recall"), ("mae", "rmse"),
+]
+
+
+class Encoder(Protocol):
+    """What the grader needs from an embedding model: L2-normalised rows, one per text."""
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class AnswerFeatures(BaseModel):
+    """The calibration's inputs for one answer, plus what the feedback is built from."""
+
+    values: dict[str, float]
+    non_answer: bool = False
+    echo: bool = False
+    words: int = 0
+    sentences: list[str] = []
+    key_points: list[KeyPointHit] = []
+    misconceptions: list[tuple[str, str]] = []  # (answer sentence, misconception)
+    contradictions: list[tuple[str, str]] = []  # (answer sentence, key point it inverts)
+
+    def vector(self, names: list[str]) -> list[float]:
+        return [self.values[n] for n in names]
+
+
+class _Prepared(BaseModel):
+    """Embeddings of a question's fixed texts, computed once per question version."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    key_points: list[str]
+    kp: np.ndarray
+    example: np.ndarray  # (d,)
+    example_sents: np.ndarray  # (m, d)
+    misconceptions: list[str]
+    mc: np.ndarray
+    question: np.ndarray  # (d,)
+    example_words: int
+
+
+def _slug_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def question_from_reference(
+    question_text: str, reference_answer: str, *, question_id: str | None = None
+) -> Question:
+    """A free-standing question (e.g. a SAF item): the reference answer is the example, and its
+    sentences, merged down to at most eight, are the key points."""
+    sents = fx.split_sentences(reference_answer) or [reference_answer.strip()]
+    points = list(sents)
+    while len(points) > MAX_KEY_POINTS:  # merge the shortest neighbouring pair
+        lengths = [len(points[i]) + len(points[i + 1]) for i in range(len(points) - 1)]
+        i = int(np.argmin(lengths))
+        points[i : i + 2] = [f"{points[i].rstrip()} {points[i + 1].lstrip()}"]
+    return Question(
+        id=question_id or "free-" + _slug_hash(question_text + "\n" + reference_answer),
+        section="free-standing",
+        topic="free-standing",
+        kind="technical",
+        stages=["free-standing"],
+        question=question_text,
+        intent="Answer as the reference answer does.",
+        how_to_answer="Cover the points of the reference answer.",
+        example_answer=reference_answer,
+        key_points=points,
+        provenance="source",
+    )
+
+
+class ReferenceGrader:
+    """Implements the `Grader` protocol without any LLM."""
+
+    name = "reference"
+
+    def __init__(
+        self, encoder: Encoder, calibration: Calibration | None = None, *, cache_size: int = 256
+    ) -> None:
+        self.encoder = encoder
+        self.calibration = calibration or load_calibration()
+        self._cache: OrderedDict[str, _Prepared] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # --- public API ---------------------------------------------------------------------------
+
+    def grade(self, request: GradeRequest) -> Grade:
+        started = time.perf_counter()
+        question = request.question
+        clean = fx.sanitize(request.answer)
+        feats = self.features(question, clean.text)
+        score = self._overall(question, feats)
+        if clean.changed:
+            raw_feats = self.features(question, request.answer)
+            raw_score = self._overall(question, raw_feats)
+            # never let removal help: keep the lower grade, and mark the attempt down
+            score = max(1.0, min(score, raw_score) - INJECTION_PENALTY)
+        grade = self._build(question, feats, score, clean)
+        grade.provenance.duration_ms = (time.perf_counter() - started) * 1000.0
+        return grade
+
+    def features(self, question: Question, answer: str) -> AnswerFeatures:
+        """The calibration's features for one answer (also used to fit the calibration)."""
+        prep = self._prepare(question)
+        cal = self.calibration
+        if fx.is_non_answer(answer):
+            return _non_answer(prep)
+        sents = fx.split_sentences(answer, min_words=1)[:MAX_SENTENCES] or [answer.strip()]
+        emb = self.encoder.encode([answer, *sents])
+        whole, sent_emb = emb[0], emb[1:]
+        cands = np.vstack([sent_emb, whole[None, :]])  # sentences and the answer as a whole
+        cand_text = [*sents, answer.strip()]
+        sim = prep.kp @ cands.T  # (k, s+1)
+        best = sim.argmax(axis=1)
+        cov = sim.max(axis=1)
+        hits = []
+        for i, point in enumerate(prep.key_points):
+            j = int(best[i])
+            covered = bool(cov[i] >= cal.cover_threshold)
+            hits.append(KeyPointHit(
+                point=point, covered=covered, similarity=round(float(cov[i]), 3),
+                evidence=_short(cand_text[j]) if covered else None,
+            ))
+        n_words = len(fx.words(answer))
+        ex_words = max(prep.example_words, 1)
+        top = np.sort(cov)[::-1][: max(1, math.ceil(len(cov) / 2))]
+        q_sim = float(whole @ prep.question)
+        nov = fx.novelty(answer, _question_text(question))
+        values = {
+            "cov_mean": float(cov.mean()),
+            "cov_frac": float((cov >= cal.cover_threshold).mean()),
+            "cov_top": float(top.mean()),
+            "cos_example": float(whole @ prep.example),
+            "lex_recall": fx.lexical_recall(answer, question.example_answer, question.question),
+            "log_words": math.log1p(n_words),
+            "len_ratio": math.log((1 + n_words) / (1 + ex_words)),
+            "novelty": nov,
+            "q_sim": q_sim,
+        }
+        return AnswerFeatures(
+            values=values,
+            words=n_words,
+            sentences=sents,
+            key_points=hits,
+            echo=nov < 0.34 and q_sim > 0.6,
+            misconceptions=self._misconceptions(prep, sents, sent_emb),
+            contradictions=_contradictions(prep, sents, sim[:, :-1]),
+        )
+
+    @staticmethod
+    def texts_to_encode(question: Question, answer: str) -> list[str]:
+        """Every text grading this answer will embed, so a batch run can embed them up front
+        (sorted by length, far faster than one answer at a time)."""
+        out = [question.example_answer, _question_text(question), *question.key_points,
+               *(fx.split_sentences(question.example_answer) or [question.example_answer]),
+               *question.misconceptions]
+        for text in {answer, fx.sanitize(answer).text}:
+            if not fx.is_non_answer(text):
+                out += [text, *(fx.split_sentences(text, min_words=1)[:MAX_SENTENCES]
+                                or [text.strip()])]
+        return out
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _prepare(self, question: Question) -> _Prepared:
+        key = f"{question.id}:{_slug_hash(question.model_dump_json())}"
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        points = list(question.key_points)
+        ex_sents = fx.split_sentences(question.example_answer) or [question.example_answer]
+        texts = [question.example_answer, _question_text(question), *points, *ex_sents,
+                 *question.misconceptions]
+        emb = self.encoder.encode(texts)
+        k, m = len(points), len(ex_sents)
+        prep = _Prepared(
+            key_points=points,
+            example=emb[0],
+            question=emb[1],
+            kp=emb[2 : 2 + k],
+            example_sents=emb[2 + k : 2 + k + m],
+            misconceptions=list(question.misconceptions),
+            mc=emb[2 + k + m :],
+            example_words=len(fx.words(question.example_answer)),
+        )
+        with self._lock:
+            self._cache[key] = prep
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return prep
+
+    def _misconceptions(
+        self, prep: _Prepared, sents: list[str], sent_emb: np.ndarray
+    ) -> list[tuple[str, str]]:
+        if not prep.misconceptions or not sents:
+            return []
+        mc_sim = sent_emb @ prep.mc.T  # (s, n_mc)
+        support = np.vstack([prep.kp, prep.example_sents]) @ sent_emb.T  # (k+m, s)
+        found: list[tuple[str, str]] = []
+        for i, sent in enumerate(sents):
+            j = int(mc_sim[i].argmax())
+            mc_text = prep.misconceptions[j]
+            s_mc, s_ok = float(mc_sim[i, j]), float(support[:, i].max())
+            if s_mc < MISCONCEPTION_SIM or s_mc - s_ok < MISCONCEPTION_MARGIN:
+                continue
+            if _NEGATION.search(sent) and not _NEGATION.search(mc_text):
+                continue  # "a p-value is NOT the probability that H0 is true" rebuts it
+            found.append((sent, mc_text))
+        return found
+
+    def _overall(self, question: Question, feats: AnswerFeatures) -> float:
+        if feats.non_answer:
+            return 1.0
+        score = self.calibration.score(feats.vector(self.calibration.features))
+        if question.kind in ("behavioral", "conversational", "take_home"):
+            crit = _criteria(question, feats, score)
+            weights = [c.weight for c in criteria_for(question)]
+            rubric = sum(w * c.score for w, c in zip(weights, crit, strict=True)) / sum(weights)
+            score = 0.6 * score + 0.4 * rubric
+        if feats.echo:
+            score = min(score, ECHO_CAP)
+        if feats.misconceptions:
+            score = min(score, MISCONCEPTION_CAP)
+        if feats.contradictions:
+            score = min(score, CONTRADICTION_CAP)
+        return float(min(5.0, max(1.0, score)))
+
+    def _build(
+        self, question: Question, feats: AnswerFeatures, score: float, clean: fx.Sanitized
+    ) -> Grade:
+        criteria = _criteria(question, feats, score)
+        strengths: list[str] = []
+        gaps: list[str] = []
+        wrong = [
+            f"Wrong claim: \"{_short(s)}\" - this is a known misconception ({m})"
+            for s, m in feats.misconceptions
+        ]
+        wrong += [
+            f"Check this claim: \"{_short(s)}\" - it seems to invert the key point \"{p}\""
+            for s, p in feats.contradictions
+        ]
+        covered = [k for k in feats.key_points if k.covered]
+        missed = [k for k in feats.key_points if not k.covered]
+        if feats.non_answer:
+            gaps.append("No answer was given.")
+        elif feats.echo:
+            gaps.append("The answer mostly restates the question instead of answering it.")
+        for k in covered[:3]:
+            strengths.append(f"Covers: {k.point}")
+        if feats.values.get("cos_example", 0) > 0.75 and not wrong:
+            strengths.append("Close in substance to a model answer.")
+        gaps.extend(wrong)
+        for k in missed[:4]:
+            gaps.append(f"Missing: {k.point}")
+        if clean.changed:
+            gaps.append(
+                "Text addressed to the grader was ignored (and marked down): "
+                + "; ".join(_short(r, 60) for r in clean.removed[:2])
+            )
+        next_step = _next_step(question, feats, missed)
+        low, why = _confidence(question, feats, clean)
+        return Grade(
+            score=round(score, 2),
+            criteria=criteria,
+            key_points=feats.key_points,
+            strengths=strengths,
+            gaps=gaps,
+            misconceptions=[s for s, _ in feats.misconceptions]
+            + [s for s, _ in feats.contradictions],
+            next_step=next_step,
+            low_confidence=low,
+            confidence_reason=why,
+            provenance=GradeProvenance(
+                grader="reference", model="all-MiniLM-L6-v2-int8",
+                calibration_version=self.calibration.version,
+            ),
+        )
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _question_text(q: Question) -> str:
+    return q.question
+
+
+def _short(text: str, limit: int = 140) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _non_answer(prep: _Prepared) -> AnswerFeatures:
+    return AnswerFeatures(
+        values={n: 0.0 for n in FEATURES},
+        non_answer=True,
+        key_points=[KeyPointHit(point=p, covered=False) for p in prep.key_points],
+    )
+
+
+def _contradictions(
+    prep: _Prepared, sents: list[str], sim: np.ndarray
+) -> list[tuple[str, str]]:
+    """Sentences that paraphrase a key point with one of its terms flipped to its opposite."""
+    found: list[tuple[str, str]] = []
+    if sim.size == 0:
+        return found
+    for i, point in enumerate(prep.key_points):
+        j = int(sim[i].argmax())
+        if sim[i, j] < 0.55:
+            continue
+        sent = sents[j]
+        if _flipped(point, sent):
+            found.append((sent, point))
+    return found
+
+
+def _has(term: str, text: str) -> bool:
+    return re.search(rf"\b{re.escape(term)}\b", text) is not None
+
+
+def _flipped(point: str, sent: str) -> bool:
+    p, s = point.lower(), sent.lower()
+    for a, b in _OPPOSITES:
+        for x, y in ((a, b), (b, a)):
+            if _has(x, p) and not _has(y, p) and _has(y, s) and not _has(x, s):
+                return True
+    return False
+
+
+def _to_int(x: float) -> int:
+    return int(min(5, max(1, math.floor(x + 0.5))))
+
+
+def _criteria(question: Question, f: AnswerFeatures, overall: float) -> list[CriterionScore]:
+    """Per-criterion scores from the same features, each with the reason in a few words."""
+    defs = criteria_for(question)
+    if f.non_answer:
+        return [CriterionScore(id=c.id, name=c.name, score=1, rationale="No answer.")
+                for c in defs]
+    v = f.values
+    frac = v["cov_frac"]
+    depth_raw = 1.0 + 4.0 * min(1.0, math.exp(v["len_ratio"])) * (0.6 + 0.4 * (frac > 0.3))
+    star = fx.star_cues(" ".join(f.sentences))
+    spec = fx.specificity(" ".join(f.sentences))
+    relevance = 1.0 + 4.0 * min(1.0, max(0.0, (max(v["q_sim"], v["cos_example"]) - 0.2) / 0.5))
+    comm = 4.0 if 1 <= len(f.sentences) <= 12 else 3.0
+    if f.words < 8:
+        comm -= 1.5
+    if relevance < 2:
+        comm = min(comm, 2.0)
+    wrong = bool(f.misconceptions or f.contradictions)
+    out: dict[str, tuple[float, str]] = {
+        "correctness": (
+            min(overall, 1.5) if wrong else overall,
+            "Asserts a wrong claim." if wrong else "No known misconception found.",
+        ),
+        "completeness": (1.0 + 4.0 * frac, f"Covers {sum(k.covered for k in f.key_points)} of "
+                         f"{len(f.key_points)} key points."),
+        "depth": (depth_raw, "Length and detail relative to the example answer."),
+        "communication": (comm, f"{len(f.sentences)} sentence(s), {f.words} words."),
+        "star": (1.0 + star.parts, f"STAR parts found: {star.parts} of 4."),
+        "specificity": (1.0 + 4.0 * spec, "Numbers, names and concrete details."),
+        "ownership": (
+            1.0 + 2.5 * min(1.0, star.first_person_share * 1.5) + 1.5 * star.reflection,
+            "Personal role" + (" and a lesson learned." if star.reflection else "; no lesson."),
+        ),
+        "relevance": (relevance, "Similarity to the question and the example answer."),
+        "motivation": (
+            1.0 + 4.0 * min(1.0, v["cos_example"] / 0.7) if v["cos_example"] > 0 else 1.0,
+            "Closeness to a well-motivated answer.",
+        ),
+    }
+    return [
+        CriterionScore(id=c.id, name=c.name, score=_to_int(out[c.id][0]), rationale=out[c.id][1])
+        if c.id in out else _rubric_score(c, f, overall)
+        for c in defs
+    ]
+
+
+def _rubric_score(c: Criterion, f: AnswerFeatures, overall: float) -> CriterionScore:
+    """A take-home rubric criterion: how much of the answer speaks to it, scaled by the overall."""
+    text = " ".join(f.sentences).lower()
+    terms = {w for w in fx.content_words(c.name + " " + c.description) if len(w) > 3}
+    hit = sum(1 for t in terms if t in text) / max(1, len(terms))
+    score = min(overall, 1.0 + 4.0 * min(1.0, hit * 2.0))
+    return CriterionScore(id=c.id, name=c.name, score=_to_int(score),
+                          rationale=f"Addresses {round(hit * 100)}% of this criterion's terms.")
+
+
+def _next_step(question: Question, f: AnswerFeatures, missed: list[KeyPointHit]) -> str:
+    if f.non_answer:
+        return f"Give an answer, even a partial one; start with: {question.key_points[0]}"
+    if f.misconceptions:
+        sent, mc = f.misconceptions[0]
+        return f"Correct the claim \"{_short(sent, 80)}\": it is a known misconception ({mc})."
+    if f.contradictions:
+        sent, point = f.contradictions[0]
+        return f"Re-check \"{_short(sent, 80)}\" against: {point}"
+    if f.echo:
+        return f"Answer the question rather than restating it; start with: {question.key_points[0]}"
+    if question.kind == "behavioral":
+        star = fx.star_cues(" ".join(f.sentences))
+        for part, ok in (("Situation", star.situation), ("Task", star.task),
+                         ("Action you took", star.action), ("measurable Result", star.result)):
+            if not ok:
+                return f"Tell it as a STAR story: add the {part}."
+    if missed:
+        return f"Add this point: {missed[0].point}"
+    return "Add a concrete example or a trade-off (when you would choose otherwise)."
+
+
+def _confidence(
+    question: Question, f: AnswerFeatures, clean: fx.Sanitized
+) -> tuple[bool, str | None]:
+    if clean.changed:
+        return True, "The answer contained text addressed to the grader."
+    if f.non_answer:
+        return False, None
+    if f.words < 6:
+        return True, "Very short answer."
+    if question.kind in ("behavioral", "conversational"):
+        return True, "Open-ended question: the reference grader only checks cues and similarity."
+    return False, None
