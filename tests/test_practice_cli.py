@@ -169,3 +169,37 @@ def test_practice_on_the_kraken_pack(monkeypatch: pytest.MonkeyPatch,
     assert rc == 0, err
     assert "hiring manager at Kraken" in out
     assert "=== Summary ===" in out
+
+
+@pytest.mark.integration
+def test_practice_with_the_real_reference_grader(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path) -> None:
+    """No fakes: settings -> build_services -> the offline reference grader (MiniLM ONNX)."""
+    good = ("A Type I error is rejecting a true null hypothesis, a false positive; a Type II "
+            "error is failing to reject a false null hypothesis, a false negative. Alpha is the "
+            "Type I rate, beta the Type II rate, and power is one minus beta.")
+    rc, out, err = _run(monkeypatch, capsys, [
+        "practice", "--pack", "kraken-ml-engineer", "--stage", "technical", "--questions", "1",
+        "--seed", "1", "--follow-ups", "0"], "/skip\n")
+    assert rc == 0, err
+    assert "grader reference" in out
+    sid = re.search(r"Session ([0-9a-f]{32})", out).group(1)  # type: ignore[union-attr]
+    events = _store(tmp_path).load(sid)
+    assert events  # the session is on disk
+    from interviewer.knowledge import load_pack
+    from interviewer.services import build_services
+    from interviewer.settings import PROJECT_ROOT, load_settings
+
+    full = load_pack(PROJECT_ROOT / "knowledge", "kraken-ml-engineer")
+    one = full.model_copy(update={"questions": [full.question("statistics-probability-1")]})
+    services = build_services(load_settings(), offline=True, packs=[one])
+    s = InterviewSession.create(services, SessionConfig(
+        pack=one.name, stage="technical", questions=1, seed=1, mode="interview",
+        max_follow_ups=0))
+    s.start()
+    s.send(good)
+    graded = [e for e in services.store.load(s.session_id) if isinstance(e, Answered)]
+    assert graded[0].grade.provenance.grader == "reference"
+    assert graded[0].grade.score >= 3.5
+    assert s.finished

@@ -330,3 +330,18 @@ def test_derail_detection(text: str, kind: str) -> None:
 ])
 def test_real_answers_are_not_mistaken_for_derails(text: str) -> None:
     assert parse_input(text).kind == "answer"
+
+
+def test_high_score_with_most_key_points_missed_still_gets_a_follow_up(
+        settings: Settings) -> None:
+    class Generous(KeywordGrader):
+        def grade(self, request):  # type: ignore[no-untyped-def]
+            g = super().grade(request)
+            return g.model_copy(update={"score": 4.5})
+
+    s = _session(make_services(settings, grader=Generous()), mode="interview")
+    s.start()
+    assert _kinds(s.send(PARTIAL)) == ["follow_up"]  # 1 of 3 key points
+    s2 = _session(make_services(settings, grader=Generous()), mode="interview")
+    s2.start()
+    assert _kinds(s2.send("zebracorn and quokka")) == ["question"]  # 2 of 3, score high

@@ -437,8 +437,8 @@ class InterviewSession:
         grade = st.grades[pi]
         q = self.pack.question(self.plan[pi].question_id)
         asked_follow_ups = st.follow_ups.get(pi, 0)
-        if (grade.score < self.config.follow_up_below and grade.missed
-                and asked_follow_ups < self.config.max_follow_ups):
+        if _has_gap(grade, self.config.follow_up_below) and \
+                asked_follow_ups < self.config.max_follow_ups:
             req = self._request("follow_up", pi, missed=[k.point for k in grade.missed])
             practice = self.config.mode == "practice"
             held: list[TextDelta] = []
@@ -580,6 +580,13 @@ class InterviewSession:
             yield from self._after_skip(st.current)
         else:
             yield from self._after_answer(st.current)
+
+
+def _has_gap(grade: Grade, below: float) -> bool:
+    """A low score, or most key points missed even when the score is high, earns a follow-up."""
+    if not grade.missed:
+        return False
+    return grade.score < below or len(grade.missed) > len(grade.key_points) / 2
 
 
 def _hold(stream: Generator[StreamEvent, None, Composed],
