@@ -68,6 +68,24 @@ def split_sentences(text: str, min_words: int = 2) -> list[str]:
     return out
 
 
+_CLAUSE = re.compile(
+    r",\s+(?:and|since|because|which|so|but|while|where|whereas)\s+|;\s*"
+    r"|,\s+(?=(?:this|that|it|which)\b)"
+)
+
+
+def claims(sentences: list[str], min_words: int = 3) -> list[str]:
+    """Each sentence and its clauses: a long sentence can carry a right and a wrong claim, and
+    the wrong one is easier to see on its own."""
+    out: list[str] = []
+    for s in sentences:
+        parts = [p.strip() for p in _CLAUSE.split(s)]
+        for c in [s, *parts] if len(parts) > 1 else [s]:
+            if len(words(c)) >= min_words and c not in out:
+                out.append(c)
+    return out
+
+
 def is_non_answer(text: str) -> bool:
     """Empty, 'No submission', 'I don't know' and friends: nothing to grade."""
     norm = " ".join(text.lower().split()).strip(" .!?")

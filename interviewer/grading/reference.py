@@ -38,11 +38,16 @@ MAX_SENTENCES = 40
 MAX_KEY_POINTS = 8
 # A misconception is asserted when a sentence is this close to it and clearly closer to it than
 # to anything the example answer says.
-MISCONCEPTION_SIM = 0.62
-MISCONCEPTION_MARGIN = 0.04
+MISCONCEPTION_SIM = 0.60
+MISCONCEPTION_MARGIN = 0.10
 MISCONCEPTION_CAP = 2.0
 CONTRADICTION_CAP = 2.5
 ECHO_CAP = 1.5
+# An answer unrelated to the question and the example (max of the answer's cosine with the
+# question, with the example and its mean key-point cover) is capped on a ramp: 1 at RELEVANCE_LOW,
+# no cap from RELEVANCE_HIGH.
+RELEVANCE_LOW = 0.15
+RELEVANCE_HIGH = 0.55
 INJECTION_PENALTY = 0.25
 FEATURES = [
     "cov_mean", "cov_frac", "cov_top", "cos_example", "lex_recall", "log_words", "len_ratio",
@@ -208,7 +213,7 @@ class ReferenceGrader:
             sentences=sents,
             key_points=hits,
             echo=nov < 0.34 and q_sim > 0.6,
-            misconceptions=self._misconceptions(prep, sents, sent_emb),
+            misconceptions=self._misconceptions(prep, sents),
             contradictions=_contradictions(prep, sents, sim[:, :-1]),
         )
 
@@ -221,8 +226,10 @@ class ReferenceGrader:
                *question.misconceptions]
         for text in {answer, fx.sanitize(answer).text}:
             if not fx.is_non_answer(text):
-                out += [text, *(fx.split_sentences(text, min_words=1)[:MAX_SENTENCES]
-                                or [text.strip()])]
+                sents = fx.split_sentences(text, min_words=1)[:MAX_SENTENCES] or [text.strip()]
+                out += [text, *sents]
+                if question.misconceptions:
+                    out += fx.claims(sents)
         return out
 
     # --- internals ----------------------------------------------------------------------------
@@ -255,15 +262,20 @@ class ReferenceGrader:
                 self._cache.popitem(last=False)
         return prep
 
-    def _misconceptions(
-        self, prep: _Prepared, sents: list[str], sent_emb: np.ndarray
-    ) -> list[tuple[str, str]]:
+    def _misconceptions(self, prep: _Prepared, sents: list[str]) -> list[tuple[str, str]]:
+        """Claims close to a known misconception and clearly closer to it than to anything the
+        key points or the example say; a claim that negates the misconception rebuts it."""
         if not prep.misconceptions or not sents:
             return []
-        mc_sim = sent_emb @ prep.mc.T  # (s, n_mc)
-        support = np.vstack([prep.kp, prep.example_sents]) @ sent_emb.T  # (k+m, s)
+        parts = fx.claims(sents)
+        if not parts:
+            return []
+        emb = self.encoder.encode(parts)
+        mc_sim = emb @ prep.mc.T  # (c, n_mc)
+        support = np.vstack([prep.kp, prep.example_sents]) @ emb.T  # (k+m, c)
         found: list[tuple[str, str]] = []
-        for i, sent in enumerate(sents):
+        seen: set[str] = set()
+        for i, sent in enumerate(parts):
             j = int(mc_sim[i].argmax())
             mc_text = prep.misconceptions[j]
             s_mc, s_ok = float(mc_sim[i, j]), float(support[:, i].max())
@@ -271,6 +283,9 @@ class ReferenceGrader:
                 continue
             if _NEGATION.search(sent) and not _NEGATION.search(mc_text):
                 continue  # "a p-value is NOT the probability that H0 is true" rebuts it
+            if mc_text in seen or any(sent in s for s, _ in found):
+                continue
+            seen.add(mc_text)
             found.append((sent, mc_text))
         return found
 
@@ -283,6 +298,9 @@ class ReferenceGrader:
             weights = [c.weight for c in criteria_for(question)]
             rubric = sum(w * c.score for w, c in zip(weights, crit, strict=True)) / sum(weights)
             score = 0.6 * score + 0.4 * rubric
+        rel = max(feats.values["q_sim"], feats.values["cos_example"], feats.values["cov_mean"])
+        ramp = (rel - RELEVANCE_LOW) / (RELEVANCE_HIGH - RELEVANCE_LOW)
+        score = min(score, 1.0 + 4.0 * min(1.0, max(0.0, ramp)))
         if feats.echo:
             score = min(score, ECHO_CAP)
         if feats.misconceptions:
