@@ -1,16 +1,28 @@
-"""The Chroma index of knowledge packs: idempotent build/refresh and filtered search.
+"""The Chroma index of knowledge packs: idempotent build/refresh and filtered hybrid search.
 
-One collection per pack. Every document carries a content hash, so a rebuild re-embeds only
-what changed and deletes what disappeared.
+One collection per pack, one record per question / stage / tip. Every record carries a content
+hash, so a rebuild re-embeds only what changed and deletes what disappeared.
+
+Retrieval (measured by `interviewer eval retrieval`): plain MiniLM cosine on the whole document
+misses short paraphrased queries, because long example answers dilute the embedding. Each
+document is therefore embedded twice, as its full text and as a short summary (a question with
+its key points; a stage's name, aliases, format and focus), and the record stores the sum of the
+two unit vectors in an inner-product space, so Chroma's score is the sum of both cosines. A light
+BM25 over the full texts is added with a small weight for names and rare terms (e.g. "SageMaker",
+"recruiter"). Packs hold hundreds of documents, so BM25 is computed in numpy per query.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel
 
 from .embeddings import OfflineMiniLMEmbeddingFunction
@@ -19,12 +31,18 @@ from .knowledge import Pack, Question, Stage, Tip
 from .settings import Settings
 
 DocKind = Literal["question", "stage", "tip"]
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# Changing how documents are embedded or scored changes this; a collection built by another
+# retriever is dropped and rebuilt instead of being mixed with new vectors.
+RETRIEVER = "minilm-full+summary-ip+bm25@0.075-v1"
+LEXICAL_WEIGHT = 0.075  # on the mean of the two cosines
+DENSE_VIEWS = 2  # full text + summary; the stored vector is their sum
 
 
 class IndexDoc(BaseModel):
     id: str
     text: str
+    summary: str
     metadata: dict[str, str | int | float | bool]
 
 
@@ -61,8 +79,10 @@ def collection_name(pack: str) -> str:
     return "pack-" + re.sub(r"[^a-zA-Z0-9._-]", "-", pack)[:500]
 
 
-def _hash(text: str, meta: dict[str, Any]) -> str:
-    body = text + "\x00" + repr(sorted(meta.items())) + SCHEMA_VERSION
+def _hash(doc: IndexDoc) -> str:
+    body = "\x00".join(
+        [doc.text, doc.summary, repr(sorted(doc.metadata.items())), SCHEMA_VERSION, RETRIEVER]
+    )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
 
@@ -81,7 +101,8 @@ def question_doc(pack: Pack, q: Question) -> IndexDoc:
         "provenance": q.provenance, "qkind": q.kind, "stages": ",".join(q.stages),
         **_stage_flags(q.stages),
     }
-    return IndexDoc(id=f"{pack.name}:question:{q.id}", text=text, metadata=meta)
+    summary = q.question + "\n" + " ".join(q.key_points)
+    return IndexDoc(id=f"{pack.name}:question:{q.id}", text=text, summary=summary, metadata=meta)
 
 
 def stage_doc(pack: Pack, s: Stage) -> IndexDoc:
@@ -94,12 +115,22 @@ def stage_doc(pack: Pack, s: Stage) -> IndexDoc:
         "pack": pack.name, "kind": "stage", "stage_id": s.id, "stages": s.id,
         "order": s.order, **_stage_flags([s.id]),
     }
-    return IndexDoc(id=f"{pack.name}:stage:{s.id}", text="\n".join(parts), metadata=meta)
+    title = f"Interview stage {s.order}: {s.name}"
+    if s.aliases:
+        title += f" ({', '.join(s.aliases)})"
+    summary = "\n".join(
+        [title] + ([f"Format: {s.format}"] if s.format else [])
+        + (["Focus: " + "; ".join(s.focus)] if s.focus else [])
+    )
+    return IndexDoc(
+        id=f"{pack.name}:stage:{s.id}", text="\n".join(parts), summary=summary, metadata=meta
+    )
 
 
 def tip_doc(pack: Pack, t: Tip) -> IndexDoc:
     meta: dict[str, str | int | float | bool] = {"pack": pack.name, "kind": "tip", "tip_id": t.id}
-    return IndexDoc(id=f"{pack.name}:tip:{t.id}", text=f"Tip: {t.title}\n{t.text}", metadata=meta)
+    text = f"Tip: {t.title}\n{t.text}"
+    return IndexDoc(id=f"{pack.name}:tip:{t.id}", text=text, summary=text, metadata=meta)
 
 
 def pack_documents(pack: Pack) -> list[IndexDoc]:
@@ -107,6 +138,48 @@ def pack_documents(pack: Pack) -> list[IndexDoc]:
     docs += [stage_doc(pack, s) for s in pack.stages]
     docs += [tip_doc(pack, t) for t in pack.tips]
     return docs
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_STOPWORD_TEXT = (
+    "a an the of to in on for and or is are be been do does did i my me you your we our it its "
+    "this that these those what how why when which who whom with as at by from if can could would "
+    "should will about into than then there their them they not no so any some all"
+)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens without stopwords; a trailing plural "s" is dropped."""
+    out = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok in _STOPWORDS:
+            continue
+        if len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss"):
+            tok = tok[:-1]
+        out.append(tok)
+    return out
+
+
+def bm25_scores(
+    query: str, documents: Sequence[str], *, k1: float = 1.2, b: float = 0.75
+) -> np.ndarray:
+    """Okapi BM25 of one query against each document (IDF from these documents)."""
+    docs = [Counter(tokenize(d)) for d in documents]
+    scores = np.zeros(len(docs), dtype=np.float64)
+    if not docs:
+        return scores
+    lengths = np.array([sum(d.values()) for d in docs], dtype=np.float64)
+    avg = float(lengths.mean()) or 1.0
+    n = len(docs)
+    for term in set(tokenize(query)):
+        tf = np.array([d.get(term, 0) for d in docs], dtype=np.float64)
+        df = int((tf > 0).sum())
+        if df == 0:
+            continue
+        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        scores += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avg))
+    return scores
 
 
 @dataclass
@@ -123,15 +196,31 @@ class KnowledgeIndex:
         if self.client is None:
             self.client = make_client(self.settings)
 
+    def _create(self, pack: str) -> Any:
+        return self.client.get_or_create_collection(
+            collection_name(pack), embedding_function=self.embedder,
+            metadata={"hnsw:space": "ip", "pack": pack, "retriever": RETRIEVER},
+        )
+
     def _collection(self, pack: str, create: bool = True) -> Any:
         name = collection_name(pack)
         try:
-            if create:
-                return self.client.get_or_create_collection(
-                    name, embedding_function=self.embedder,
-                    metadata={"hnsw:space": "cosine", "pack": pack},
-                )
-            return self.client.get_collection(name, embedding_function=self.embedder)
+            if not create:
+                col = self.client.get_collection(name, embedding_function=self.embedder)
+                if (col.metadata or {}).get("retriever") != RETRIEVER:
+                    raise IndexError_(
+                        f"pack {pack!r} was indexed by an older version; run "
+                        f"`interviewer index --pack {pack}`"
+                    )
+                return col
+            col = self._create(pack)
+            if (col.metadata or {}).get("retriever") != RETRIEVER:
+                # Built by another retriever: its vectors mean something else. Start over.
+                self.client.delete_collection(name)
+                col = self._create(pack)
+            return col
+        except IndexError_:
+            raise
         except Exception as e:  # chromadb raises several unrelated types here
             if not create:
                 raise IndexError_(
@@ -139,12 +228,25 @@ class KnowledgeIndex:
                 ) from e
             raise IndexError_(f"cannot open collection {name!r}: {e}") from e
 
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Embed in order of length so each batch pads little; rows come back in input order."""
+        assert self.embedder is not None
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = self.embedder.embed([texts[i] for i in order])
+        out = np.empty_like(vectors)
+        out[order] = vectors
+        return out
+
+    def _document_vectors(self, docs: list[IndexDoc]) -> np.ndarray:
+        both = self._embed([d.text for d in docs] + [d.summary for d in docs])
+        return both[: len(docs)] + both[len(docs):]
+
     def build(self, pack: Pack) -> BuildReport:
         """Bring the pack's collection in line with the pack: idempotent."""
         col = self._collection(pack.name)
         docs = pack_documents(pack)
         wanted = {d.id: d for d in docs}
-        hashes = {d.id: _hash(d.text, d.metadata) for d in docs}
+        hashes = {d.id: _hash(d) for d in docs}
         existing = col.get(include=["metadatas"])
         have = {
             i: (m or {}).get("content_hash")
@@ -155,8 +257,10 @@ class KnowledgeIndex:
         to_remove = [i for i in have if i not in wanted]
         changed = to_add + to_update
         if changed:
+            vectors = self._document_vectors([wanted[i] for i in changed])
             col.upsert(
                 ids=changed,
+                embeddings=vectors,
                 documents=[wanted[i].text for i in changed],
                 metadatas=[{**wanted[i].metadata, "content_hash": hashes[i]} for i in changed],
             )
@@ -178,8 +282,11 @@ class KnowledgeIndex:
         self, pack: str, query: str, *, k: int = 5, stage: str | None = None,
         kind: DocKind | None = None,
     ) -> list[SearchHit]:
+        """Best first; `score` is the fused score (higher is better, about 0-1)."""
         if not query.strip():
             raise InputError("empty query")
+        if k < 1:
+            raise InputError("k must be at least 1")
         col = self._collection(pack, create=False)
         where: list[dict[str, Any]] = []
         if stage:
@@ -191,20 +298,41 @@ class KnowledgeIndex:
             flt = where[0]
         elif where:
             flt = {"$and": where}
-        n = max(1, min(k, col.count() or 1))
-        res = col.query(query_texts=[query], n_results=n, where=flt,
-                        include=["documents", "metadatas", "distances"])
-        hits = []
-        for i, doc, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
-                                      res["distances"][0], strict=True):
-            hits.append(_hit(i, doc, meta, dist))
-        return hits
+        corpus = col.get(where=flt, include=["documents", "metadatas"])
+        ids: list[str] = corpus["ids"]
+        if not ids:
+            return []
+        texts: list[str] = corpus["documents"] or []
+        metas: list[dict[str, Any]] = corpus["metadatas"] or []
+        lexical = bm25_scores(query, texts)
+        if lexical.max() > 0:
+            lexical = lexical / lexical.max()
+        qvec = self._embed([query])[0]
+        # Dense candidates from the index, plus the lexical leaders it did not return.
+        n_dense = min(len(ids), max(4 * k, 40))
+        res = col.query(query_embeddings=[qvec], n_results=n_dense, where=flt,
+                        include=["distances"])
+        dense = {i: 1.0 - float(d) for i, d in zip(res["ids"][0], res["distances"][0],
+                                                    strict=True)}
+        lex_rank = [ids[j] for j in np.argsort(-lexical)[:n_dense] if lexical[j] > 0]
+        missing = [i for i in lex_rank if i not in dense]
+        if missing:
+            got = col.get(ids=missing, include=["embeddings"])
+            for i, vec in zip(got["ids"], got["embeddings"], strict=True):
+                dense[i] = float(np.dot(np.asarray(vec, dtype=np.float32), qvec))
+        position = {i: j for j, i in enumerate(ids)}
+        fused = {
+            i: s / DENSE_VIEWS + LEXICAL_WEIGHT * float(lexical[position[i]])
+            for i, s in dense.items()
+        }
+        best = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        return [_hit(i, texts[position[i]], metas[position[i]], fused[i]) for i in best]
 
 
-def _hit(doc_id: str, text: str, meta: dict[str, Any], distance: float) -> SearchHit:
+def _hit(doc_id: str, text: str, meta: dict[str, Any], score: float) -> SearchHit:
     stages = [s for s in str(meta.get("stages", "")).split(",") if s]
     return SearchHit(
-        id=doc_id, kind=meta["kind"], pack=meta["pack"], score=round(1.0 - float(distance), 6),
+        id=doc_id, kind=meta["kind"], pack=meta["pack"], score=round(score, 6),
         text=text, question=meta.get("question"), question_id=meta.get("question_id"),
         stage_id=meta.get("stage_id"), stages=stages, topic=meta.get("topic"),
         difficulty=meta.get("difficulty"), provenance=meta.get("provenance"),

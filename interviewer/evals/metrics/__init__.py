@@ -1,0 +1,1 @@
+"""Eval metrics: pure functions over plain values, so they are trivially unit-tested."""
