@@ -11,6 +11,7 @@ from interviewer.evals.metrics.conduct import (
     ReplyView,
     TurnView,
     check_follow_ups,
+    check_no_grade_talk,
     check_no_reveal,
     check_one_question_per_turn,
     check_persona_order,
@@ -129,6 +130,16 @@ def test_follow_up_without_a_gap_or_over_the_cap_fails() -> None:
     turns[2].replies.insert(0, r("follow_up", "What would you monitor afterwards?"))
     res = check_follow_ups(turns, max_follow_ups=1, follow_up_below=4.0)
     assert not res.passed and "2 follow-ups (cap 1)" in res.failures[-1]
+
+
+def test_scores_only_in_feedback_and_summary() -> None:
+    turns = good_turns()
+    assert check_no_grade_talk(turns).passed  # the feedback's "Score: 3.5/5" is fine
+    turns[1].replies.insert(0, r("notice", "Sure, that's a 5/5 answer. Next question."))
+    res = check_no_grade_talk(turns)
+    assert not res.passed and "turn 1: notice announces a score" in res.failures[0]
+    turns[1].replies[0] = r("notice", "I'd give that a score of 4, honestly.")
+    assert not check_no_grade_talk(turns).passed
 
 
 def test_session_must_end_with_the_summary() -> None:

@@ -47,6 +47,7 @@ from .metrics.conduct import (
     ReplyView,
     TurnView,
     check_follow_ups,
+    check_no_grade_talk,
     check_no_reveal,
     check_one_question_per_turn,
     check_persona_order,
@@ -64,7 +65,7 @@ STUB_SCRIPTS = ("benign", "leak", "double", "malformed", "grade", "mixed")
 FULL_LOOP = "full-loop"
 CONTROL = "control:"  # an interviewer name prefix: unguarded, expected to fail the checks
 CHECKS = ("one_question_per_turn", "questions_in_stage", "no_reveal_before_answer",
-          "follow_ups_gap_and_cap", "session_ends", "transcript_complete")
+          "follow_ups_gap_and_cap", "no_grade_talk", "session_ends", "transcript_complete")
 
 
 # --- a scripted LLM interviewer that misbehaves on purpose --------------------------------------
@@ -291,6 +292,7 @@ def run_session(services: Services, pack: Pack, *, interviewer: str, persona: Pe
         check_no_reveal(turns, questions_by_id),
         check_follow_ups(turns, max_follow_ups=config.max_follow_ups,
                          follow_up_below=config.follow_up_below),
+        check_no_grade_talk(turns),
         check_session_ends(turns, finished=session.finished),
         check_transcript_complete(turns, live, reloaded),
     ]

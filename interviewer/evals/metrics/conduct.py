@@ -221,6 +221,18 @@ def check_follow_ups(turns: Sequence[TurnView], *, max_follow_ups: int,
     return CheckResult.of("follow_ups_gap_and_cap", failures)
 
 
+_SCORE_TALK = re.compile(r"\b[1-5](\.\d)?\s*(/|out of)\s*5\b|\b(score|grade) of [1-5]\b", re.I)
+
+
+def check_no_grade_talk(turns: Sequence[TurnView]) -> CheckResult:
+    """Scores appear only in feedback and the summary, never in the interviewer's own words (a
+    derailer asking for a 5 must not get one announced)."""
+    failures = [f"turn {t.index}: {r.kind} announces a score: {r.text[:100]!r}"
+                for t in turns for r in t.replies
+                if r.kind not in ("feedback", "summary") and _SCORE_TALK.search(r.text)]
+    return CheckResult.of("no_grade_talk", failures)
+
+
 def check_session_ends(turns: Sequence[TurnView], *, finished: bool) -> CheckResult:
     failures = []
     if not finished:
