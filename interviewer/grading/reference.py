@@ -176,8 +176,13 @@ class ReferenceGrader:
         if fx.is_non_answer(answer):
             return _non_answer(prep)
         sents = fx.split_sentences(answer, min_words=1)[:MAX_SENTENCES] or [answer.strip()]
-        emb = self.encoder.encode([answer, *sents])
-        whole, sent_emb = emb[0], emb[1:]
+        # one encoder call: the answer, its sentences, and (for the misconception check) clauses
+        parts = fx.claims(sents) if prep.misconceptions else []
+        extra = [c for c in parts if c not in sents]
+        emb = self.encoder.encode([answer, *sents, *extra])
+        whole, sent_emb = emb[0], emb[1 : 1 + len(sents)]
+        known = dict(zip([*sents, *extra], emb[1:], strict=True))
+        part_emb = np.array([known[c] for c in parts]) if parts else None
         cands = np.vstack([sent_emb, whole[None, :]])  # sentences and the answer as a whole
         cand_text = [*sents, answer.strip()]
         sim = prep.kp @ cands.T  # (k, s+1)
@@ -213,7 +218,7 @@ class ReferenceGrader:
             sentences=sents,
             key_points=hits,
             echo=nov < 0.34 and q_sim > 0.6,
-            misconceptions=self._misconceptions(prep, sents),
+            misconceptions=_misconceptions(prep, parts, part_emb),
             contradictions=_contradictions(prep, sents, sim[:, :-1]),
         )
 
@@ -261,33 +266,6 @@ class ReferenceGrader:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return prep
-
-    def _misconceptions(self, prep: _Prepared, sents: list[str]) -> list[tuple[str, str]]:
-        """Claims close to a known misconception and clearly closer to it than to anything the
-        key points or the example say; a claim that negates the misconception rebuts it."""
-        if not prep.misconceptions or not sents:
-            return []
-        parts = fx.claims(sents)
-        if not parts:
-            return []
-        emb = self.encoder.encode(parts)
-        mc_sim = emb @ prep.mc.T  # (c, n_mc)
-        support = np.vstack([prep.kp, prep.example_sents]) @ emb.T  # (k+m, c)
-        found: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        for i, sent in enumerate(parts):
-            j = int(mc_sim[i].argmax())
-            mc_text = prep.misconceptions[j]
-            s_mc, s_ok = float(mc_sim[i, j]), float(support[:, i].max())
-            if s_mc < MISCONCEPTION_SIM or s_mc - s_ok < MISCONCEPTION_MARGIN:
-                continue
-            if _NEGATION.search(sent) and not _NEGATION.search(mc_text):
-                continue  # "a p-value is NOT the probability that H0 is true" rebuts it
-            if mc_text in seen or any(sent in s for s, _ in found):
-                continue
-            seen.add(mc_text)
-            found.append((sent, mc_text))
-        return found
 
     def _overall(self, question: Question, feats: AnswerFeatures) -> float:
         if feats.non_answer:
@@ -379,6 +357,32 @@ def _non_answer(prep: _Prepared) -> AnswerFeatures:
         non_answer=True,
         key_points=[KeyPointHit(point=p, covered=False) for p in prep.key_points],
     )
+
+
+def _misconceptions(
+    prep: _Prepared, parts: list[str], emb: np.ndarray | None
+) -> list[tuple[str, str]]:
+    """Claims close to a known misconception and clearly closer to it than to anything the
+    key points or the example say; a claim that negates the misconception rebuts it."""
+    if not prep.misconceptions or not parts or emb is None:
+        return []
+    mc_sim = emb @ prep.mc.T  # (c, n_mc)
+    support = np.vstack([prep.kp, prep.example_sents]) @ emb.T  # (k+m, c)
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for i, sent in enumerate(parts):
+        j = int(mc_sim[i].argmax())
+        mc_text = prep.misconceptions[j]
+        s_mc, s_ok = float(mc_sim[i, j]), float(support[:, i].max())
+        if s_mc < MISCONCEPTION_SIM or s_mc - s_ok < MISCONCEPTION_MARGIN:
+            continue
+        if _NEGATION.search(sent) and not _NEGATION.search(mc_text):
+            continue  # "a p-value is NOT the probability that H0 is true" rebuts it
+        if mc_text in seen or any(sent in s for s, _ in found):
+            continue
+        seen.add(mc_text)
+        found.append((sent, mc_text))
+    return found
 
 
 def _contradictions(
