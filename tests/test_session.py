@@ -339,9 +339,14 @@ def test_high_score_with_most_key_points_missed_still_gets_a_follow_up(
             g = super().grade(request)
             return g.model_copy(update={"score": 4.5})
 
-    s = _session(make_services(settings, grader=Generous()), mode="interview")
+    s = _session(make_services(settings, grader=Generous()), mode="interview",
+                 follow_up_missed_share=0.5)
     s.start()
     assert _kinds(s.send(PARTIAL)) == ["follow_up"]  # 1 of 3 key points
-    s2 = _session(make_services(settings, grader=Generous()), mode="interview")
+    s2 = _session(make_services(settings, grader=Generous()), mode="interview",
+                  follow_up_missed_share=0.5)
     s2.start()
     assert _kinds(s2.send("zebracorn and quokka")) == ["question"]  # 2 of 3, score high
+    s3 = _session(make_services(settings, grader=Generous()), mode="interview")
+    s3.start()
+    assert _kinds(s3.send(PARTIAL)) == ["question"]  # off by default: the score decides

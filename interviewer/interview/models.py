@@ -44,6 +44,9 @@ class SessionConfig(BaseModel):
     seed: int | None = None  # None: a random seed is drawn and recorded
     max_follow_ups: int = Field(default=1, ge=0, le=3)  # per question
     follow_up_below: float = Field(default=4.0, ge=1, le=5)  # grade under this -> a follow-up
+    # also follow up when more than this share of key points is missed, whatever the score
+    # (a lenient grader can score an answer high that misses most points); None: off
+    follow_up_missed_share: float | None = Field(default=None, ge=0, le=1)
     max_answer_chars: int = Field(default=DEFAULT_MAX_ANSWER_CHARS, ge=100)
     owner: str | None = None  # user id, so a multi-user UI keeps transcripts apart
 

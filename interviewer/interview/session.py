@@ -437,7 +437,7 @@ class InterviewSession:
         grade = st.grades[pi]
         q = self.pack.question(self.plan[pi].question_id)
         asked_follow_ups = st.follow_ups.get(pi, 0)
-        if _has_gap(grade, self.config.follow_up_below) and \
+        if _has_gap(grade, self.config.follow_up_below, self.config.follow_up_missed_share) and \
                 asked_follow_ups < self.config.max_follow_ups:
             req = self._request("follow_up", pi, missed=[k.point for k in grade.missed])
             practice = self.config.mode == "practice"
@@ -582,11 +582,14 @@ class InterviewSession:
             yield from self._after_answer(st.current)
 
 
-def _has_gap(grade: Grade, below: float) -> bool:
-    """A low score, or most key points missed even when the score is high, earns a follow-up."""
+def _has_gap(grade: Grade, below: float, missed_share: float | None) -> bool:
+    """A low score with missed key points earns a follow-up; optionally, so does missing more
+    than `missed_share` of the key points at any score."""
     if not grade.missed:
         return False
-    return grade.score < below or len(grade.missed) > len(grade.key_points) / 2
+    if grade.score < below:
+        return True
+    return missed_share is not None and len(grade.missed) > missed_share * len(grade.key_points)
 
 
 def _hold(stream: Generator[StreamEvent, None, Composed],
