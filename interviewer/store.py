@@ -196,36 +196,38 @@ class KnowledgeIndex:
         if self.client is None:
             self.client = make_client(self.settings)
 
-    def _create(self, pack: str) -> Any:
-        return self.client.get_or_create_collection(
-            collection_name(pack), embedding_function=self.embedder,
-            metadata={"hnsw:space": "ip", "pack": pack, "retriever": RETRIEVER},
-        )
-
     def _collection(self, pack: str, create: bool = True) -> Any:
+        """The pack's collection. A collection built by another retriever holds vectors that
+        mean something else: building drops and rebuilds it, searching asks for a rebuild."""
+        from chromadb.errors import ChromaError, NotFoundError
+
         name = collection_name(pack)
         try:
-            if not create:
-                col = self.client.get_collection(name, embedding_function=self.embedder)
-                if (col.metadata or {}).get("retriever") != RETRIEVER:
+            try:
+                # No embedding function passed: Chroma rebuilds ours from the stored config
+                # (ours is registered), and an old config cannot conflict with it.
+                col: Any = self.client.get_collection(name)
+            except NotFoundError:
+                if not create:
+                    raise IndexError_(
+                        f"pack {pack!r} is not indexed yet; run `interviewer index --pack {pack}`"
+                    ) from None
+                col = None
+            if col is not None and (col.metadata or {}).get("retriever") != RETRIEVER:
+                if not create:
                     raise IndexError_(
                         f"pack {pack!r} was indexed by an older version; run "
                         f"`interviewer index --pack {pack}`"
                     )
-                return col
-            col = self._create(pack)
-            if (col.metadata or {}).get("retriever") != RETRIEVER:
-                # Built by another retriever: its vectors mean something else. Start over.
                 self.client.delete_collection(name)
-                col = self._create(pack)
+                col = None
+            if col is None:
+                col = self.client.get_or_create_collection(
+                    name, embedding_function=self.embedder,
+                    metadata={"hnsw:space": "ip", "pack": pack, "retriever": RETRIEVER},
+                )
             return col
-        except IndexError_:
-            raise
-        except Exception as e:  # chromadb raises several unrelated types here
-            if not create:
-                raise IndexError_(
-                    f"pack {pack!r} is not indexed yet; run `interviewer index --pack {pack}`"
-                ) from e
+        except (ChromaError, ValueError) as e:
             raise IndexError_(f"cannot open collection {name!r}: {e}") from e
 
     def _embed(self, texts: list[str]) -> np.ndarray:
