@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import chainlit as cl
@@ -36,6 +37,22 @@ from interviewer.ui.options import ui_options
 from interviewer.ui.render import offline_banner
 
 log = logging.getLogger("interviewer.ui")
+
+
+def guarded(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """The last line of defence of a handler: log, and tell the candidate nothing was lost."""
+
+    @functools.wraps(handler)
+    async def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            await handler(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - anything unexpected; the details go to the log
+            log.exception("handler %s failed", handler.__name__)
+            await cl.ErrorMessage(content="Something went wrong on our side (it is logged). "
+                                  "Everything you answered so far is saved; reload the page "
+                                  "to continue.", author="Coach").send()
+
+    return run
 
 
 @functools.cache
@@ -139,6 +156,7 @@ async def new_chat(choices: prof.ChatChoices) -> Chat:
 
 
 @cl.on_chat_start
+@guarded
 async def on_chat_start() -> None:
     s = settings()
     await cl.Message(content=offline_banner(s.llm_configured, s.model_for("grader")),
@@ -163,6 +181,7 @@ async def on_chat_start() -> None:
 
 
 @cl.on_settings_update
+@guarded
 async def on_settings_update(values: dict[str, Any]) -> None:
     chat: Chat | None = cl.user_session.get("chat")
     choices = prof.parse_choices(values, settings())
@@ -185,6 +204,7 @@ async def restart(choices: prof.ChatChoices) -> None:
 
 
 @cl.on_message
+@guarded
 async def on_message(message: cl.Message) -> None:
     chat: Chat | None = cl.user_session.get("chat")
     if chat is None:
@@ -194,6 +214,7 @@ async def on_message(message: cl.Message) -> None:
     await chat.on_text(message.content or "", list(message.elements or []))
 
 
+@guarded
 async def _turn(action: cl.Action) -> None:
     chat: Chat | None = cl.user_session.get("chat")
     if chat is not None:
@@ -205,6 +226,7 @@ for _name in ("hint", "skip", "repeat", "end"):
 
 
 @cl.action_callback("new_interview")
+@guarded
 async def on_new_interview(action: cl.Action) -> None:
     await action.remove()
     chat: Chat | None = cl.user_session.get("chat")

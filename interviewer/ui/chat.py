@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import chainlit as cl
@@ -141,7 +142,7 @@ class Chat:
             return
         f = files[0]
         try:
-            uploaded = read_answer_file(f.path, f.name, self.max_upload_bytes)
+            uploaded = read_answer_file(Path(f.path), f.name, self.max_upload_bytes)
         except (InputError, OSError) as e:
             await self.notice(f"That file was not accepted: {render.escape_md(str(e))}. "
                               "Nothing was graded.", turn_actions())

@@ -63,7 +63,7 @@ def server_env(
     env.update(OFFLINE_ENV)
     env["CHAINLIT_APP_ROOT"] = str(app_root)
     env["INTERVIEWER_DATA_DIR"] = str(settings.data_dir)
-    if ui_options(settings).auth:
+    if ui_options(settings, env).auth:
         env["CHAINLIT_AUTH_SECRET"] = auth_secret(settings)
     return env
 

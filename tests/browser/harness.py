@@ -127,6 +127,16 @@ class ChatPage:
         box.fill(text)
         box.press("Enter")
 
+    def attach_and_send(self, path: Path) -> None:
+        """Attach a file in the composer and send it (the page uploads it first)."""
+        self.page.set_input_files("#upload-button-input", str(path))  # type: ignore[attr-defined]
+        self.page.get_by_text(path.name).first.wait_for()  # type: ignore[attr-defined]
+        submit = self.page.locator("#chat-submit")  # type: ignore[attr-defined]
+        submit.wait_for(state="visible")
+        self.page.wait_for_function(  # type: ignore[attr-defined]
+            "() => !document.querySelector('#chat-submit').disabled", timeout=30_000)
+        submit.click()
+
     def click(self, name: str) -> None:
         self.page.get_by_role("button", name=name, exact=True).last.click()  # type: ignore[attr-defined]
 
@@ -134,7 +144,7 @@ class ChatPage:
         self.page.locator("#chat-profiles").click()  # type: ignore[attr-defined]
         self.page.get_by_role("option", name=name, exact=True).first.click()  # type: ignore[attr-defined]
 
-    def shot(self, name: str, height: int = 2400) -> Path:
+    def shot(self, name: str, height: int = 1500) -> Path:
         """The chat scrolls inside the page, so the viewport grows to show more of it."""
         path = self.output_dir / f"{self.prefix}-{name}.png"
         size = self.page.viewport_size  # type: ignore[attr-defined]

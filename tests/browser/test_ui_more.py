@@ -1,0 +1,194 @@
+"""Uploads, candidate text as text, restart resume and per-user separation, in real Chromium."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness import ChatPage, RequestLog, Server, start_server, stop_server
+
+from interviewer.transcripts.store import JsonlTranscriptStore
+
+HOSTILE = ('<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> '
+           "![pixel](http://tracker.example.com/p.png) **not bold** and then a real answer: "
+           "precision is TP/(TP+FP), recall is TP/(TP+FN), and F1 is their harmonic mean.")
+
+
+def test_candidate_text_renders_as_text(server: Server, page: object, context: object,
+                                        requests_seen: RequestLog, output_dir: Path) -> None:
+    chat = ChatPage(page, output_dir, "hostile")
+    page.goto(server.url)  # type: ignore[attr-defined]
+    chat.wait_for("Question 1 of")
+    chat.send(HOSTILE)
+    chat.wait_for("Key points covered")
+    user_texts = page.locator('.step[data-step-type="user_message"] .message-content')  # type: ignore[attr-defined]
+    shown = user_texts.last.inner_text()
+    assert '<img src=x onerror="window.__xss=1">' in shown
+    assert "<script>" in shown and "**not bold**" in shown
+    assert page.evaluate("() => window.__xss === undefined")  # type: ignore[attr-defined]
+    assert page.locator(".message-content img").count() == 0  # type: ignore[attr-defined]
+    chat.shot("01-as-text")
+
+    chat.click("End and grade")
+    chat.wait_for("Final report")
+    link = page.get_by_text(".html", exact=False).last  # type: ignore[attr-defined]
+    with page.expect_download() as info:  # type: ignore[attr-defined]
+        link.click()
+    html_path = output_dir / "hostile-transcript.html"
+    info.value.save_as(html_path)
+    html = html_path.read_text(encoding="utf-8")
+    assert "window.__xss=2</script>" not in html and "&lt;script&gt;" in html
+    viewer = context.new_page()  # type: ignore[attr-defined]
+    viewer.set_content(html)
+    assert viewer.evaluate("() => window.__xss === undefined")
+    viewer.close()
+    assert requests_seen.outside() == []
+
+
+def _notebook(path: Path, marker: str) -> Path:
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": [
+            f"# Fraud model write-up {marker}\n",
+            "I framed it as binary classification with heavy class imbalance, used a "
+            "time-based split, gradient boosting, precision-recall AUC as the metric, and a "
+            "threshold chosen from the cost of false positives versus missed fraud."]},
+        {"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [],
+         "source": ["model = GradientBoostingClassifier().fit(X_train, y_train)\n"]},
+    ]}
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def test_take_home_accepts_a_notebook_and_refuses_bad_files(
+    server: Server, page: object, requests_seen: RequestLog, output_dir: Path,
+    tmp_path: Path,
+) -> None:
+    chat = ChatPage(page, output_dir, "takehome")
+    page.goto(server.url)  # type: ignore[attr-defined]
+    chat.wait_for("Question 1 of")
+    chat.choose_profile("Technical Assessment")
+    chat.wait_for("Technical Assessment")
+    chat.wait_for("Question 1 of 1")
+
+    binary = tmp_path / "answer.md"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
+    chat.attach_and_send(binary)
+    refused = chat.wait_for("That file was not accepted")
+    assert "not a text file" in refused and "Nothing was graded" in refused
+
+    big = tmp_path / "huge.md"
+    big.write_text("word " * 130_000, encoding="utf-8")  # ~650 KB: under the picker's 1 MB
+    chat.attach_and_send(big)
+    too_big = chat.wait_for("the limit is", more_than=0)
+    assert "huge.md" in too_big and "512 KB" in too_big
+    chat.shot("01-refused")
+
+    chat.attach_and_send(_notebook(tmp_path / "solution.ipynb", "MARKER-NB"))
+    chat.wait_for("Received")
+    chat.wait_for("Key points covered")
+    # one question in this stage: the report comes next, unless a follow-up probes a gap first
+    chat.page.locator("text=Final report").or_(  # type: ignore[attr-defined]
+        page.get_by_role("button", name="End and grade")).last.wait_for()  # type: ignore[attr-defined]
+    if chat.count("Final report") == 0:
+        chat.click("End and grade")
+    chat.wait_for("Final report")
+    chat.shot("02-graded")
+    link = page.get_by_text(".json", exact=False).last  # type: ignore[attr-defined]
+    with page.expect_download() as info:  # type: ignore[attr-defined]
+        link.click()
+    saved = output_dir / "takehome-transcript.json"
+    info.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert "MARKER-NB" in text and "GradientBoostingClassifier" in text
+    assert requests_seen.outside() == []
+
+
+def test_restart_resumes_the_interview(tmp_path: Path, context: object,
+                                       requests_seen: RequestLog, output_dir: Path) -> None:
+    data = tmp_path / "data"
+    first = start_server(tmp_path / "one", data_dir=data)
+    page = context.new_page()  # type: ignore[attr-defined]
+    chat = ChatPage(page, output_dir, "restart")
+    try:
+        page.goto(first.url)
+        chat.wait_for("Question 1 of")
+        chat.send("MARKER-RESTART. I use git with feature branches, pull requests with review, "
+                  "CI that runs tests on every push, and DVC for data and model versions.")
+        chat.wait_for("Key points covered")
+        page.get_by_role("button", name="Hint").last.wait_for()
+        waiting = [t for t in chat.assistant_texts() if "Question 2 of" in t or "Follow-up" in t]
+    finally:
+        stop_server(first)
+    assert waiting, "neither a follow-up nor the next question was asked"
+    second = start_server(tmp_path / "two", data_dir=data)
+    try:
+        page.goto(second.url)  # same browser: its id cookie is sent to the new port too
+        back = chat.wait_for("Welcome back")
+        assert "1 of 3 questions answered" in back
+        chat.wait_for(waiting[-1].split("\n")[-1].replace("Follow-up: ", ""))
+        chat.shot("01-after-restart")
+    finally:
+        stop_server(second)
+    events = (data / "transcripts").glob("*.jsonl")
+    assert any("MARKER-RESTART" in p.read_text(encoding="utf-8") for p in events)
+    assert requests_seen.outside() == []
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory, offline_build: Path) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("auth-server"), {
+        "INTERVIEWER_UI_AUTH": "1",
+        "INTERVIEWER_UI_USERS": "alice:alice-secret,bob:bob-secret",
+    })
+    yield srv
+    stop_server(srv)
+
+
+def _login(browser: object, server: Server, user: str, password: str,
+           requests_seen: RequestLog) -> tuple[object, object]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    ctx.on("request", lambda r: requests_seen.urls.append(r.url))
+    page = ctx.new_page()
+    page.goto(server.url)
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    return ctx, page
+
+
+def test_password_login_keeps_users_apart(auth_server: Server, browser: object,
+                                          requests_seen: RequestLog, output_dir: Path) -> None:
+    ctx, page = _login(browser, auth_server, "mallory", "guess", requests_seen)
+    page.get_by_text("Try signing in with a different account").or_(  # type: ignore[attr-defined]
+        page.get_by_text("Unable to sign in")).first.wait_for()
+    ctx.close()  # type: ignore[attr-defined]
+
+    ctx, page = _login(browser, auth_server, "alice", "alice-secret", requests_seen)
+    alice = ChatPage(page, output_dir, "auth-alice")
+    alice.wait_for("Question 1 of")
+    alice.send("MARKER-ALICE. I have built fraud models in Python with scikit-learn and "
+               "deployed them behind a FastAPI service with monitoring.")
+    alice.wait_for("Key points covered")
+    alice.shot("01-alice")
+    ctx.close()  # type: ignore[attr-defined]
+
+    ctx, page = _login(browser, auth_server, "bob", "bob-secret", requests_seen)
+    bob = ChatPage(page, output_dir, "auth-bob")
+    bob.wait_for("Question 1 of")
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    assert bob.count("Welcome back") == 0
+    ctx.close()  # type: ignore[attr-defined]
+
+    ctx, page = _login(browser, auth_server, "alice", "alice-secret", requests_seen)
+    again = ChatPage(page, output_dir, "auth-alice-again")
+    assert "1 of 3 questions answered" in again.wait_for("Welcome back")
+    again.shot("01-resumed")
+    ctx.close()  # type: ignore[attr-defined]
+
+    store = JsonlTranscriptStore(auth_server.data_dir / "transcripts")
+    owners = {i.owner for i in store.list()}
+    assert owners == {"user:alice", "user:bob"}
+    assert store.list("user:bob") and all(i.answered == 0 for i in store.list("user:bob"))
+    assert requests_seen.outside() == []
