@@ -24,17 +24,11 @@ from interviewer.services import Services, build_services
 from interviewer.settings import Settings, load_settings
 from interviewer.ui import profiles as prof
 from interviewer.ui.auth import check_password, parse_users
-from interviewer.ui.chat import (
-    Chat,
-    ensure_index,
-    latest_open_session,
-    latest_stage,
-    new_interview_action,
-    open_session_for,
-)
+from interviewer.ui.chat import Chat, ensure_index, new_interview_action
 from interviewer.ui.identity import BrowserIdMiddleware, owner_for, request_cookie
 from interviewer.ui.options import ui_options
 from interviewer.ui.render import offline_banner
+from interviewer.ui.sessions import latest_open_session, latest_stage, open_session_for
 
 log = logging.getLogger("interviewer.ui")
 

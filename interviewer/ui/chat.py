@@ -22,11 +22,11 @@ from ..interview.models import InterviewerReply, ReplyDone, SessionConfig, Strea
 from ..interview.session import InterviewSession
 from ..knowledge import Pack
 from ..services import Services
-from ..transcripts.store import SessionInfo, TranscriptStore
 from . import render
 from .charts import score_chart
 from .downloads import transcript_files
 from .profiles import ChatChoices, ProfileSpec
+from .sessions import owned_session
 from .uploads import read_answer_file
 
 log = logging.getLogger(__name__)
@@ -291,42 +291,6 @@ class Chat:
             for name, mime, data in transcript_files(self.session):
                 elements.append(cl.File(name=name, content=data, mime=mime, display="inline"))
         return elements
-
-
-def owned_session(store: TranscriptStore, owner: str | None, session_id: str) -> SessionInfo:
-    """A session of this owner, or NotFoundError: another owner's id looks like a missing one."""
-    for info in store.list(owner) if owner else []:
-        if info.session_id == session_id and info.owner == owner:
-            return info
-    raise NotFoundError("no such interview for you")
-
-
-def open_session_for(store: TranscriptStore, owner: str | None, pack: str,
-                     profile: ProfileSpec) -> SessionInfo | None:
-    """The owner's latest unfinished interview of this profile's stage (what a reload resumes)."""
-    if not owner:
-        return None
-    for info in store.list(owner):
-        if info.finished or info.pack != pack or info.owner != owner:
-            continue
-        single = len(info.stages) == 1
-        if (profile.stage is None and not single) or (single and info.stages[0] == profile.stage):
-            return info
-    return None
-
-
-def latest_open_session(store: TranscriptStore, owner: str | None,
-                        pack: str) -> SessionInfo | None:
-    """The owner's most recently active unfinished interview, whatever its stage."""
-    if not owner:
-        return None
-    return next((i for i in store.list(owner)
-                 if not i.finished and i.pack == pack and i.owner == owner), None)
-
-
-def latest_stage(info: SessionInfo | None) -> str | None:
-    """The stage id of a single-stage interview; None for the full loop."""
-    return info.stages[0] if info is not None and len(info.stages) == 1 else None
 
 
 _index_ready: dict[str, bool] = {}

@@ -1,0 +1,44 @@
+"""Which stored interviews a chat may see: only its owner's. Kept free of Chainlit so the rule
+is tested on its own."""
+
+from __future__ import annotations
+
+from ..errors import NotFoundError
+from ..transcripts.store import SessionInfo, TranscriptStore
+from .profiles import ProfileSpec
+
+
+def owned_session(store: TranscriptStore, owner: str | None, session_id: str) -> SessionInfo:
+    """A session of this owner, or NotFoundError: another owner's id looks like a missing one."""
+    for info in store.list(owner) if owner else []:
+        if info.session_id == session_id and info.owner == owner:
+            return info
+    raise NotFoundError("no such interview for you")
+
+
+def open_session_for(store: TranscriptStore, owner: str | None, pack: str,
+                     profile: ProfileSpec) -> SessionInfo | None:
+    """The owner's latest unfinished interview of this profile's stage (what a reload resumes)."""
+    if not owner:
+        return None
+    for info in store.list(owner):
+        if info.finished or info.pack != pack or info.owner != owner:
+            continue
+        single = len(info.stages) == 1
+        if (profile.stage is None and not single) or (single and info.stages[0] == profile.stage):
+            return info
+    return None
+
+
+def latest_open_session(store: TranscriptStore, owner: str | None,
+                        pack: str) -> SessionInfo | None:
+    """The owner's most recently active unfinished interview, whatever its stage."""
+    if not owner:
+        return None
+    return next((i for i in store.list(owner)
+                 if not i.finished and i.pack == pack and i.owner == owner), None)
+
+
+def latest_stage(info: SessionInfo | None) -> str | None:
+    """The stage id of a single-stage interview; None for the full loop."""
+    return info.stages[0] if info is not None and len(info.stages) == 1 else None

@@ -1,0 +1,106 @@
+"""Grade cards and reports: candidate text shows as typed, the numbers are the grade's."""
+
+from __future__ import annotations
+
+import re
+
+from interviewer.grading.models import CriterionScore, Grade, GradeProvenance, KeyPointHit
+from interviewer.transcripts.summary import AnswerRef, ScoreItem, SessionSummary
+from interviewer.ui import render
+from interviewer.ui.charts import score_chart
+
+
+def _grade(**extra: object) -> Grade:
+    base: dict[str, object] = dict(
+        score=3.6,
+        criteria=[CriterionScore(id="correctness", name="Correctness", score=4, rationale="ok"),
+                  CriterionScore(id="depth", name="Depth", score=2)],
+        key_points=[KeyPointHit(point="Type I is a false positive", covered=True,
+                                evidence="<img src=x onerror=alert(1)> false positive"),
+                    KeyPointHit(point="Power is 1 - beta", covered=False)],
+        next_step="Practise power calculations.",
+        provenance=GradeProvenance(grader="reference", duration_ms=12.0),
+    )
+    base.update(extra)
+    return Grade(**base)  # type: ignore[arg-type]
+
+
+def test_escape_md_neutralises_markup_and_images() -> None:
+    text = "![x](http://evil.example/p.png) **bold** <b>hi</b> [link](http://a) `code`"
+    out = render.escape_md(text)
+    assert not re.search(r"(?<!\\)[!*<>\[\]()`]", out)  # every markup character is escaped
+    assert out.replace("\\", "") == text  # nothing lost, only escaped
+
+
+def test_defang_keeps_markdown_but_blocks_images_and_html() -> None:
+    out = render.defang("**Good** ![t](http://evil.example/t.png) <script>x</script>")
+    assert "**Good**" in out
+    assert "![" not in out and "<script>" not in out and "&lt;script&gt;" in out
+
+
+def test_grade_card_shows_scores_points_and_next_step() -> None:
+    card = render.grade_card(_grade())
+    assert "3.6 / 5" in card
+    assert "| Correctness | 4/5 | ok |" in card and "| Depth | 2/5 |" in card
+    assert "Key points covered (1/2)" in card and "Key points missed (1)" in card
+    assert "Power is 1 \\- beta" in card
+    assert not re.search(r"(?<!\\)<img", card) and "\\<img" in card  # the evidence is text
+    assert "**Next step:** Practise power calculations\\." in card
+    assert "reference grader" in card
+
+
+def test_grade_card_flags_low_confidence_and_llm_fallback() -> None:
+    grade = _grade(low_confidence=True, confidence_reason="graders disagree",
+                   provenance=GradeProvenance(grader="llm", model="gpt-x",
+                                              fallback_reason="bad JSON"))
+    card = render.grade_card(grade)
+    assert "Low confidence" in card and "graders disagree" in card
+    assert "`gpt-x`" in card and "bad JSON" in card
+
+
+def _summary(**extra: object) -> SessionSummary:
+    base: dict[str, object] = dict(
+        session_id="a" * 32, pack="kraken-ml-engineer", mode="practice",
+        stages=["technical-interviews"], planned=3, answered=2, skipped=1, finished=True,
+        ended_early=False, overall=3.25,
+        criteria=[ScoreItem(id="correctness", name="Correctness", score=3.5, count=2)],
+        topics=[ScoreItem(id="Statistics", name="Statistics", score=3.0, count=1),
+                ScoreItem(id="ML", name="ML", score=3.5, count=1)],
+        strongest=[AnswerRef(question_id="q1", stage_id="s", question="What is *bias*?",
+                             topic="ML", score=3.5)],
+        weakest=[AnswerRef(question_id="q2", stage_id="s", question="Type I vs II?",
+                           topic="Statistics", score=3.0)],
+        next_steps=["Review power."],
+    )
+    base.update(extra)
+    return SessionSummary(**base)  # type: ignore[arg-type]
+
+
+def test_report_lists_overall_scores_answers_and_steps() -> None:
+    text = render.report(_summary())
+    assert "3.2 / 5" in text or "3.3 / 5" in text
+    assert "2 answered question(s) (1 skipped, 3 planned)" in text
+    assert "| Correctness | 3.5 | 2 |" in text and "| Statistics | 3.0 | 1 |" in text
+    assert "Strongest answers" in text and "What is \\*bias\\*?" in text
+    assert "Weakest answers" in text and "1. Review power\\." in text
+
+
+def test_report_without_grades_says_so_and_has_no_chart() -> None:
+    empty = _summary(answered=0, overall=None, criteria=[], topics=[], strongest=[],
+                     weakest=[], next_steps=[])
+    assert "no graded answers" in render.report(empty)
+    assert score_chart(empty) is None
+
+
+def test_chart_has_one_bar_per_criterion_and_topic() -> None:
+    fig = score_chart(_summary())
+    assert fig is not None
+    crit, topics = fig.data
+    assert list(crit.y) == ["Correctness"] and list(crit.x) == [3.5]
+    assert list(topics.y) == ["Statistics", "ML"] and list(topics.x) == [3.0, 3.5]
+
+
+def test_banner_says_offline_plainly() -> None:
+    assert "no language model is configured" in render.offline_banner(False, None)
+    online = render.offline_banner(True, "gpt-4o-mini")
+    assert "`gpt-4o-mini`" in online and "offline" in online
