@@ -7,9 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 export ORT_DISABLE_TELEMETRY := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install index system-deps lint eval bench test-llm clean
+.PHONY: run test install index frontend system-deps lint eval bench test-llm clean
 
-run: install index
+run: install index frontend
 	$(BIN)/interviewer ui
 
 test: install system-deps
@@ -31,6 +31,10 @@ lock:
 
 index: install
 	$(BIN)/interviewer index
+
+# An offline copy of Chainlit's page (no CDN fonts or stylesheets); idempotent.
+frontend: install
+	$(PY) -m interviewer.ui.frontend
 
 # Debian packages the browser tests need; quick when already there.
 system-deps:
