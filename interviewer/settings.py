@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         default="auto", validation_alias=_env("INTERVIEWER_GRADER")
     )
 
+    # Interview limits: an answer over this many characters is refused (and kept, not lost).
+    max_answer_chars: int = Field(
+        default=20_000, validation_alias=_env("INTERVIEWER_MAX_ANSWER_CHARS")
+    )
+
     # Vector store: embedded by default, Chroma's server when a host is set.
     chroma_host: str | None = Field(default=None, validation_alias=_env("CHROMA_HOST"))
     chroma_port: int = Field(default=8001, validation_alias=_env("CHROMA_PORT"))
