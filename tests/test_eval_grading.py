@@ -149,6 +149,10 @@ def test_cli_registers_grading_and_refuses_training(settings: Settings) -> None:
         args.func(args, settings)
     with pytest.raises(SystemExit):
         parser.parse_args(["grading", "--dataset", "nope"])
+    assert ev._runs(None, None) == [("saf", "unseen_answers"), ("saf", "unseen_questions"),
+                                    ("kraken", "v1")]
+    assert ev._runs("saf", "unseen_questions") == [("saf", "unseen_questions")]
+    assert ev._runs("kraken", None) == [("kraken", "v1")]
 
 
 def test_unknown_dataset_is_an_input_error(settings: Settings) -> None:

@@ -393,34 +393,53 @@ def run_eval(
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("grading", help="reference grader vs human grades (SAF, Kraken set)")
-    p.add_argument("--dataset", choices=["saf", "kraken"], default="saf")
+    p = sub.add_parser(
+        "grading", help="reference grader vs human grades (SAF unseen splits, Kraken set)",
+        description="Without --dataset: SAF unseen_answers, SAF unseen_questions and Kraken.",
+    )
+    p.add_argument("--dataset", choices=["saf", "kraken"], default=None)
     p.add_argument("--split", default=None,
-                   help="SAF split: unseen_answers (default) or unseen_questions")
+                   help="SAF split: unseen_answers or unseen_questions (default: both)")
     p.add_argument("--grader", choices=["reference"], default="reference",
                    help="the grader to measure (the LLM grader has its own eval)")
     p.add_argument("--no-write", action="store_true",
                    help="print only; write no run log or report")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument("--json", action="store_true", help="print the reports as JSON")
     p.set_defaults(func=run)
+
+
+def _runs(dataset: str | None, split: str | None) -> list[tuple[str, str]]:
+    if split == "training":
+        raise InputError("SAF `training` is for fitting the calibration, not for evals")
+    if split is not None and split not in ("unseen_answers", "unseen_questions", "v1"):
+        raise InputError(f"unknown split {split!r} (SAF: unseen_answers, unseen_questions)")
+    saf = [("saf", split)] if split and split != "v1" else [
+        ("saf", "unseen_answers"), ("saf", "unseen_questions")]
+    if dataset == "saf":
+        return saf
+    if dataset == "kraken":
+        return [("kraken", "v1")]
+    return saf + [("kraken", "v1")]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from . import REPORTS_DIR, RUNS_DIR
 
-    if args.dataset == "saf":
-        split = args.split or "unseen_answers"
-        if split == "training":
-            raise InputError("SAF `training` is for fitting the calibration, not for evals")
-    else:
-        split = args.split or "v1"
-    report, _ = run_eval(
-        settings, args.dataset, split,
-        runs_dir=None if args.no_write else RUNS_DIR,
-        reports_dir=None if args.no_write else REPORTS_DIR,
-    )
-    if args.json:
-        print(report.model_dump_json(indent=2))
-    else:
-        print_summary(report)
-    return 0
+    runs = _runs(args.dataset, args.split)
+    from ..embeddings import MiniLM
+
+    encoder = CachingEncoder(MiniLM.shared())  # shared: the runs embed overlapping texts
+    missed = 0
+    for dataset, split in runs:
+        report, _ = run_eval(
+            settings, dataset, split, encoder=encoder,
+            runs_dir=None if args.no_write else RUNS_DIR,
+            reports_dir=None if args.no_write else REPORTS_DIR,
+        )
+        missed += sum(not ok for ok in report.targets.values())
+        if args.json:
+            print(report.model_dump_json(indent=2))
+        else:
+            print_summary(report)
+    return 1 if args.check and missed else 0
