@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "interviewer.commands.eval",
     "interviewer.commands.practice",
     "interviewer.commands.transcripts",
+    "interviewer.commands.data",
     "interviewer.commands.ui",
 ]
 
