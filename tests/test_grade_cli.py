@@ -254,3 +254,31 @@ def test_llm_grader_end_to_end_against_a_loopback_server(
     assert all(r.temperature == 0 for r in sent)
     assert "No idea." in sent[1].body["messages"][1]["content"]  # type: ignore[index]
     assert "1 fell back to the reference grade" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_reference_grader_end_to_end(
+    tmp_path: Path, knowledge: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The real offline path: ReferenceGrader with the MiniLM encoder, a pack question and a
+    free-standing one built by question_from_reference; a strong answer beats an empty one."""
+    rows = [
+        {"id": "strong", "question_id": "machine-learning-1",
+         "answer": "I compare training and validation error; a growing gap means overfitting. "
+                   "I prevent it with L2 regularisation and choose it by cross-validation."},
+        {"id": "weak", "question_id": "machine-learning-1", "answer": "I like pizza."},
+        {"id": "saf", "question": "Why does TCP use a three-way handshake?",
+         "reference_answer": "To synchronise initial sequence numbers. It confirms both sides "
+                             "are ready before data is sent.",
+         "answer": "Both hosts agree on their initial sequence numbers before sending data."},
+    ]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out.jsonl"
+    assert main(["grade", "-i", str(src), "-o", str(out), "--grader", "reference"]) == 0
+    strong, weak, saf = read_jsonl(out)
+    assert strong["score"] > weak["score"]
+    for row in (strong, weak, saf):
+        assert row["grade"]["provenance"]["grader"] == "reference"
+        assert 1 <= row["score"] <= 5
+    assert [k["point"] for k in saf["grade"]["key_points"]][0].startswith("To synchronise")
+    assert "graded 3 of 3 answers with the reference grader" in capsys.readouterr().err
