@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 
 from ..settings import Settings
 
@@ -17,6 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ..ui import launch
 
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # so the server below is stopped, not orphaned
+
+    signal.signal(signal.SIGTERM, on_term)
     proc = launch.start(settings, host=args.host, port=args.port)
     try:
         launch.wait_until_serving(proc, args.host, args.port)

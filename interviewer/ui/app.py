@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import math
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -61,9 +62,20 @@ if chainlit_config.features.spontaneous_file_upload is not None:
         1, math.ceil(OPTIONS.upload_max_kb / 1024))
 
 
-@functools.cache
+_build_lock = threading.Lock()
+_services: dict[str | None, Services] = {}
+
+
 def services(grader: str | None = None) -> Services:
-    """Built once per grader choice (the default one at startup) and shared by every chat."""
+    """Built once per grader choice and shared by every chat (thread-safe: chats and the
+    warm-up may ask at the same time)."""
+    with _build_lock:
+        if grader not in _services:
+            _services[grader] = _build(grader)
+        return _services[grader]
+
+
+def _build(grader: str | None) -> Services:
     s = settings()
     if grader is None:
         return build_services(s)
