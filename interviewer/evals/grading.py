@@ -313,7 +313,47 @@ def markdown(report: GradingReport, results: list[CaseResult], run_path: Path | 
         lines += ["## Targets", ""]
         lines += [f"- [{'x' if v else ' '}] {k}" for k, v in report.targets.items()]
         lines.append("")
+    lines += _misses(report, results)
     return "\n".join(lines)
+
+
+KNOWN_LIMITS = """\
+## What the reference grader still gets wrong
+
+It has no model of meaning beyond sentence embeddings, so:
+
+- **Wrong claims worded like right ones.** MiniLM puts "a p-value is the probability that the null
+  is true" within 0.05 cosine of the correct definition. A wrong claim is caught only when it is
+  clearly closer to one of the question's listed `misconceptions` than to every key point and
+  example sentence (cosine >= 0.60, margin >= 0.10, not negated), or when it paraphrases a key
+  point with one term flipped to its opposite (labeled/unlabeled, increase/reduce, Type I/II...).
+  Swapped definitions outside that list, and keyword-stuffed answers that reuse the example's
+  phrases, still score like good answers.
+- **Confidently wrong answers** that match no listed misconception keep a middling grade: the
+  grade measures coverage and closeness, not truth.
+- **Thin answers are graded leniently** (SAF students' answers are short, so the calibration does
+  not punish brevity much); they still rank below average and good answers.
+- The misconception thresholds and the opposites list were set while looking at this Kraken set
+  (SAF has no misconceptions), so its numbers on those kinds are optimistic; the SAF numbers are
+  not (calibration fitted on `training` only).
+"""
+
+
+def _misses(report: GradingReport, results: list[CaseResult]) -> list[str]:
+    if report.dataset != "kraken":
+        return [
+            "## Notes", "",
+            "Non-answers (\"No response.\", empty) are scored 1 by rule; they carry most of the "
+            "correlation of every scorer, hence the second table. On non-empty answers both "
+            "baselines fall close to zero; the reference grader's edge there comes from key-point "
+            "cover and the share of the reference's own words the answer uses.", "",
+        ]
+    worst = sorted(results, key=lambda r: -abs(r.reference - r.human_1_5))[:15]
+    out = ["## Largest misses", "", "| id | kind | expected | reference | wrong claim found |",
+           "| --- | --- | ---: | ---: | --- |"]
+    out += [f"| {r.id} | {r.kind} | {r.human_1_5:.0f} | {r.reference:.2f} | "
+            f"{'yes' if r.misconceptions else 'no'} |" for r in worst]
+    return [*out, "", KNOWN_LIMITS]
 
 
 def print_summary(report: GradingReport, out: Any = sys.stdout) -> None:

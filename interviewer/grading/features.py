@@ -210,7 +210,7 @@ def specificity(text: str) -> float:
     if n == 0:
         return 0.0
     hits = len(_NUMBER.findall(text)) + len(_TECH.findall(text))
-    return 1.0 - math.exp(-hits * 100.0 / n / 8.0)
+    return 1.0 - math.exp(-hits * 100.0 / n / 3.0)
 
 
 def novelty(answer: str, question: str) -> float:

@@ -486,8 +486,8 @@ def _next_step(question: Question, f: AnswerFeatures, missed: list[KeyPointHit])
         return f"Re-check \"{_short(sent, 80)}\" against: {point}"
     if f.echo:
         return f"Answer the question rather than restating it; start with: {question.key_points[0]}"
-    if question.kind == "behavioral":
-        star = fx.star_cues(" ".join(f.sentences))
+    star = fx.star_cues(" ".join(f.sentences))
+    if question.kind == "behavioral" and (star.parts < 3 or not missed):
         for part, ok in (("Situation", star.situation), ("Task", star.task),
                          ("Action you took", star.action), ("measurable Result", star.result)):
             if not ok:
