@@ -6,8 +6,8 @@ is read from each transcript's first line only, so a transcript with a damaged t
 found and deleted.
 
 Secrets: `redact` replaces the configured secret values (and anything shaped like an API key)
-in text; `RedactingFilter` does the same for every log record that passes a handler, so a
-server that echoes the key in an error cannot put it in a log.
+in text; `install_log_redaction` does the same for every log record created from then on (any
+logger, any handler), so a server that echoes the key cannot put it in a log.
 """
 
 from __future__ import annotations
@@ -87,16 +87,29 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install_log_redaction(settings: Settings, logger: logging.Logger | None = None
-                          ) -> RedactingFilter:
-    """Attach a RedactingFilter to every handler of `logger` (default: the root logger).
-    Call once at an edge (CLI, UI) after logging is configured."""
-    target = logger or logging.getLogger()
-    flt = RedactingFilter(secret_values(settings))
-    for handler in target.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(flt)
-    return flt
+_installed: list[str] = []  # the secrets the installed record factory redacts
+
+
+def install_log_redaction(settings: Settings) -> None:
+    """Redact secrets in every log record from now on, whatever logger or handler (libraries'
+    DEBUG logs too: httpcore logs response headers, and a proxy may reflect the key in one).
+    Call once at an edge (CLI, UI); calling again adds the new settings' secrets."""
+    for value in secret_values(settings):
+        if value not in _installed:
+            _installed.append(value)
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_redacting", False):
+        return
+    flt = RedactingFilter(())
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        flt.secrets = list(_installed)
+        flt.filter(record)
+        return record
+
+    factory._redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 # --- one user's data ----------------------------------------------------------------------------
