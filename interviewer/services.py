@@ -76,9 +76,18 @@ def build_services(
                                      settings=settings)
     return Services(
         settings=settings, grader=grader, interviewer=interviewer,
-        store=store or JsonlTranscriptStore(settings.transcripts_dir),
+        store=store or make_transcript_store(settings),
         packs={p.name: p for p in packs or []},
     )
+
+
+def make_transcript_store(settings: Settings) -> TranscriptStore:
+    """PostgreSQL when DATABASE_URL is set (instances share sessions), else JSONL files."""
+    if settings.database_url is not None:
+        from .transcripts.pg_store import PostgresTranscriptStore
+
+        return PostgresTranscriptStore(settings.database_url.get_secret_value())
+    return JsonlTranscriptStore(settings.transcripts_dir)
 
 
 def _open_index(settings: Settings) -> Any | None:

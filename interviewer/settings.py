@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(default=None, validation_alias=_env("CHROMA_HOST"))
     chroma_port: int = Field(default=8001, validation_alias=_env("CHROMA_PORT"))
 
+    # Transcripts: JSONL files under the data dir by default, PostgreSQL when a URL is set.
+    database_url: SecretStr | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
