@@ -253,3 +253,53 @@ def test_debug_logs_of_a_reflecting_proxy_are_redacted_once_the_edge_installs_it
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "X-Debug-Authorization" in text and REDACTED in text
     _assert_no_key("DEBUG log records", text)
+
+
+@pytest.mark.integration
+def test_web_ui_pages_and_server_log_never_show_the_key(tmp_path: Path) -> None:
+    """The real Chainlit server, configured with the planted key and an endpoint that rejects it
+    (echoing it back): the page, its config endpoints, an unknown route (the error page) and the
+    server's log are searched. Chat messages are the session's replies, searched above."""
+    import os
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    from interviewer.ui import launch
+    from interviewer.ui.frontend import ensure_offline_build
+
+    ensure_offline_build()
+    with EchoingServer(["401"], echo_header=True) as srv:
+        settings = Settings(data_dir=tmp_path / "data")
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("OPENAI_", "INTERVIEWER_", "CHAINLIT_", "LITERAL_"))}
+        env |= {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": srv.url, "LLM_MAX_RETRIES": "0",
+                "PYTHONUNBUFFERED": "1"}
+        app_root = launch.stage_app_root(tmp_path / "app")
+        port = launch.free_port()
+        log = tmp_path / "server.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(  # noqa: S603 - our interpreter, our args
+                launch.command("127.0.0.1", port),
+                env=launch.server_env(settings, app_root, env), cwd=app_root, stdout=out,
+                stderr=subprocess.STDOUT)
+        try:
+            launch.wait_until_serving(proc, "127.0.0.1", port, timeout=120)
+            bodies = []
+            for path in ("/", "/project/settings?language=en-US", "/auth/config", "/user",
+                         "/no-such-page", "/project/translations?language=en-US"):
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                                timeout=30) as r:
+                        bodies.append((path, r.read(), str(r.headers)))
+                except urllib.error.HTTPError as e:
+                    bodies.append((path, e.read(), str(e.headers)))
+        finally:
+            launch.stop(proc)
+    assert bodies[0][1].lstrip().lower().startswith(b"<!doctype html")
+    for path, body, headers in bodies:
+        _assert_no_key(f"GET {path}", body + headers.encode())
+    _assert_no_key("the server log", log.read_bytes())
+    files = list(_all_files(settings.data_dir))
+    for path, data in files:
+        _assert_no_key(str(path), data)
