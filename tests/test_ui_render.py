@@ -104,3 +104,31 @@ def test_banner_says_offline_plainly() -> None:
     assert "no language model is configured" in render.offline_banner(False, None)
     online = render.offline_banner(True, "gpt-4o-mini")
     assert "`gpt-4o-mini`" in online and "offline" in online
+
+
+def test_earlier_exchanges_replay_answers_and_hide_grades_in_interview_mode(
+    settings: object,
+) -> None:
+    from interviewer.interview.models import SessionConfig
+    from interviewer.interview.session import InterviewSession
+    from interviewer.services import build_services
+
+    class Fixed:
+        name = "fixed"
+
+        def grade(self, request: object) -> Grade:
+            return _grade(score=2.0)
+
+    svc = build_services(settings, grader=Fixed(), offline=True)  # type: ignore[arg-type]
+    for mode, shows in (("practice", True), ("interview", False)):
+        session = InterviewSession.create(svc, SessionConfig(
+            pack="kraken-ml-engineer", stage="technical-interviews", mode=mode, questions=3,
+            seed=3, max_follow_ups=0))
+        session.start()
+        session.send("first <b>answer</b> here, about errors and thresholds")
+        session.send("/skip")
+        text = render.earlier_exchanges(session.transcript(), show_grades=shows)
+        assert "your answer: first \\<b\\>answer\\</b\\> here" in text
+        assert "- skipped" in text
+        assert ("(grade 2.0 / 5)" in text) is shows
+        assert text.count("**") == 4  # two questions so far, the third is still open

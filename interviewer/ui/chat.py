@@ -112,9 +112,16 @@ class Chat:
     async def resume(self, session_id: str) -> None:
         """Resume one of this owner's sessions (anyone else's is 'not found')."""
         info = owned_session(self.services.store, self.owner, session_id)
-        self.session = await asyncio.to_thread(InterviewSession.resume, self.services,
-                                               info.session_id)
-        await self.stream(self.session.stream_resume)
+        session = await asyncio.to_thread(InterviewSession.resume, self.services,
+                                          info.session_id)
+        self.session = session
+        earlier = render.earlier_exchanges(session.transcript(),
+                                           show_grades=session.config.mode == "practice")
+        if earlier:
+            async with cl.Step(name="Earlier in this interview", type="undefined",
+                               show_input=False) as step:
+                step.output = earlier
+        await self.stream(session.stream_resume)
 
     # --- turns ----------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ def transcript_files(session: InterviewSession) -> list[tuple[str, str, bytes]]:
     from ..transcripts import export
 
     transcript = session.transcript()
-    stem = f"interview-{session.session_id[:8]}"
+    stem = "transcript"  # short: the page shows about 17 characters of a file name
     out = []
     for ext, mime in FORMATS:
         text = export.render(transcript, ext)

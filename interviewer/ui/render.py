@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..grading.models import Grade
+from ..transcripts.model import Transcript
 from ..transcripts.summary import SessionSummary
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~>])")
@@ -123,6 +124,25 @@ def report(summary: SessionSummary) -> str:
         lines.append("")
     lines.append("Download the full transcript below (Markdown, JSON or HTML).")
     return "\n".join(lines)
+
+
+def earlier_exchanges(transcript: Transcript, *, show_grades: bool) -> str:
+    """What was already said, for a chat that resumes after a reload or a restart (grades only
+    in practice mode: an interview keeps them for the end)."""
+    blocks: list[str] = []
+    for n, rec in enumerate(transcript.questions, 1):
+        done = [x for x in rec.exchanges if x.answer is not None or x.skipped]
+        if not done:
+            continue
+        lines = [f"**{n}. {escape_md(rec.question)}**"]
+        for x in done:
+            prefix = f"follow-up “{defang(x.prompt)}”: " if x.kind == "follow_up" else ""
+            body = "skipped" if x.skipped else f"your answer: {escape_md(x.answer or '')}"
+            grade = (f" (grade {x.grade.score:.1f} / 5)"
+                     if show_grades and x.grade is not None and not x.skipped else "")
+            lines.append(f"- {prefix}{body}{grade}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def offline_banner(llm_configured: bool, grader_model: str | None) -> str:

@@ -57,6 +57,8 @@ def test_practice_interview_hint_skip_reload_finish_download(
     chat.wait_for("Welcome back")
     resumed = chat.wait_for(waiting_question)
     assert "Question " in resumed
+    page.get_by_text("Earlier in this interview").first.click()  # type: ignore[attr-defined]
+    page.get_by_text("MARKER-ONE", exact=False).first.wait_for()  # type: ignore[attr-defined]
     chat.shot("06-after-reload")
 
     chat.send(ANSWER_TWO)
