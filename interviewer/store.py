@@ -59,6 +59,8 @@ class SearchHit(BaseModel):
     topic: str | None = None
     difficulty: str | None = None
     provenance: str | None = None
+    # The pack's attribution (e.g. CC BY 4.0): show it wherever this hit's text is shown.
+    attribution: str | None = None
 
 
 class BuildReport(BaseModel):
@@ -137,6 +139,9 @@ def pack_documents(pack: Pack) -> list[IndexDoc]:
     docs = [question_doc(pack, q) for q in pack.questions]
     docs += [stage_doc(pack, s) for s in pack.stages]
     docs += [tip_doc(pack, t) for t in pack.tips]
+    if pack.attribution:
+        for d in docs:
+            d.metadata["attribution"] = pack.attribution
     return docs
 
 
@@ -338,6 +343,7 @@ def _hit(doc_id: str, text: str, meta: dict[str, Any], score: float) -> SearchHi
         text=text, question=meta.get("question"), question_id=meta.get("question_id"),
         stage_id=meta.get("stage_id"), stages=stages, topic=meta.get("topic"),
         difficulty=meta.get("difficulty"), provenance=meta.get("provenance"),
+        attribution=meta.get("attribution"),
     )
 
 

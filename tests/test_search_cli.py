@@ -65,6 +65,7 @@ def test_json_schema_and_order(capsys: pytest.CaptureFixture[str]) -> None:
         assert set(h) >= FIELDS
         assert h["pack"] == "mini" and h["kind"] in {"question", "stage", "tip"}
         assert isinstance(h["score"], float) and isinstance(h["text"], str) and h["text"]
+        assert "CC BY 4.0" in str(h["attribution"])  # the pack's licence travels with its text
         if h["kind"] == "question":
             assert h["id"] == f"mini:question:{h['question_id']}" and h["question"]
         else:
