@@ -192,3 +192,31 @@ def test_password_login_keeps_users_apart(auth_server: Server, browser: object,
     assert owners == {"user:alice", "user:bob"}
     assert store.list("user:bob") and all(i.answered == 0 for i in store.list("user:bob"))
     assert requests_seen.outside() == []
+
+
+def test_settings_switch_to_interview_mode(server: Server, page: object,
+                                           requests_seen: RequestLog, output_dir: Path) -> None:
+    chat = ChatPage(page, output_dir, "settings")
+    page.goto(server.url)  # type: ignore[attr-defined]
+    chat.wait_for("Question 1 of 3")
+    page.click("#chat-settings-open-modal")  # type: ignore[attr-defined]
+    page.click("#mode")  # type: ignore[attr-defined]
+    page.get_by_role("option", name="interview", exact=True).click()  # type: ignore[attr-defined]
+    page.get_by_role("slider").focus()  # type: ignore[attr-defined]
+    page.keyboard.press("ArrowLeft")  # type: ignore[attr-defined]  # 3 -> 2 questions
+    chat.shot("01-dialog")
+    page.click("#confirm")  # type: ignore[attr-defined]
+    chat.wait_for("Question 1 of 2")
+    chat.send("MARKER-INTERVIEW. Git for version control with feature branches, GitHub pull "
+              "requests for review, CI on every push, and DVC to version data and models.")
+    page.get_by_text("Question 2 of 2").or_(  # type: ignore[attr-defined]
+        page.get_by_text("Follow-up:")).first.wait_for()
+    if chat.count("Question 2 of 2") == 0:  # a gap in the answer was probed first
+        chat.click("Skip")
+    chat.wait_for("Question 2 of 2")
+    assert chat.count("Key points covered") == 0  # interview mode: no feedback until the end
+    chat.click("End and grade")
+    report = chat.wait_for("Final report")
+    assert "1 answered question(s)" in report
+    chat.shot("02-report")
+    assert requests_seen.outside() == []
