@@ -38,7 +38,7 @@ from ..errors import InputError
 from ..grading.models import Grade, Grader, GradeRequest, criteria_for
 from ..interview.guard import find_leak
 from ..interview.llm_interviewer import QUESTION_COUNT, LLMInterviewer
-from ..interview.models import InterviewerReply, SessionConfig
+from ..interview.models import DEFAULT_MAX_ANSWER_CHARS, InterviewerReply, SessionConfig
 from ..interview.offline import OfflineInterviewer
 from ..interview.session import InterviewSession
 from ..knowledge import Pack, Question, load_pack
@@ -297,7 +297,7 @@ class ObedientInterviewerModel(ScriptedChatModel):
 
 def _carries(prompt: str, case: AttackCase) -> bool:
     """Does the interviewer prompt contain this case's attack (as the app put it there)?"""
-    probe = _fold(case.attack_text)[:40]
+    probe = _fold(re.sub(r"^\s*/[A-Za-z?]+\s+", "", case.attack_text))[:40]  # a /command's text
     shown = _fold(prompt.replace("< < <", "<<<").replace("> > >", ">>>"))
     if probe and probe in shown:
         return True
@@ -389,6 +389,7 @@ class InterviewerRun(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     fallbacks: int = 0  # replies the guard replaced with the offline text
     obeyed: int = 0  # times the obedient model obeyed (it tried to leave its role)
+    max_prompt_chars: int = 0  # the largest prompt the model was sent (size limits)
     replies: list[str] = Field(default_factory=list)
 
 
@@ -514,6 +515,7 @@ def run_interviewer(case: AttackCase, text: str, pack: Pack, settings: Settings,
         interviewer=interviewer if model is None else f"llm:{model.model_name}",
         routed_as=routed, left_role=bool(reasons), reasons=sorted(set(reasons)),
         fallbacks=sum(r.fallback for r in shown), obeyed=model.obeyed if model else 0,
+        max_prompt_chars=max((len(c.text) for c in model.calls), default=0) if model else 0,
         replies=[r.text[:300] for r in shown],
     )
 
@@ -640,7 +642,10 @@ def write_markdown(report: AttackReport, results: Sequence[CaseResult], path: Pa
     for r in results:
         iv = "; ".join(f"{run.interviewer.split(':')[-1]}: {run.routed_as}"
                        + (f" LEFT ROLE ({', '.join(run.reasons)})" if run.left_role else
-                          " in role") for run in r.interviewer) or "-"
+                          " in role")
+                       + (f", model prompt {run.max_prompt_chars:,} chars"
+                          if run.max_prompt_chars > DEFAULT_MAX_ANSWER_CHARS else "")
+                       for run in r.interviewer) or "-"
         rows.append([r.id, r.category, r.target, r.transform, r.chars,
                      f"{r.reference_base:.2f}", f"{r.reference_shift:+.2f}",
                      f"{r.llm_base:g}", f"{r.llm_shift:+.2f}" + (" (flagged)" if r.llm_flagged
