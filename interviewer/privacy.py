@@ -18,10 +18,11 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
 
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .settings import Settings
 
 REDACTED = "[redacted]"
@@ -156,38 +157,75 @@ def _transcripts(settings: Settings) -> list[tuple[Path, dict[str, object] | Non
     return [(p, _first_event(p)) for p in sorted(d.glob("*.jsonl"))]
 
 
-def owners(settings: Settings) -> list[OwnerSummary]:
+def _db_store(settings: Settings, store: Any | None) -> Any | None:
+    """The transcript store when transcripts are not JSONL files (PostgreSQL), else None."""
+    if store is not None:
+        return store
+    if getattr(settings, "database_url", None) is None:
+        return None
+    from .services import make_transcript_store
+
+    return make_transcript_store(settings)
+
+
+def owners(settings: Settings, *, store: Any | None = None) -> list[OwnerSummary]:
     """Every owner with stored sessions (None: sessions started without an owner)."""
     counts: dict[str | None, int] = {}
-    for _, start in _transcripts(settings):
-        if start is None:
-            continue
-        owner = start.get("owner")
-        key = owner if isinstance(owner, str) else None
+    db = _db_store(settings, store)
+    if db is not None:
+        found: list[str | None] = [i.owner for i in db.list()]
+    else:
+        found = []
+        for _, start in _transcripts(settings):
+            if start is not None:
+                owner = start.get("owner")
+                found.append(owner if isinstance(owner, str) else None)
+    for key in found:
         counts[key] = counts.get(key, 0) + 1
     return [OwnerSummary(owner=o, sessions=n)
             for o, n in sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))]
 
 
-def find_user_data(settings: Settings, owner: str) -> UserData:
+def _exports_of(settings: Settings, sid: str) -> list[Path]:
+    ex = exports_dir(settings)
+    return sorted(p for p in ex.glob(f"{sid}.*") if p.is_file()) if ex.is_dir() else []
+
+
+def find_user_data(settings: Settings, owner: str, *, store: Any | None = None) -> UserData:
+    """The sessions of `owner` and the files that hold them (transcripts, exports). With a
+    database store, its sessions are rows and only the exports are files."""
     if not owner.strip():
         raise InputError("an owner is required (e.g. user:alice or browser:<id>)")
     data = UserData(owner=owner)
+    db = _db_store(settings, store)
+    if db is not None:
+        for info in db.list(owner=owner):
+            data.sessions.append(info.session_id)
+            data.files.extend(_exports_of(settings, info.session_id))
+        return data
     for path, start in _transcripts(settings):
         if start is None or start.get("owner") != owner:
             continue
-        sid = path.stem
-        data.sessions.append(sid)
+        data.sessions.append(path.stem)
         data.files.append(path)
-        ex = exports_dir(settings)
-        if ex.is_dir():
-            data.files.extend(sorted(p for p in ex.glob(f"{sid}.*") if p.is_file()))
+        data.files.extend(_exports_of(settings, path.stem))
     return data
 
 
-def delete_user_data(settings: Settings, owner: str, *, dry_run: bool = False) -> DeletionReport:
+def delete_user_data(settings: Settings, owner: str, *, dry_run: bool = False,
+                     store: Any | None = None) -> DeletionReport:
     """Delete every transcript and export of `owner`. Idempotent: a second run finds nothing."""
-    data = find_user_data(settings, owner)
+    data = find_user_data(settings, owner, store=store)
+    db = _db_store(settings, store)
+    if db is not None and data.sessions:
+        delete = getattr(db, "delete", None)
+        if delete is None:
+            raise ConfigError(
+                f"{type(db).__name__} cannot delete sessions yet (it needs a `delete(session_id)`"
+                "); nothing was deleted")
+        if not dry_run:
+            for sid in data.sessions:
+                delete(sid)
     deleted: list[Path] = []
     for path in data.files:
         if dry_run:

@@ -129,3 +129,41 @@ def test_owner_is_required(settings: Settings) -> None:
 
     with pytest.raises(InputError):
         find_user_data(settings, "  ")
+
+
+class _DbStore:
+    """A database-backed store as the privacy code sees it: sessions are rows."""
+
+    def __init__(self, owners: dict[str, str | None], *, can_delete: bool = True) -> None:
+        from interviewer.transcripts.store import SessionInfo
+
+        self.rows = {sid: SessionInfo(
+            session_id=sid, owner=o, pack="mini", stages=["technical"], mode="practice",
+            started_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z", answered=0,
+            planned=1, finished=False) for sid, o in owners.items()}
+        if can_delete:
+            self.delete = self._delete
+
+    def list(self, owner: str | None = None) -> list[object]:
+        return [i for i in self.rows.values() if owner is None or i.owner == owner]
+
+    def _delete(self, session_id: str) -> None:
+        self.rows.pop(session_id, None)
+
+
+def test_a_database_store_is_asked_to_delete_the_rows(settings: Settings) -> None:
+    from interviewer.errors import ConfigError
+
+    a, b = "a" * 32, "b" * 32
+    exports = settings.data_dir / "exports"
+    exports.mkdir(parents=True)
+    (exports / f"{a}.md").write_text("alice's export")
+    db = _DbStore({a: "user:alice", b: "user:bob"})
+    assert {o.owner for o in owners(settings, store=db)} == {"user:alice", "user:bob"}
+    report = delete_user_data(settings, "user:alice", store=db)
+    assert report.sessions == [a] and list(db.rows) == [b]
+    assert not (exports / f"{a}.md").exists()
+    stuck = _DbStore({a: "user:alice"}, can_delete=False)
+    with pytest.raises(ConfigError, match="cannot delete"):
+        delete_user_data(settings, "user:alice", store=stuck)
+    assert list(stuck.rows) == [a]

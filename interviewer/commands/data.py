@@ -68,12 +68,12 @@ def run_delete(args: argparse.Namespace, settings: Settings) -> int:
     from ..privacy import delete_user_data, find_user_data
 
     data = find_user_data(settings, args.owner)
-    if not data.files:
+    if not data.files and not data.sessions:
         print(f"nothing stored for {args.owner}")
         return 0
     if not args.yes and not args.dry_run:
         if not sys.stdin.isatty():
-            raise InputError(f"{len(data.files)} file(s) of {args.owner} would be deleted; "
+            raise InputError(f"{len(data.sessions)} session(s) of {args.owner} would be deleted; "
                              "add --yes to confirm (or --dry-run to list them)")
         reply = input(f"Delete {len(data.sessions)} session(s), {len(data.files)} file(s) of "
                       f"{args.owner}? [y/N] ")
@@ -84,6 +84,9 @@ def run_delete(args: argparse.Namespace, settings: Settings) -> int:
     verb = "would delete" if report.dry_run else "deleted"
     for path in report.deleted:
         print(f"{verb} {path}")
+    if settings.database_url is not None:
+        for sid in report.sessions:
+            print(f"{verb} session {sid} from the database")
     print(f"{verb} {len(report.deleted)} file(s) of {len(report.sessions)} session(s) of "
           f"{args.owner}")
     return 0
