@@ -84,6 +84,12 @@ services-stop:
 lint: install
 	$(BIN)/ruff check interviewer tests evals
 
+# Known vulnerabilities in the locked dependencies (PyPI's advisory data, via pip-audit).
+# --strict: a package that cannot be checked fails the audit instead of passing unseen.
+.PHONY: audit
+audit: install
+	$(BIN)/pip-audit -r requirements.lock --no-deps --disable-pip --strict --progress-spinner off
+
 eval: install
 	$(BIN)/interviewer eval all --model offline
 
