@@ -42,6 +42,8 @@ MISCONCEPTION_SIM = 0.60
 MISCONCEPTION_MARGIN = 0.10
 MISCONCEPTION_CAP = 2.0
 CONTRADICTION_CAP = 2.5
+# this close to a key point = a paraphrase of it; fires on 10 of 1309 SAF training answers
+CONTRADICTION_SIM = 0.65
 ECHO_CAP = 1.5
 # An answer unrelated to the question and the example (max of the answer's cosine with the
 # question, with the example and its mean key-point cover) is capped on a ramp: 1 at RELEVANCE_LOW,
@@ -68,6 +70,7 @@ _OPPOSITES = [
     ("positive", "negative"), ("true", "false"), ("reject", "accept"), ("overfitting",
     "underfitting"), ("bias", "variance"), ("type i", "type ii"), ("before", "after"),
     ("simpler", "complex"), ("always", "never"), ("precision", "recall"), ("mae", "rmse"),
+    ("above", "below"), ("classification", "regression"), ("sample", "population"),
 ]
 
 
@@ -394,10 +397,17 @@ def _contradictions(
         return found
     for i, point in enumerate(prep.key_points):
         j = int(sim[i].argmax())
-        if sim[i, j] < 0.55:
+        if sim[i, j] < CONTRADICTION_SIM:
             continue
         sent = sents[j]
-        if _flipped(point, sent):
+        if not _flipped(point, sent):
+            continue
+        # a sentence that paraphrases another key point at least as well, without flipping it,
+        # is that point's (right) paraphrase: "Type II is a false negative" vs the Type I point
+        if any(sim[o, j] >= sim[i, j] and not _flipped(prep.key_points[o], sent)
+               for o in range(len(prep.key_points)) if o != i):
+            continue
+        if all(sent != s for s, _ in found):
             found.append((sent, point))
     return found
 
