@@ -14,6 +14,7 @@ EVAL_MODULES = [
     "interviewer.evals.retrieval",
     "interviewer.evals.grading",
     "interviewer.evals.conduct",
+    "interviewer.evals.attacks",
 ]
 
 

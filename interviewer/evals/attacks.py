@@ -700,7 +700,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(line)
         if log is not None:
             print(f"wrote {log.path} and {args.report}")
-    return 0 if report.targets["reference: no score raised"] else 1
+    shipped = {k: v for k, v in report.targets.items() if "containment" not in k}
+    return 0 if all(shipped.values()) else 1
 
 
 def _summary_lines(report: AttackReport) -> Iterator[str]:
@@ -709,7 +710,7 @@ def _summary_lines(report: AttackReport) -> Iterator[str]:
         yield f"  {'ok ' if v else 'NO '} {k}"
 
 
-if __name__ == "__main__":  # until `interviewer eval attacks` is wired: python -m ...
+if __name__ == "__main__":  # `interviewer eval attacks` is the usual way in
     from ..settings import load_settings
 
     parser = argparse.ArgumentParser(prog="python -m interviewer.evals.attacks")
