@@ -155,6 +155,18 @@ def test_inverted_key_point_is_flagged(grader: ReferenceGrader) -> None:
     assert g.score <= 2.5
 
 
+def test_right_paraphrase_of_another_point_is_not_a_contradiction(enc: BagOfWordsEncoder) -> None:
+    q = technical_question(
+        key_points=["A Type I error is a false positive.", "A Type II error is a false negative."],
+        example_answer="A Type I error is a false positive. A Type II error is a false negative.",
+        misconceptions=[],
+    )
+    g = ReferenceGrader(enc, coverage_calibration())
+    assert grade(g, "A Type II error is a false negative.", q).misconceptions == []
+    swapped = grade(g, "A Type I error is a false negative.", q)
+    assert swapped.misconceptions == ["A Type I error is a false negative."]
+
+
 # --- unit: injection -----------------------------------------------------------------------------
 
 
