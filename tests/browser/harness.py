@@ -20,6 +20,7 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
 OUTPUT_DIR = PROJECT_ROOT / "test-output" / "browser"
+NETGUARD = Path(__file__).resolve().parent / "netguard"  # a sitecustomize for the server
 # Variables of the developer's shell that must not reach the server under test.
 _SCRUB = re.compile(r"^(OPENAI_|AZURE_OPENAI|INTERVIEWER_|CHROMA_|GRADER_|LITERAL_|CHAINLIT_)")
 
@@ -32,9 +33,16 @@ class Server:
     log: Path
     proc: subprocess.Popen[bytes]
     settings: Settings
+    outbound_log: Path
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def outbound(self) -> list[str]:
+        """Connections and lookups the server tried outside loopback (all were refused)."""
+        if not self.outbound_log.exists():
+            return []
+        return self.outbound_log.read_text(encoding="utf-8").splitlines()
 
 
 def start_server(root: Path, extra_env: dict[str, str] | None = None,
@@ -45,7 +53,12 @@ def start_server(root: Path, extra_env: dict[str, str] | None = None,
     settings = Settings(data_dir=data_dir)
     app_root = launch.stage_app_root(root / "app")
     env = {k: v for k, v in os.environ.items() if not _SCRUB.match(k)}
-    env |= {"INTERVIEWER_DATA_DIR": str(data_dir)} | dict(extra_env or {})
+    outbound_log = root / "outbound.log"
+    env |= {"INTERVIEWER_DATA_DIR": str(data_dir),
+            "INTERVIEWER_NETGUARD_LOG": str(outbound_log),
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(NETGUARD), os.environ.get("PYTHONPATH", "")) if p)}
+    env |= dict(extra_env or {})
     port = launch.free_port()
     log = root / f"server-{port}.log"
     with open(log, "wb") as out:
@@ -59,7 +72,8 @@ def start_server(root: Path, extra_env: dict[str, str] | None = None,
         launch.stop(proc)
         print(log.read_text(errors="replace"))
         raise
-    return Server(f"http://127.0.0.1:{port}", data_dir, app_root, log, proc, settings)
+    return Server(f"http://127.0.0.1:{port}", data_dir, app_root, log, proc, settings,
+                  outbound_log)
 
 
 def stop_server(server: Server) -> None:

@@ -79,3 +79,4 @@ def test_practice_interview_hint_skip_reload_finish_download(
 
     assert requests_seen.urls, "no requests were recorded"
     assert requests_seen.outside() == []
+    assert server.outbound() == []

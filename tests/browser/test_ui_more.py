@@ -45,6 +45,7 @@ def test_candidate_text_renders_as_text(server: Server, page: object, context: o
     assert viewer.evaluate("() => window.__xss === undefined")
     viewer.close()
     assert requests_seen.outside() == []
+    assert server.outbound() == []
 
 
 def _notebook(path: Path, marker: str) -> Path:
@@ -103,6 +104,7 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
     text = saved.read_text(encoding="utf-8")
     assert "MARKER-NB" in text and "GradientBoostingClassifier" in text
     assert requests_seen.outside() == []
+    assert server.outbound() == []
 
 
 def test_restart_resumes_the_interview(tmp_path: Path, context: object,
@@ -134,6 +136,7 @@ def test_restart_resumes_the_interview(tmp_path: Path, context: object,
     events = (data / "transcripts").glob("*.jsonl")
     assert any("MARKER-RESTART" in p.read_text(encoding="utf-8") for p in events)
     assert requests_seen.outside() == []
+    assert first.outbound() == [] and second.outbound() == []
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +195,7 @@ def test_password_login_keeps_users_apart(auth_server: Server, browser: object,
     assert owners == {"user:alice", "user:bob"}
     assert store.list("user:bob") and all(i.answered == 0 for i in store.list("user:bob"))
     assert requests_seen.outside() == []
+    assert auth_server.outbound() == []
 
 
 def test_settings_switch_to_interview_mode(server: Server, page: object,
@@ -220,3 +224,24 @@ def test_settings_switch_to_interview_mode(server: Server, page: object,
     assert "1 answered question(s)" in report
     chat.shot("02-report")
     assert requests_seen.outside() == []
+    assert server.outbound() == []
+
+
+def test_the_servers_network_guard_is_active(tmp_path: Path) -> None:
+    """The guard the server runs under does refuse and record (else `outbound() == []` proves
+    nothing)."""
+    import os
+    import subprocess
+    import sys
+
+    from harness import NETGUARD
+
+    log = tmp_path / "outbound.log"
+    env = dict(os.environ, PYTHONPATH=str(NETGUARD), INTERVIEWER_NETGUARD_LOG=str(log))
+    code = ("import socket\n"
+            "try:\n    socket.getaddrinfo('example.com', 443)\nexcept OSError: pass\n"
+            "s = socket.socket()\n"
+            "try:\n    s.connect(('93.184.216.34', 443))\nexcept OSError: pass\n")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines == ["getaddrinfo 'example.com'", "connect ('93.184.216.34', 443)"]
