@@ -98,3 +98,17 @@ bench: install
 
 clean:
 	rm -rf .data .pytest_cache
+
+# The real OpenAI-compatible server tests: llama-cpp-python's server + SmolLM2-135M on loopback.
+# llama-cpp-python is source-only on PyPI: the first build takes minutes (uv caches the wheel).
+LLAMA_CPP := llama-cpp-python[server]==0.3.36
+.PHONY: llm-server
+llm-server: install
+	@$(PY) -c "import llama_cpp.server" >/dev/null 2>&1 || { \
+	  echo "building $(LLAMA_CPP) (several minutes the first time)"; \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 nice \
+	    $(BIN)/uv pip install -q -p $(PY) -c requirements.lock '$(LLAMA_CPP)'; }
+	@$(PY) scripts/fetch_smollm2.py >/dev/null
+
+test-llm: llm-server
+	INTERVIEWER_LLM_REQUIRED=1 $(BIN)/pytest -q -m llm

@@ -4,8 +4,10 @@ Two servers: llama-cpp-python's real server with the SmolLM2-135M GGUF (tests ma
 optional: `make test-llm` installs the package and fetches the model), and the scripted
 `fault_server.FaultServer` (always available, stdlib only).
 
-When the real server cannot run, its tests skip with the reason; with `INTERVIEWER_LLM_REQUIRED=1`
-(set by `make test-llm` and CI) that skip becomes a failure, so a broken setup is never green.
+The real-server tests are opt-in, as they take minutes on 2 busy cores: a plain `pytest` skips
+them; `pytest -m llm` runs them (skipping, with the reason, when the server package or the model
+is missing); `make test-llm` sets INTERVIEWER_LLM_REQUIRED=1, which also runs them and turns any
+skip into a failure, so a broken setup is never green.
 """
 
 from __future__ import annotations
@@ -51,6 +53,17 @@ def missing_requirement() -> str | None:
     if not path.is_file():
         return f"model file {path} is missing (run `python scripts/fetch_smollm2.py`)"
     return None
+
+
+def check_can_run(config: pytest.Config) -> None:
+    """Skip or fail (see the module docstring) unless the real-server tests should run here."""
+    if not llm_required() and "llm" not in (config.getoption("markexpr") or ""):
+        pytest.skip(
+            "real-server tests are opt-in (minutes on 2 cores): `make test-llm` or `pytest -m llm`"
+        )
+    reason = missing_requirement()
+    if reason:
+        skip_or_fail(reason)
 
 
 def skip_or_fail(reason: str) -> None:
