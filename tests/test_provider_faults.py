@@ -525,3 +525,26 @@ def test_interview_goes_on_when_the_endpoint_times_out(
     feedback = next(r for r in replies if r.grade is not None)
     assert feedback.grade is not None and feedback.grade.provenance.fallback_reason
     assert "timed out" in feedback.grade.provenance.fallback_reason
+
+
+@pytest.mark.integration
+def test_the_configured_grader_falls_back_to_the_real_reference_grade(server: FaultServer) -> None:
+    """The factory's LLM grader (real ReferenceGrader + MiniLM as its fallback) on a dead
+    endpoint: the grade is exactly the reference grade, plus the reason."""
+    from interviewer.grading.factory import make_grader as make_configured_grader
+    from interviewer.grading.factory import make_reference_grader
+
+    settings = Settings(
+        openai_base_url=server.base_url, openai_model="fault-model", llm_timeout=TIMEOUT,
+        llm_max_retries=RETRIES, prompts_dir=PROJECT_ROOT / "prompts",
+    )
+    server.default = status(500, retry_after=FAST_5XX)
+    grader = make_configured_grader(settings, choice="llm")
+    assert isinstance(grader, LLMGrader)
+    grade = grader.grade(REQUEST)
+
+    assert_fallback(grade, "500")
+    reference = make_reference_grader().grade(REQUEST)
+    assert grade.score == reference.score
+    assert [k.covered for k in grade.key_points] == [k.covered for k in reference.key_points]
+    assert server.chat_requests  # the LLM was tried first
