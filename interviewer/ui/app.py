@@ -25,7 +25,7 @@ from interviewer.services import Services, build_services
 from interviewer.settings import Settings, load_settings
 from interviewer.ui import profiles as prof
 from interviewer.ui.auth import check_password, parse_users
-from interviewer.ui.chat import Chat, ensure_index, new_interview_action
+from interviewer.ui.chat import Chat, ensure_index, history_action, new_interview_action
 from interviewer.ui.identity import BrowserIdMiddleware, owner_for, request_cookie
 from interviewer.ui.options import ui_options
 from interviewer.ui.render import offline_banner
@@ -166,7 +166,7 @@ async def new_chat(choices: prof.ChatChoices) -> Chat:
 async def on_chat_start() -> None:
     s = settings()
     await cl.Message(content=offline_banner(s.llm_configured, s.model_for("grader")),
-                     author="Coach").send()
+                     author="Coach", actions=[history_action()]).send()
     svc = await asyncio.to_thread(services)
     pack = pack_of(svc)
     profile = prof.profile_named(pack, cl.user_session.get("chat_profile"))
@@ -243,3 +243,40 @@ async def on_new_interview(action: cl.Action) -> None:
         await restart(choices)
     except NotFoundError as e:
         await cl.ErrorMessage(content=str(e)).send()
+
+
+@cl.action_callback("history")
+@guarded
+async def on_history(action: cl.Action) -> None:
+    chat: Chat | None = cl.user_session.get("chat")
+    if chat is not None:
+        await chat.show_history()
+
+
+def _session_id(action: cl.Action) -> str:
+    value = action.payload.get("session_id") if isinstance(action.payload, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+@cl.action_callback("download_interview")
+@guarded
+async def on_download(action: cl.Action) -> None:
+    chat: Chat | None = cl.user_session.get("chat")
+    if chat is None:
+        return
+    try:
+        await chat.download(_session_id(action))
+    except NotFoundError:
+        await cl.ErrorMessage(content="No such interview for you.", author="Coach").send()
+
+
+@cl.action_callback("resume_interview")
+@guarded
+async def on_resume(action: cl.Action) -> None:
+    chat: Chat | None = cl.user_session.get("chat")
+    if chat is None:
+        return
+    try:
+        await chat.switch_to(_session_id(action))
+    except NotFoundError:
+        await cl.ErrorMessage(content="No such interview for you.", author="Coach").send()

@@ -22,6 +22,8 @@ from ..interview.models import InterviewerReply, ReplyDone, SessionConfig, Strea
 from ..interview.session import InterviewSession
 from ..knowledge import Pack
 from ..services import Services
+from ..transcripts.model import Transcript
+from ..transcripts.store import SessionInfo
 from . import render
 from .charts import score_chart
 from .downloads import transcript_files
@@ -37,6 +39,19 @@ TURN_ACTIONS = [("hint", "Hint", "lightbulb"), ("skip", "Skip", "skip-forward"),
 COMMAND_FOR = {"hint": "/hint", "skip": "/skip", "repeat": "/repeat", "end": "/end"}
 
 
+def file_elements(transcript: Transcript) -> list[Any]:
+    return [cl.File(name=name, content=data, mime=mime, display="inline")
+            for name, mime, data in transcript_files(transcript)]
+
+
+def history_line(info: SessionInfo, pack: Pack) -> str:
+    names = {s.id: s.name for s in pack.stages}
+    stage = names.get(info.stages[0], info.stages[0]) if len(info.stages) == 1 else "Full loop"
+    state = "finished" if info.finished else "in progress"
+    return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {render.escape_md(stage)} · {info.mode} · "
+            f"{info.answered}/{info.planned} answered · {state}")
+
+
 def turn_actions() -> list[cl.Action]:
     return [cl.Action(name=name, payload={}, label=label, icon=icon,
                       tooltip=f"{label} (or type /{name})")
@@ -45,6 +60,10 @@ def turn_actions() -> list[cl.Action]:
 
 def new_interview_action(label: str = "Start a new interview") -> cl.Action:
     return cl.Action(name="new_interview", payload={}, label=label, icon="rotate-ccw")
+
+
+def history_action() -> cl.Action:
+    return cl.Action(name="history", payload={}, label="My interviews", icon="history")
 
 
 @dataclass
@@ -223,7 +242,7 @@ class Chat:
             msg.actions = turn_actions()
         if reply.kind == "summary" and reply.summary is not None:
             msg.elements = self.report_elements(reply)
-            msg.actions = [new_interview_action()]
+            msg.actions = [new_interview_action(), history_action()]
         feedback = reply.kind == "feedback" and reply.grade is not None
         if feedback:
             await self.grading_steps(reply)
@@ -295,9 +314,41 @@ class Chat:
         if fig is not None:
             elements.append(cl.Plotly(name="scores", figure=fig, display="inline", size="large"))
         if self.session is not None:
-            for name, mime, data in transcript_files(self.session):
-                elements.append(cl.File(name=name, content=data, mime=mime, display="inline"))
+            elements += file_elements(self.session.transcript())
         return elements
+
+    # --- the owner's saved interviews -----------------------------------------------------------
+
+    async def show_history(self, limit: int = 8) -> None:
+        """This owner's interviews (never anyone else's), each with Download and Resume."""
+        infos = (await asyncio.to_thread(self.services.store.list, self.owner)
+                 if self.owner else [])
+        if not infos:
+            await self.notice("No saved interviews yet.")
+            return
+        lines = ["**Your interviews** (newest first)", ""]
+        actions: list[cl.Action] = []
+        for n, info in enumerate(infos[:limit], 1):
+            lines.append(f"{n}. {history_line(info, self.pack)}")
+            actions.append(cl.Action(name="download_interview", label=f"Download #{n}",
+                                     payload={"session_id": info.session_id}, icon="download"))
+            if not info.finished:
+                actions.append(cl.Action(name="resume_interview", label=f"Resume #{n}",
+                                         payload={"session_id": info.session_id},
+                                         icon="play"))
+        await cl.Message(content="\n".join(lines), author=AUTHOR, actions=actions).send()
+
+    async def download(self, session_id: str) -> None:
+        info = owned_session(self.services.store, self.owner, session_id)  # NotFoundError
+        transcript = await asyncio.to_thread(
+            lambda: Transcript.from_events(self.services.store.load(info.session_id)))
+        await cl.Message(content=f"Transcript of {history_line(info, self.pack)}",
+                         author=AUTHOR, elements=file_elements(transcript)).send()
+
+    async def switch_to(self, session_id: str) -> None:
+        async with self.lock:
+            await self._drop_bar()
+            await self.resume(session_id)
 
 
 _index_ready: dict[str, bool] = {}

@@ -6,19 +6,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..interview.session import InterviewSession
+    from ..transcripts.model import Transcript
 
 FORMATS = [("md", "text/markdown"), ("json", "application/json"), ("html", "text/html")]
 
 
-def transcript_files(session: InterviewSession) -> list[tuple[str, str, bytes]]:
+def transcript_files(transcript: Transcript) -> list[tuple[str, str, bytes]]:
     """(file name, mime type, bytes) per format."""
     from ..transcripts import export
+    from ..transcripts.summary import summarize
 
-    transcript = session.transcript()
+    summary = summarize(transcript)
     stem = "transcript"  # short: the page shows about 17 characters of a file name
     out = []
     for ext, mime in FORMATS:
-        text = export.render(transcript, ext)
+        text = export.render(transcript, ext, summary)  # type: ignore[arg-type]
         out.append((f"{stem}.{ext}", mime, text.encode("utf-8")))
     return out

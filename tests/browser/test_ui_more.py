@@ -182,11 +182,24 @@ def test_password_login_keeps_users_apart(auth_server: Server, browser: object,
     bob.wait_for("Question 1 of")
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
     assert bob.count("Welcome back") == 0
+    bob.click("My interviews")
+    listing = bob.wait_for("Your interviews")
+    assert listing.count(" answered · ") == 1 and "0/3 answered" in listing  # only his own
     ctx.close()  # type: ignore[attr-defined]
 
     ctx, page = _login(browser, auth_server, "alice", "alice-secret", requests_seen)
     again = ChatPage(page, output_dir, "auth-alice-again")
     assert "1 of 3 questions answered" in again.wait_for("Welcome back")
+    again.click("My interviews")
+    listing = again.wait_for("Your interviews")
+    assert listing.count(" answered · ") == 1 and "1/3 answered" in listing
+    again.click("Download #1")
+    again.wait_for("Transcript of")
+    with page.expect_download() as info:  # type: ignore[attr-defined]
+        page.get_by_text("transcript.md").last.click()  # type: ignore[attr-defined]
+    saved = output_dir / "auth-alice-transcript.md"
+    info.value.save_as(saved)
+    assert "MARKER-ALICE" in saved.read_text(encoding="utf-8")
     again.shot("01-resumed")
     ctx.close()  # type: ignore[attr-defined]
 
