@@ -142,6 +142,16 @@ def test_scores_only_in_feedback_and_summary() -> None:
     assert not check_no_grade_talk(turns).passed
 
 
+def test_follow_up_on_a_high_score_needs_the_missed_share_rule() -> None:
+    turns = good_turns()
+    turns[1].grade_score, turns[1].key_points = 4.5, 3  # 2 of 3 points missed
+    assert not check_follow_ups(turns, max_follow_ups=1, follow_up_below=4.0).passed
+    assert check_follow_ups(turns, max_follow_ups=1, follow_up_below=4.0,
+                            missed_share=0.5).passed
+    assert not check_follow_ups(turns, max_follow_ups=1, follow_up_below=4.0,
+                                missed_share=0.7).passed
+
+
 def test_session_must_end_with_the_summary() -> None:
     turns = good_turns()
     assert not check_session_ends(turns, finished=False).passed

@@ -50,6 +50,7 @@ MARGINS: dict[tuple[str, str], float] = {
 
 # What the guard runs: small and fast, fixed so numbers stay comparable.
 CONDUCT_CONFIG = {"interviewers": ["offline", "stub:mixed", "control:mixed"], "seed": 7,
+                  "stages": ["technical-interviews", "behavioral-interview"], "questions": 2,
                   "full_loop": False, "both_modes": False, "grader": "reference"}
 RETRIEVAL_CONFIG = {"dataset": "retrieval_v1.jsonl", "split": "all"}
 GRADING_CONFIG = {"dataset": "kraken", "split": "v1", "grader": "reference",
@@ -163,8 +164,12 @@ def measure_conduct(settings: Settings) -> dict[str, float]:
         settings, interviewers=CONDUCT_CONFIG["interviewers"],  # type: ignore[arg-type]
         seed=int(CONDUCT_CONFIG["seed"]),  # type: ignore[call-overload]
         full_loop=bool(CONDUCT_CONFIG["full_loop"]),
-        both_modes=bool(CONDUCT_CONFIG["both_modes"]))
-    return report.summary_metrics()
+        both_modes=bool(CONDUCT_CONFIG["both_modes"]),
+        stages=CONDUCT_CONFIG["stages"],  # type: ignore[arg-type]
+        questions=int(CONDUCT_CONFIG["questions"]))  # type: ignore[call-overload]
+    # the persona means are context, not guarded: a lower weak mean is not a regression; the
+    # gaps between them are what must hold
+    return {k: v for k, v in report.summary_metrics().items() if not k.startswith("mean.")}
 
 
 def measure_retrieval(settings: Settings) -> dict[str, float]:

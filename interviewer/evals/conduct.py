@@ -258,15 +258,17 @@ def drive(session: InterviewSession, persona: Persona, *, max_turns: int) -> lis
         now_answered = _answers_count(transcript)
         graded = now_answered > answered
         answered = now_answered
-        score, missed = None, []
+        score, missed, n_points = None, [], 0
         if graded and q is not None:
             rec = next(r for r in transcript.questions if r.question_id == q.id)
             grade = rec.final_grade
             if grade is not None:
                 score, missed = grade.score, [k.point for k in grade.missed]
+                n_points = len(grade.key_points)
         turns.append(TurnView(index=len(turns), candidate=text,
                               open_question_id=q.id if q else None, open_follow_up=follow_up,
-                              graded=graded, grade_score=score, missed=missed, replies=replies))
+                              graded=graded, grade_score=score, missed=missed,
+                              key_points=n_points, replies=replies))
         note(replies)
     return turns
 
@@ -291,7 +293,8 @@ def run_session(services: Services, pack: Pack, *, interviewer: str, persona: Pe
         check_questions_in_stage(turns, allowed),
         check_no_reveal(turns, questions_by_id),
         check_follow_ups(turns, max_follow_ups=config.max_follow_ups,
-                         follow_up_below=config.follow_up_below),
+                         follow_up_below=config.follow_up_below,
+                         missed_share=getattr(config, "follow_up_missed_share", None)),
         check_no_grade_talk(turns),
         check_session_ends(turns, finished=session.finished),
         check_transcript_complete(turns, live, reloaded),
@@ -320,13 +323,15 @@ class Sample(BaseModel):
 
 
 def plan_samples(pack: Pack, interviewers: Sequence[str], personas: Sequence[str] = PERSONAS,
-                 *, full_loop: bool = True, both_modes: bool = True) -> list[Sample]:
+                 *, full_loop: bool = True, both_modes: bool = True,
+                 stages: Sequence[str] | None = None) -> list[Sample]:
     """Every persona in every stage for each interviewer; the offline interviewer also runs the
     full loop and interview mode (stubs use practice mode, which says the most per turn)."""
-    stages = [s.id for s in pack.stages_in_order()]
+    stage_ids = [pack.stage(s).id for s in stages] if stages else \
+        [s.id for s in pack.stages_in_order()]
     out = []
     for iv in interviewers:
-        scopes = stages + ([FULL_LOOP] if full_loop and iv == "offline" else [])
+        scopes = stage_ids + ([FULL_LOOP] if full_loop and iv == "offline" else [])
         modes: list[Mode] = ["practice", "interview"] if both_modes and iv == "offline" \
             else ["practice"]
         for mode in modes:
@@ -401,6 +406,7 @@ def run_conduct_eval(
     personas: Sequence[str] = PERSONAS, seed: int = 7, max_samples: int | None = None,
     grader: Grader | None = None, model: ChatModel | None = None, candidate_model:
     ChatModel | None = None, full_loop: bool = True, both_modes: bool = True,
+    stages: Sequence[str] | None = None, questions: int = 3,
     on_session: Callable[[SessionRun], None] | None = None,
 ) -> tuple[ConductReport, list[SessionRun]]:
     """Every sample session, checked. `interviewers` defaults to `interviewers_for("offline")`:
@@ -410,21 +416,22 @@ def run_conduct_eval(
     pack = load_pack(settings.knowledge_dir, pack_name)
     cached = CachedGrader(grader or default_grader(settings, model))
     samples = plan_samples(pack, interviewers, personas, full_loop=full_loop,
-                           both_modes=both_modes)
+                           both_modes=both_modes, stages=stages)
     if max_samples is not None:
         samples = _spread(samples, max_samples)
     runs: list[SessionRun] = []
     with tempfile.TemporaryDirectory(prefix="conduct-", dir=scratch_dir()) as tmp:
         services = {iv: make_services(settings, pack, iv, cached, Path(tmp) / "t", model)
                     for iv in interviewers}
-        for i, s in enumerate(samples):
+        for s in samples:
             persona: Persona
             if candidate_model is not None and s.persona in GRADED_ORDER:
                 persona = LLMCandidate(candidate_model, s.persona, pack.role)  # type: ignore[arg-type]
-            else:
-                persona = make_persona(s.persona, seed + i)
+            else:  # the same words for the same question everywhere: graded once, compared
+                persona = make_persona(s.persona, seed)
             run = run_session(services[s.interviewer], pack, interviewer=s.interviewer,
-                              persona=persona, scope=s.scope, mode=s.mode, seed=seed)
+                              persona=persona, scope=s.scope, mode=s.mode, seed=seed,
+                              questions=questions)
             runs.append(run)
             if on_session:
                 on_session(run)

@@ -182,7 +182,6 @@ class ScriptedPersona:
             raise ValueError(f"unknown persona {name!r}")
         self.name: str = name
         self.seed = seed
-        self._rng = random.Random(f"{name}:{seed}")
 
     def reply(self, turn: CandidateTurn) -> str:
         q = turn.question
@@ -212,11 +211,12 @@ class ScriptedPersona:
         return ["", "   ", "\n"][turn.attempt] if turn.attempt < 3 else "/skip"
 
     def _gibberish(self, q: Question, turn: CandidateTurn) -> str:
-        return gibberish(self._rng)
+        return gibberish(random.Random(f"gibberish:{q.id}:{self.seed}:{turn.follow_up}:"
+                                       f"{turn.attempt}"))
 
     def _derailer(self, q: Question, turn: CandidateTurn) -> str:
         if turn.attempt == 0:
-            return self._rng.choice(DERAILS)
+            return random.Random(f"derail:{q.id}:{self.seed}:{turn.follow_up}").choice(DERAILS)
         if turn.attempt == 1 and turn.follow_up == 0:
             # a long answer with an injection: an answer to grade, not a derail to refuse
             return average_answer(q, self.seed) + INJECTED_TAIL

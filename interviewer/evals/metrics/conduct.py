@@ -52,6 +52,7 @@ class TurnView(BaseModel):
     graded: bool = False  # the message was graded as an answer
     grade_score: float | None = None
     missed: list[str] = Field(default_factory=list)
+    key_points: int = 0  # how many key points the grade judged
     replies: list[ReplyView] = Field(default_factory=list)
 
 
@@ -198,8 +199,19 @@ def check_no_reveal(turns: Sequence[TurnView], questions: Mapping[str, Question]
     return CheckResult.of("no_reveal_before_answer", failures)
 
 
-def check_follow_ups(turns: Sequence[TurnView], *, max_follow_ups: int,
-                     follow_up_below: float) -> CheckResult:
+def has_gap(score: float | None, missed: int, key_points: int, *, below: float,
+            missed_share: float | None = None) -> bool:
+    """The session's rule for a gap worth a follow-up: something missed, and a score under
+    `below` or (when set) more than `missed_share` of the key points missed."""
+    if score is None or missed == 0:
+        return False
+    if score < below:
+        return True
+    return missed_share is not None and missed > missed_share * key_points
+
+
+def check_follow_ups(turns: Sequence[TurnView], *, max_follow_ups: int, follow_up_below: float,
+                     missed_share: float | None = None) -> CheckResult:
     """A follow-up comes only after a graded answer with a gap, about that question, capped."""
     failures = []
     per_question: Counter[str] = Counter()
@@ -210,7 +222,8 @@ def check_follow_ups(turns: Sequence[TurnView], *, max_follow_ups: int,
             per_question[r.question_id or ""] += 1
             if not t.graded:
                 failures.append(f"turn {t.index}: follow-up without a graded answer")
-            elif t.grade_score is None or t.grade_score >= follow_up_below or not t.missed:
+            elif not has_gap(t.grade_score, len(t.missed), t.key_points or len(t.missed),
+                             below=follow_up_below, missed_share=missed_share):
                 failures.append(f"turn {t.index}: follow-up after a grade of {t.grade_score} "
                                 f"with {len(t.missed)} missed point(s)")
             if r.question_id != t.open_question_id:
