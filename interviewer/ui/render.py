@@ -54,7 +54,8 @@ def grade_card(grade: Grade, *, title: str = "Grade") -> str:
     lines = [f"### {title}: {grade.score:.1f} / 5  {stars(grade.score)}",
              f"*{grader_label(grade)}*", ""]
     if grade.low_confidence:
-        why = f": {escape_md(grade.confidence_reason)}" if grade.confidence_reason else ""
+        reason = (grade.confidence_reason or "").strip().rstrip(".")
+        why = f": {escape_md(reason)}" if reason else ""
         lines += [f"> Low confidence in this grade{why}.", ""]
     if grade.criteria:
         lines += ["| Criterion | Score | Why |", "|---|---|---|"]
