@@ -51,7 +51,7 @@ SERVICES ?= .data/services
 SERVICES_CHROMA_PORT ?= 8001
 SERVICES_PG_PORT ?= 5433
 SERVICES_ENV = CHROMA_HOST=127.0.0.1 CHROMA_PORT=$(SERVICES_CHROMA_PORT) \
-  DATABASE_URL=postgresql://interviewer@127.0.0.1:$(SERVICES_PG_PORT)/interviewer
+  INTERVIEWER_DATABASE_URL=postgresql://interviewer@127.0.0.1:$(SERVICES_PG_PORT)/interviewer
 PG_DIR = $(abspath $(SERVICES))/postgres
 PG_AS = $$([ "$$(id -u)" = 0 ] && echo runuser -u postgres --)
 PG_BIN = $$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)

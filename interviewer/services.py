@@ -82,7 +82,7 @@ def build_services(
 
 
 def make_transcript_store(settings: Settings) -> TranscriptStore:
-    """PostgreSQL when DATABASE_URL is set (instances share sessions), else JSONL files."""
+    """PostgreSQL when a database URL is set (instances share sessions), else JSONL files."""
     if settings.database_url is not None:
         from .transcripts.pg_store import PostgresTranscriptStore
 

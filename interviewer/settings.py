@@ -59,7 +59,10 @@ class Settings(BaseSettings):
     chroma_port: int = Field(default=8001, validation_alias=_env("CHROMA_PORT"))
 
     # Transcripts: JSONL files under the data dir by default, PostgreSQL when a URL is set.
-    database_url: SecretStr | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+    # Not DATABASE_URL: Chainlit reads that one and would switch on its own data layer.
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=_env("INTERVIEWER_DATABASE_URL")
+    )
 
     @property
     def chroma_dir(self) -> Path:

@@ -1,5 +1,5 @@
 """Scale-out: the same app on Chroma's own server (`chroma run`) and PostgreSQL, chosen by
-settings only (CHROMA_HOST / CHROMA_PORT / DATABASE_URL).
+settings only (CHROMA_HOST / CHROMA_PORT / INTERVIEWER_DATABASE_URL).
 
 The index built on the server answers exactly like the embedded one, and two app instances (two
 processes with their own data dirs, each wiring its parts with `build_services(settings)`)
@@ -227,8 +227,8 @@ def test_a_session_started_on_one_instance_resumes_on_the_other(
 
     url = create_database(pg, "two_instances")
     base = {k: v for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "CHROMA_HOST", "CHROMA_PORT")}
-    shared = {**chroma.env, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1",
+            if k not in ("INTERVIEWER_DATABASE_URL", "CHROMA_HOST", "CHROMA_PORT")}
+    shared = {**chroma.env, "INTERVIEWER_DATABASE_URL": url, "PYTHONUNBUFFERED": "1",
               "ANONYMIZED_TELEMETRY": "False"}
     dirs = {name: tmp_path / name for name in ("a", "b")}
     a, b = (Instance({**base, **shared, "INTERVIEWER_DATA_DIR": str(d / "data")}, d)

@@ -146,7 +146,7 @@ class PostgresBackend:
         return store
 
     def env(self) -> dict[str, str]:
-        return {"DATABASE_URL": self.url}
+        return {"INTERVIEWER_DATABASE_URL": self.url}
 
     def crash_mid_append(self, sid: str, event: Event) -> None:
         """The store's own write path on a connection like its own that dies right after the
@@ -433,7 +433,7 @@ def test_sigkill_mid_session_loses_no_acknowledged_answer(backend: Backend,
     """A process answers in a loop, reporting each acknowledged answer, and is SIGKILLed at a
     moment it does not choose; every acknowledged answer is stored, nothing torn, and each
     session resumes."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env = {k: v for k, v in os.environ.items() if k not in ("INTERVIEWER_DATABASE_URL",)}
     env.update(backend.env(), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-c", _KILLED_CHILD.format(tests=str(TESTS_DIR))],
                             stdout=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
