@@ -37,6 +37,8 @@ from interviewer.store import KnowledgeIndex, collection_name
 from interviewer.transcripts.events import Answered
 from interviewer.transcripts.store import session_info
 
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]  # real servers
+
 TESTS_DIR = Path(__file__).resolve().parent
 REPLY_TIMEOUT = 300.0  # the machine is shared: a cold instance may take long to load
 TIP = "Use numbers."  # the mini pack's only tip: an LLM interviewer sees it only via the index

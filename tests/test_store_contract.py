@@ -47,6 +47,8 @@ from interviewer.transcripts.store import (
     session_info,
 )
 
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]  # real servers
+
 TESTS_DIR = Path(__file__).resolve().parent
 BACKENDS = ["files", "postgres"]
 HOSTILE = ("<script>alert('x')</script> nul:\x00 tab:\t emoji:\U0001f600 rtl:\u202e "
