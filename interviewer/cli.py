@@ -8,6 +8,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from .errors import InputError, InterviewerError, NotFoundError
 
 # Order is the order in `--help`. A module sets `func` on its parsers: func(args, settings) -> int.
@@ -52,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = load_settings()
+    except ValidationError as e:  # bad settings from env/.env: say which, keep it short
+        print(f"interviewer: error: invalid settings: {e}", file=sys.stderr)
+        return USAGE_EXIT
+    from .privacy import install_log_redaction
+
+    install_log_redaction(settings)  # keys never reach a log line, whatever the library
+    try:
         return int(args.func(args, settings) or 0)
     except (InputError, NotFoundError) as e:
         print(f"interviewer: error: {e}", file=sys.stderr)
@@ -62,7 +71,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interviewer: interrupted", file=sys.stderr)
         return 130
-
 
 if __name__ == "__main__":
     sys.exit(main())

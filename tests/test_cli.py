@@ -17,3 +17,12 @@ def test_unknown_pack_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) ->
     assert main(["index", "--pack", "no-such-pack"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown pack 'no-such-pack'" in err[0]
+
+
+def test_invalid_settings_are_one_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LLM_TIMEOUT", "not-a-number")
+    assert main(["pack", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("interviewer: error: invalid settings") and "LLM_TIMEOUT" in err
