@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -22,6 +22,9 @@ from ..knowledge import load_pack
 from ..settings import Settings
 from . import DATASETS_DIR, REPORTS_DIR, RUNS_DIR, RunLog, git_commit
 from .metrics.retrieval import first_relevant_rank, mean_reciprocal_rank, recall_at_k
+
+if TYPE_CHECKING:
+    from ..store import KnowledgeIndex
 
 TARGET_RECALL_AT_1 = 0.80
 TARGET_RECALL_AT_5 = 0.95
@@ -123,11 +126,11 @@ def load_cases(path: Path) -> list[RetrievalCase]:
 Search = Callable[[RetrievalCase], list[tuple[str, float]]]
 
 
-def index_search(index: object, k: int = SEARCH_K) -> Search:
+def index_search(index: KnowledgeIndex, k: int = SEARCH_K) -> Search:
     """A search function over a KnowledgeIndex: (doc id, score) best first."""
 
     def search(case: RetrievalCase) -> list[tuple[str, float]]:
-        hits = index.search(case.pack, case.query, k=k)  # type: ignore[attr-defined]
+        hits = index.search(case.pack, case.query, k=k)
         return [(h.id, h.score) for h in hits]
 
     return search
@@ -220,7 +223,7 @@ def render_markdown(report: RetrievalReport, results: Sequence[CaseResult]) -> s
 
 
 def run_retrieval_eval(
-    settings: Settings, dataset: Path, *, index: object | None = None,
+    settings: Settings, dataset: Path, *, index: KnowledgeIndex | None = None,
     split: Split | None = None,
 ) -> tuple[RetrievalReport, list[CaseResult]]:
     """Bring each pack's index up to date (idempotent), then run every case."""
@@ -232,7 +235,7 @@ def run_retrieval_eval(
         cases = [c for c in cases if c.split == split]
     idx = index if index is not None else KnowledgeIndex(settings)
     for name in sorted({c.pack for c in cases}):
-        idx.build(load_pack(settings.knowledge_dir, name))  # type: ignore[attr-defined]
+        idx.build(load_pack(settings.knowledge_dir, name))
     results = evaluate(cases, index_search(idx))
     report = summarise(
         results, dataset=dataset, embedding_model=MODEL_NAME, retriever=RETRIEVER,
