@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import InputError, NotFoundError
 from ..settings import Settings
 from ..transcripts.model import Transcript
-from ..transcripts.store import JsonlTranscriptStore
+from ..transcripts.store import TranscriptStore
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,8 +33,11 @@ def exports_dir(settings: Settings) -> Path:
     return settings.data_dir / "exports"
 
 
-def _store(settings: Settings) -> JsonlTranscriptStore:
-    return JsonlTranscriptStore(settings.transcripts_dir)
+def _store(settings: Settings) -> TranscriptStore:
+    """The store the app uses (files, or PostgreSQL when a database URL is set)."""
+    from ..services import make_transcript_store
+
+    return make_transcript_store(settings)
 
 
 def resolve_id(settings: Settings, ref: str) -> str:
@@ -45,8 +48,7 @@ def resolve_id(settings: Settings, ref: str) -> str:
         raise InputError(f"not a session id: {ref!r}")
     if len(key) == 32 and store.exists(key):
         return key
-    directory = store.directory
-    matches = sorted(p.stem for p in directory.glob(f"{key}*.jsonl")) if directory.is_dir() else []
+    matches = sorted(i.session_id for i in store.list() if i.session_id.startswith(key))
     if len(matches) == 1:
         return matches[0]
     if not matches:
