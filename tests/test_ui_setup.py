@@ -91,8 +91,14 @@ def test_server_env_is_private_and_offline(settings: Settings, tmp_path: Path) -
     assert "CHAINLIT_AUTH_SECRET" not in env
 
 
+def test_login_without_users_is_refused_before_starting(settings: Settings,
+                                                        tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="names no users"):
+        launch.server_env(settings, tmp_path, {"INTERVIEWER_UI_AUTH": "true"})
+
+
 def test_login_gets_a_persistent_private_secret(settings: Settings, tmp_path: Path) -> None:
-    base = {"INTERVIEWER_UI_AUTH": "1"}
+    base = {"INTERVIEWER_UI_AUTH": "1", "INTERVIEWER_UI_USERS": "alice:pw"}
     first = launch.server_env(settings, tmp_path, base)["CHAINLIT_AUTH_SECRET"]
     again = launch.server_env(settings, tmp_path, base)["CHAINLIT_AUTH_SECRET"]
     assert first == again and len(first) >= 40

@@ -11,24 +11,21 @@ import asyncio
 import functools
 import logging
 import math
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import chainlit as cl
 from chainlit.config import config as chainlit_config
-from chainlit.input_widget import Select, Slider
 from chainlit.server import app as chainlit_app
 
 from interviewer.errors import NotFoundError
-from interviewer.services import Services, build_services
-from interviewer.settings import Settings, load_settings
 from interviewer.ui import profiles as prof
 from interviewer.ui.auth import check_password, parse_users
 from interviewer.ui.chat import Chat, ensure_index, history_action, new_interview_action
 from interviewer.ui.identity import BrowserIdMiddleware, owner_for, request_cookie
 from interviewer.ui.options import ui_options
 from interviewer.ui.render import offline_banner
+from interviewer.ui.runtime import current_owner, pack_of, services, settings, settings_widgets
 from interviewer.ui.sessions import latest_open_session, latest_stage, open_session_for
 
 log = logging.getLogger("interviewer.ui")
@@ -50,11 +47,6 @@ def guarded(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[
     return run
 
 
-@functools.cache
-def settings() -> Settings:
-    return load_settings()
-
-
 OPTIONS = ui_options(settings())
 chainlit_app.add_middleware(BrowserIdMiddleware)
 if chainlit_config.features.spontaneous_file_upload is not None:
@@ -62,46 +54,27 @@ if chainlit_config.features.spontaneous_file_upload is not None:
         1, math.ceil(OPTIONS.upload_max_kb / 1024))
 
 
-_build_lock = threading.Lock()
-_services: dict[str | None, Services] = {}
-
-
-def services(grader: str | None = None) -> Services:
-    """Built once per grader choice and shared by every chat (thread-safe: chats and the
-    warm-up may ask at the same time)."""
-    with _build_lock:
-        if grader not in _services:
-            _services[grader] = _build(grader)
-        return _services[grader]
-
-
-def _build(grader: str | None) -> Services:
-    s = settings()
-    if grader is None:
-        return build_services(s)
-    from interviewer.grading.factory import make_grader
-
-    if grader == prof.REFERENCE_GRADER:
-        return build_services(s, grader=make_grader(s, choice="reference"))
-    chosen = s.model_copy(update={"grader_model": grader})
-    return build_services(s, grader=make_grader(chosen, choice="llm"))
-
-
-def pack_of(svc: Services) -> Any:
-    return svc.pack(settings().default_pack)
+_warm_tasks: set[asyncio.Task[None]] = set()
 
 
 @cl.on_app_startup
 async def warm_up() -> None:
-    """Load the pack and the grader's model before the first chat needs them."""
-    def warm() -> None:
+    """Load the pack, the grader's model and the index in the background: the page is served
+    at once, and the first chat rarely waits."""
+
+    def load() -> None:
         svc = services()
         ensure_index(svc, pack_of(svc))
 
-    try:
-        await asyncio.to_thread(warm)
-    except Exception:  # noqa: BLE001 - a chat will report the real error to the user
-        log.exception("warm-up failed")
+    async def warm() -> None:
+        try:
+            await asyncio.to_thread(load)
+        except Exception:  # noqa: BLE001 - a chat will report the real error to the user
+            log.exception("warm-up failed")
+
+    task = asyncio.get_running_loop().create_task(warm())
+    _warm_tasks.add(task)  # keep a reference until it is done
+    task.add_done_callback(_warm_tasks.discard)
 
 
 if OPTIONS.auth:
@@ -126,29 +99,6 @@ async def chat_profiles(user: cl.User | None = None, language: str | None = None
     return [cl.ChatProfile(name=p.name, markdown_description=p.description,
                            default=p.name == default)
             for p in prof.profiles(pack)]
-
-
-def settings_widgets(choices: prof.ChatChoices) -> list[Any]:
-    widgets: list[Any] = [
-        Select(id="mode", label="Mode", values=prof.MODES, initial_value=choices.mode,
-               description="Practice: a grade card after every answer. Interview: feedback "
-                           "only at the end, like the real thing."),
-        Slider(id="questions", label="Questions per stage", initial=choices.questions,
-               min=1, max=10, step=1),
-        Select(id="difficulty", label="Difficulty", values=prof.DIFFICULTIES,
-               initial_value=choices.difficulty or "any"),
-    ]
-    graders = prof.grader_options(settings())
-    if graders:
-        widgets.append(Select(id="grader", label="Grading model", values=graders,
-                              initial_value=choices.grader or graders[0]))
-    return widgets
-
-
-def current_owner() -> str | None:
-    user = cl.user_session.get("user")
-    environ = getattr(cl.context.session, "environ", None) or {}
-    return owner_for(getattr(user, "identifier", None), environ.get("HTTP_COOKIE"))
 
 
 async def new_chat(choices: prof.ChatChoices) -> Chat:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..settings import PROJECT_ROOT, Settings
+from .auth import parse_users
 from .frontend import BUILD_DIR, ensure_offline_build
 from .options import ui_options
 
@@ -63,7 +64,11 @@ def server_env(
     env.update(OFFLINE_ENV)
     env["CHAINLIT_APP_ROOT"] = str(app_root)
     env["INTERVIEWER_DATA_DIR"] = str(settings.data_dir)
-    if ui_options(settings, env).auth:
+    options = ui_options(settings, env)
+    if options.auth:
+        if not parse_users(options.users.get_secret_value() if options.users else ""):
+            raise ConfigError("INTERVIEWER_UI_AUTH is on but INTERVIEWER_UI_USERS names no "
+                              "users (e.g. INTERVIEWER_UI_USERS=alice:a-long-password)")
         env["CHAINLIT_AUTH_SECRET"] = auth_secret(settings)
     return env
 

@@ -1,0 +1,74 @@
+"""What the page's handlers share: settings, services (one set per grader choice, built once),
+the chat settings widgets, and who the current chat belongs to."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+import chainlit as cl
+from chainlit.input_widget import Select, Slider
+
+from ..knowledge import Pack
+from ..services import Services, build_services
+from ..settings import Settings, load_settings
+from . import profiles as prof
+from .identity import owner_for
+
+
+@functools.cache
+def settings() -> Settings:
+    return load_settings()
+
+
+_build_lock = threading.Lock()
+_services: dict[str | None, Services] = {}
+
+
+def services(grader: str | None = None) -> Services:
+    """Built once per grader choice and shared by every chat (thread-safe: chats and the
+    warm-up may ask at the same time)."""
+    with _build_lock:
+        if grader not in _services:
+            _services[grader] = _build(grader)
+        return _services[grader]
+
+
+def _build(grader: str | None) -> Services:
+    s = settings()
+    if grader is None:
+        return build_services(s)
+    from interviewer.grading.factory import make_grader
+
+    if grader == prof.REFERENCE_GRADER:
+        return build_services(s, grader=make_grader(s, choice="reference"))
+    chosen = s.model_copy(update={"grader_model": grader})
+    return build_services(s, grader=make_grader(chosen, choice="llm"))
+
+
+def pack_of(svc: Services) -> Pack:
+    return svc.pack(settings().default_pack)
+
+
+def settings_widgets(choices: prof.ChatChoices) -> list[Any]:
+    widgets: list[Any] = [
+        Select(id="mode", label="Mode", values=prof.MODES, initial_value=choices.mode,
+               description="Practice: a grade card after every answer. Interview: feedback "
+                           "only at the end, like the real thing."),
+        Slider(id="questions", label="Questions per stage", initial=choices.questions,
+               min=1, max=10, step=1),
+        Select(id="difficulty", label="Difficulty", values=prof.DIFFICULTIES,
+               initial_value=choices.difficulty or "any"),
+    ]
+    graders = prof.grader_options(settings())
+    if graders:
+        widgets.append(Select(id="grader", label="Grading model", values=graders,
+                              initial_value=choices.grader or graders[0]))
+    return widgets
+
+
+def current_owner() -> str | None:
+    user = cl.user_session.get("user")
+    environ = getattr(cl.context.session, "environ", None) or {}
+    return owner_for(getattr(user, "identifier", None), environ.get("HTTP_COOKIE"))
