@@ -35,6 +35,7 @@ from .models import (
 )
 
 MAX_SENTENCES = 40
+ENCODE_CHUNK = 8
 MAX_KEY_POINTS = 8
 # A misconception is asserted when a sentence is this close to it and clearly closer to it than
 # to anything the example answer says.
@@ -182,7 +183,7 @@ class ReferenceGrader:
         # one encoder call: the answer, its sentences, and (for the misconception check) clauses
         parts = fx.claims(sents) if prep.misconceptions else []
         extra = [c for c in parts if c not in sents]
-        emb = self.encoder.encode([answer, *sents, *extra])
+        emb = self._encode([answer, *sents, *extra])
         whole, sent_emb = emb[0], emb[1 : 1 + len(sents)]
         known = dict(zip([*sents, *extra], emb[1:], strict=True))
         part_emb = np.array([known[c] for c in parts]) if parts else None
@@ -241,6 +242,19 @@ class ReferenceGrader:
         return out
 
     # --- internals ----------------------------------------------------------------------------
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Encode in small length-sorted chunks: the model pads a batch to its longest text, so
+        one long answer batched with its short sentences would multiply the work."""
+        if len(texts) <= 1:
+            return self.encoder.encode(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: list[np.ndarray | None] = [None] * len(texts)
+        for start in range(0, len(order), ENCODE_CHUNK):
+            idx = order[start : start + ENCODE_CHUNK]
+            for i, row in zip(idx, self.encoder.encode([texts[i] for i in idx]), strict=True):
+                out[i] = row
+        return np.vstack(out)  # type: ignore[arg-type]
 
     def _prepare(self, question: Question) -> _Prepared:
         key = f"{question.id}:{_slug_hash(question.model_dump_json())}"
