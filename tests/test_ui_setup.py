@@ -151,3 +151,23 @@ def test_grader_choice_only_with_a_model(settings: Settings) -> None:
     options = grader_options(online)
     assert options[0] == "judge" and options[-1] == REFERENCE_GRADER
     assert parse_choices({"grader": "judge"}, online).grader == "judge"
+
+
+def test_ui_command_takes_host_and_port() -> None:
+    from interviewer.cli import build_parser
+
+    args = build_parser().parse_args(["ui", "--host", "0.0.0.0", "--port", "8123"])
+    assert (args.host, args.port) == ("0.0.0.0", 8123)
+    defaults = build_parser().parse_args(["ui"])
+    assert (defaults.host, defaults.port) == ("127.0.0.1", 8000)
+
+
+def test_ui_command_reports_a_busy_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from interviewer.cli import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["ui", "--port", str(port)]) == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in capsys.readouterr().err

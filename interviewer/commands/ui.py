@@ -21,17 +21,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # so the server below is stopped, not orphaned
 
-    signal.signal(signal.SIGTERM, on_term)
-    proc = launch.start(settings, host=args.host, port=args.port)
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        launch.wait_until_serving(proc, args.host, args.port)
-        shown = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
-        mode = "with a model" if settings.llm_configured else "offline (no LLM configured)"
-        print(f"Interviewer is running {mode} on http://{shown}:{args.port}  (Ctrl+C stops it)",
-              flush=True)
-        return proc.wait()
-    except KeyboardInterrupt:
-        launch.stop(proc)
-        return 130
+        proc = launch.start(settings, host=args.host, port=args.port)
+        try:
+            launch.wait_until_serving(proc, args.host, args.port)
+            shown = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
+            mode = "with a model" if settings.llm_configured else "offline (no LLM configured)"
+            print(f"Interviewer is running {mode} on http://{shown}:{args.port}  "
+                  "(Ctrl+C stops it)", flush=True)
+            return proc.wait()
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            launch.stop(proc)
     finally:
-        launch.stop(proc)
+        signal.signal(signal.SIGTERM, previous)
