@@ -240,6 +240,18 @@ Baselines on the same rows (Pearson, all / non-empty):
 | --- | ---: | ---: |
 {base}
 
+## Rules the grader applies after the model (not fitted)
+
+- non-answers score 1; an answer that only restates the question is capped at 1.5;
+- relevance ramp: with r = max(cosine with the question, with the example, mean key-point
+  cover), the grade is capped at 1 + 4 * clip((r - 0.15) / 0.40, 0, 1) (off-topic answers);
+- an asserted misconception caps the grade at 2.0, a key point paraphrased with a term flipped
+  to its opposite at 2.5;
+- text addressed to the grader is removed; the lower of the raw and cleaned grades is kept,
+  minus 0.25;
+- behavioral, conversational and take-home questions blend the model (0.6) with the mean of
+  their criteria (0.4: STAR, specificity, ownership, relevance; or the brief's rubric).
+
 Baseline linear maps onto 0..1 (for RMSE/agreement in the eval): cosine
 {cal.baselines['cosine'].slope:+.3f} x {cal.baselines['cosine'].intercept:+.3f}; length
 {cal.baselines['length'].slope:+.3f} x {cal.baselines['length'].intercept:+.3f}.
