@@ -301,7 +301,7 @@ class Chat:
         lines = [f"Graded against the guide's question `{question.id}` ({question.topic}, "
                  f"{question.difficulty}, {question.provenance}): "
                  f"{len(question.key_points)} key points and its example answer."]
-        hits = related_material(self.services, self.pack, question.question)
+        hits = related_material(self.services, self.pack, question)
         if hits:
             lines += ["", "Related guide material (from the search index):"]
             lines += [f"- {h}" for h in hits]
@@ -366,16 +366,25 @@ def ensure_index(services: Services, pack: Pack) -> Any:
     return index
 
 
-def related_material(services: Services, pack: Pack, query: str, k: int = 3) -> list[str]:
-    """Top tips from the pack's Chroma index for a question."""
+def related_material(services: Services, pack: Pack, question: Any, k: int = 3) -> list[str]:
+    """Related guide questions and the closest tip, from the pack's Chroma index."""
     try:
-        hits = ensure_index(services, pack).search(pack.name, query, k=k, kind="tip")
+        index = ensure_index(services, pack)
+        questions = index.search(pack.name, question.question, k=k + 1, kind="question")
+        tips = index.search(pack.name, question.question, k=1, kind="tip")
     except InterviewerError as e:
         log.warning("retrieval failed: %s", e)
         return []
-    titles = {f"{pack.name}:tip:{t.id}": t.title for t in pack.tips}
-    return [f"**{render.escape_md(titles.get(h.id, h.id))}** (similarity {h.score:.2f}): "
-            f"{render.defang(_first_sentence(h.text))}" for h in hits]
+    out = [f"question {render.code(h.question_id or h.id)} (similarity {h.score:.2f}): "
+           f"{render.escape_md(h.question or _first_sentence(h.text))}"
+           for h in questions if h.question_id != question.id][:k]
+    titles = {f"{pack.name}:tip:{t.id}": t for t in pack.tips}
+    for h in tips:
+        tip = titles.get(h.id)
+        if tip is not None:
+            out.append(f"tip **{render.escape_md(tip.title)}** (similarity {h.score:.2f}): "
+                       f"{render.defang(_first_sentence(tip.text))}")
+    return out
 
 
 def _first_sentence(text: str, limit: int = 160) -> str:

@@ -36,8 +36,10 @@ def test_practice_interview_hint_skip_reload_finish_download(
     chat.send(ANSWER_ONE)
     card = chat.wait_for("Key points covered")
     assert "/ 5" in card and "Next step:" in card and "Key points missed" in card
-    for step in ("Retrieval", "Grading"):
-        page.get_by_text(step, exact=True).first.wait_for()  # type: ignore[attr-defined]
+    for step, inside in (("Retrieval", "Graded against the guide's question"),
+                         ("Grading", "grader: reference")):
+        page.get_by_text(step, exact=True).last.click()  # type: ignore[attr-defined]
+        page.get_by_text(inside).last.wait_for()  # type: ignore[attr-defined]
     chat.shot("03-grade-card")
 
     hints = chat.count("Hint:")
