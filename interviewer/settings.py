@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     max_answer_chars: int = Field(
         default=20_000, validation_alias=_env("INTERVIEWER_MAX_ANSWER_CHARS")
     )
+    # Messages one interview session may send per minute (a token bucket); 0 turns it off.
+    max_messages_per_minute: int = Field(
+        default=20, ge=0, validation_alias=_env("INTERVIEWER_MAX_MESSAGES_PER_MINUTE")
+    )
 
     # Vector store: embedded by default, Chroma's server when a host is set.
     chroma_host: str | None = Field(default=None, validation_alias=_env("CHROMA_HOST"))
@@ -62,6 +66,13 @@ class Settings(BaseSettings):
     # Not DATABASE_URL: Chainlit reads that one and would switch on its own data layer.
     database_url: SecretStr | None = Field(
         default=None, validation_alias=_env("INTERVIEWER_DATABASE_URL")
+    )
+
+    # Chat page: optional password login, upload size for take-home answers.
+    ui_auth: bool = Field(default=False, validation_alias=_env("INTERVIEWER_UI_AUTH"))
+    ui_users: SecretStr | None = Field(default=None, validation_alias=_env("INTERVIEWER_UI_USERS"))
+    ui_upload_max_kb: int = Field(
+        default=512, validation_alias=_env("INTERVIEWER_UI_UPLOAD_MAX_KB")
     )
 
     @property

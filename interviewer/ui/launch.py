@@ -36,7 +36,8 @@ OFFLINE_ENV = {
     "TOKENIZERS_PARALLELISM": "false",
 }
 # Chainlit sends threads to Literal AI when this is set; the transcript store is ours.
-DROPPED_ENV = ("LITERAL_API_KEY", "LITERAL_API_URL")
+# DATABASE_URL would switch on Chainlit's own data layer; ours is INTERVIEWER_DATABASE_URL.
+DROPPED_ENV = ("LITERAL_API_KEY", "LITERAL_API_URL", "DATABASE_URL")
 
 
 def auth_secret(settings: Settings) -> str:

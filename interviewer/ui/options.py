@@ -3,7 +3,6 @@ exist they are read from the same environment variables, so the names are alread
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from pydantic import BaseModel, SecretStr
@@ -24,16 +23,15 @@ def _flag(value: object) -> bool:
 
 
 def ui_options(settings: Settings, environ: Mapping[str, str] | None = None) -> UiOptions:
-    env = os.environ if environ is None else environ
-    auth = getattr(settings, "ui_auth", None)
-    users = getattr(settings, "ui_users", None)
-    upload = getattr(settings, "ui_upload_max_kb", None)
-    if auth is None:
-        auth = _flag(env.get("INTERVIEWER_UI_AUTH", ""))
-    if users is None and env.get("INTERVIEWER_UI_USERS"):
+    """Options from settings; `environ` (the server's child env) overrides them when given."""
+    env = {} if environ is None else environ
+    auth = settings.ui_auth
+    users = settings.ui_users
+    upload = settings.ui_upload_max_kb
+    if "INTERVIEWER_UI_AUTH" in env:
+        auth = _flag(env["INTERVIEWER_UI_AUTH"])
+    if env.get("INTERVIEWER_UI_USERS"):
         users = SecretStr(env["INTERVIEWER_UI_USERS"])
-    if isinstance(users, str):
-        users = SecretStr(users)
-    if upload is None:
-        upload = int(env.get("INTERVIEWER_UI_UPLOAD_MAX_KB", DEFAULT_UPLOAD_KB))
+    if env.get("INTERVIEWER_UI_UPLOAD_MAX_KB"):
+        upload = int(env["INTERVIEWER_UI_UPLOAD_MAX_KB"])
     return UiOptions(auth=bool(auth), users=users, upload_max_kb=int(upload))
