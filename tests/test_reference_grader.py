@@ -349,9 +349,13 @@ def test_real_misconception_flagged_and_rebuttal_not(real_grader, pack) -> None:
 
 @pytest.mark.integration
 def test_real_saf_rows_order_correct_above_incorrect(real_grader) -> None:  # type: ignore[no-untyped-def]
+    from interviewer.errors import NotFoundError
     from interviewer.evals.saf import load_saf
 
-    rows = [r for r in load_saf("unseen_answers") if r.question_id == "10.1"]
+    try:
+        rows = [r for r in load_saf("unseen_answers") if r.question_id == "10.1"]
+    except NotFoundError as e:  # a clone without the shared benchmark dir
+        pytest.skip(str(e))
     if not rows:
         rows = load_saf("unseen_answers")[:40]
     q = question_from_reference(rows[0].question, rows[0].reference_answer)
