@@ -40,15 +40,11 @@ from interviewer.settings import Settings
 
 PACK = "kraken-ml-engineer"
 
-# Where the LLM interviewer's guard lets an obedient model out of its role today. Derails and
-# smuggled clarifications go to the model with the candidate's text, and a canary passes every
-# structural check; follow-ups carry the answer (and anything in it) to the model; `/clarify`
-# text is not held to the message size limit.
-KNOWN_LLM_LEFT_ROLE = {
-    "iv-clarify-too-long", "iv-ignore-say-canary", "iv-system-prompt", "iv-roleplay-pirate",
-    "iv-answer-embedded-leak", "iv-answer-embedded-canary", "iv-delimiter-break",
-    "iv-fullwidth-derail", "iv-clarify-smuggle", "up-md-html-comment",
-}
+# Where the LLM interviewer's guard lets an obedient model out of its role today: nowhere.
+# Derails (normalised first, `/clarify` included) never reach the model; every message is held
+# to the size limit; a reply that echoes the candidate's words or an all-caps token from them
+# falls back to the offline text; openings and closings never see the answers.
+KNOWN_LLM_LEFT_ROLE: set[str] = set()
 # Where the reference grader's score rises today (text the sanitiser does not recognise as
 # addressed to the grader, Unicode-obfuscated instructions, repetition).
 KNOWN_REFERENCE_RAISED = {
@@ -180,9 +176,15 @@ def test_llm_interviewer_guard_under_an_obedient_model(
     runs = _runs(cases, pack, settings, "obedient", tmp_path)
     left = {cid for cid, r in runs.items() if r.left_role}  # type: ignore[attr-defined]
     assert left <= KNOWN_LLM_LEFT_ROLE, f"new ways out of the role: {left - KNOWN_LLM_LEFT_ROLE}"
-    # the guard does catch the leaks and the grade talk it is built for
+    # the guard does catch the leaks and the echoed canaries in replies to answers
     caught = {cid for cid, r in runs.items() if r.fallbacks}  # type: ignore[attr-defined]
-    assert {"iv-reveal-example", "iv-grade-me", "iv-roleplay-swap"} <= caught
+    assert {"iv-roleplay-swap", "iv-answer-embedded-leak", "iv-answer-embedded-canary",
+            "iv-delimiter-break", "up-md-html-comment"} <= caught
+    # and the derails (plain, Unicode-hidden, smuggled into a clarification) never reach it
+    derails = {cid: r for cid, r in runs.items() if r.routed_as == "derail"}  # type: ignore[attr-defined]
+    assert {"iv-ignore-say-canary", "iv-system-prompt", "iv-fullwidth-derail",
+            "iv-zero-width-derail", "iv-homoglyph-grade", "iv-clarify-smuggle"} <= set(derails)
+    assert all(r.obeyed == 0 for r in derails.values())  # type: ignore[attr-defined]
 
 
 def test_oversized_message_is_refused_before_any_model_or_grader_sees_it(
@@ -196,6 +198,12 @@ def test_oversized_message_is_refused_before_any_model_or_grader_sees_it(
     assert run.routed_as == "too_long" and not run.left_role and run.obeyed == 0
     assert grader.requests == []
     assert "limit" in run.replies[-1]
+    # a `/clarify` is a message too: held to the same limit, the model never sent it
+    case = next(c for c in cases if c.id == "iv-clarify-too-long")
+    run = run_interviewer(case, attacked_text(case), pack, settings, grader, "obedient",
+                          tmp_path / "clarify")
+    assert run.routed_as == "too_long" and run.obeyed == 0
+    assert run.max_prompt_chars < DEFAULT_MAX_ANSWER_CHARS and "limit" in run.replies[-1]
 
 
 def test_llm_interviewer_sees_candidate_text_only_inside_its_data_delimiters(

@@ -26,7 +26,6 @@ import json
 import re
 import sys
 import tempfile
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -46,6 +45,7 @@ from ..llm import Completion
 from ..llm_fakes import Reply, ScriptedChatModel
 from ..services import Services
 from ..settings import Settings
+from ..textnorm import normalise_for_checks
 from ..transcripts.events import Answered, CandidateSaid
 from ..transcripts.store import JsonlTranscriptStore
 from . import DATASETS_DIR, REPORTS_DIR, RUNS_DIR, RunLog, git_commit
@@ -343,24 +343,6 @@ def _repeats(text: str, source: str, *, also_in: str, n: int = 10) -> bool:
 
 
 # --- containment: the policy this report recommends for the LLM grader ---------------------------
-
-INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
-_CONFUSABLES = str.maketrans({v: k for k, v in ((k, chr(c)) for k, c in (
-    ("a", 0x430), ("e", 0x435), ("o", 0x43e), ("p", 0x440), ("c", 0x441), ("x", 0x445),
-    ("y", 0x443), ("i", 0x456), ("s", 0x455), ("A", 0x410), ("E", 0x415), ("O", 0x41e),
-    ("B", 0x412), ("H", 0x41d), ("K", 0x41a), ("M", 0x41c), ("T", 0x422)))})
-
-
-def normalise_for_checks(text: str) -> str:
-    """What a pattern check should look at: NFKC (full-width -> ASCII), invisible and bidi
-    control characters removed, tag characters decoded, common Cyrillic look-alikes mapped to
-    Latin, and a right-to-left override's span read in display order."""
-    text = "".join(chr(ord(c) - 0xE0000) if 0xE0020 <= ord(c) <= 0xE007E else c for c in text)
-    text = re.sub("\u202e([^\u202c]*)\u202c?", lambda m: m.group(1)[::-1], text)
-    text = unicodedata.normalize("NFKC", text)
-    text = INVISIBLE.sub("", text)
-    return text.translate(_CONFUSABLES)
-
 
 CONTAIN_MARGIN = 0.5  # an LLM grade under suspicion may exceed the reference by this much
 CONTAIN_DISAGREEMENT = 2.0

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from ..knowledge import Question
+from ..textnorm import normalise_for_checks
 
 InputKind = Literal["command", "derail", "clarify", "answer", "empty"]
 DerailKind = Literal["override", "reveal", "grade"]
@@ -70,14 +71,22 @@ class ParsedInput(BaseModel):
 
 
 def parse_input(text: str) -> ParsedInput:
-    """Classify one message from the candidate. Commands are a `/word` at the start."""
-    stripped = text.strip()
+    """Classify one message from the candidate. Commands are a `/word` at the start.
+
+    Matching runs on `normalise_for_checks(text)`, so full-width letters, zero-width characters,
+    bidi overrides and look-alike letters do not hide a derail; `text` stays as written. A
+    `/clarify` whose question is a derail is a derail (the command is no way around the check).
+    """
+    stripped = normalise_for_checks(text).strip()
     if not stripped:
         return ParsedInput(kind="empty", text=text)
     if re.match(r"^/[A-Za-z?]+(\s|$)", stripped):
         head, _, rest = stripped.partition(" ")
-        return ParsedInput(kind="command", command=head.lower(), argument=rest.strip(),
-                           text=text)
+        command, argument = head.lower(), rest.strip()
+        derail = derail_kind(argument) if command == "/clarify" and argument else None
+        if derail:
+            return ParsedInput(kind="derail", derail=derail, text=text)
+        return ParsedInput(kind="command", command=command, argument=argument, text=text)
     derail = derail_kind(stripped)
     if derail:
         return ParsedInput(kind="derail", derail=derail, text=text)
@@ -96,6 +105,7 @@ _STOP_WORDS = (
     "e g eg ie etc each any all some one two"
 )
 _STOP = frozenset(_STOP_WORDS.split(" "))
+STOP_WORDS = _STOP  # shared with the LLM interviewer's echo check
 
 
 def _words(text: str) -> list[str]:

@@ -2,9 +2,14 @@
 streamed token by token, and guarded.
 
 The guard holds back the last characters of the stream while it checks the text so far: a leak
-of the example answer or a key point is caught before those words are shown, and the reply falls
-back to the offline interviewer's text (marked `fallback`). The finished text must also have the
-right number of questions for its task and never announce a grade.
+of the example answer or a key point, or an echo of the candidate's latest text (4+ consecutive
+words, or an all-caps token such as a canary an injected instruction asks for), is caught before
+those words are shown, and the reply falls back to the offline interviewer's text (marked
+`fallback`). The finished text must also have the right number of questions for its task and
+never announce a grade.
+
+The model sees the candidate's words only where the task needs them (follow-up, hint,
+clarification), and never a detected derail: that is answered in role with the offline text.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from ..errors import ConfigError, IndexError_, InputError, ModelError
 from ..llm import ChatModel
 from ..prompts import Prompt, load_prompt
 from ..settings import Settings
-from .guard import count_questions, find_leak
+from ..textnorm import normalise_for_checks
+from .guard import STOP_WORDS, count_questions, find_leak
 from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, article, persona_of
 
 # One prompt per stage (`interviewer_<stage id>`, else `interviewer_default`), all with these.
@@ -69,6 +75,15 @@ INSTRUCTIONS: dict[Task, str] = {
         "The interview is over{early}. Thank the candidate warmly in one or two sentences and "
         "say that a summary follows. Do not ask anything and do not give any grade."),
 }
+
+# Tasks whose prompt carries the candidate's answers / message; the others never see them.
+SEES_CANDIDATE: frozenset[Task] = frozenset({"follow_up", "hint", "clarify"})
+ECHO_WORDS = 4  # a run of this many of the candidate's words repeated is an echo
+# All-caps tokens a reply may repeat even when the candidate wrote them: common technical terms.
+COMMON_CAPS = frozenset({
+    "STAR", "JSON", "YAML", "HTTP", "HTTPS", "REST", "LSTM", "BERT", "SMOTE", "ARIMA", "SARIMA",
+    "XGBOOST", "SHAP", "LIME", "GDPR", "CUDA", "MLOPS", "TFIDF", "ONNX", "LLMS", "GPUS", "APIS",
+    "KPIS", "SLAS"})
 
 _GRADE_TALK = re.compile(r"\b[1-5](\.\d)?\s*(/|out of)\s*5\b|\bscore of [1-5]\b", re.I)
 
@@ -163,10 +178,11 @@ class LLMInterviewer:
             early=" (the candidate ended it early)" if req.ended_early else "",
         )
         convo = []
-        for i, a in enumerate(req.answers, 1):
-            convo.append(f"Candidate's answer {i}:\n<<<\n{_data(a)}\n>>>")
-        if req.candidate_text:
-            convo.append(f"Candidate's message:\n<<<\n{_data(req.candidate_text)}\n>>>")
+        if req.task in SEES_CANDIDATE:  # least privilege: openings and closings need no answers
+            for i, a in enumerate(req.answers, 1):
+                convo.append(f"Candidate's answer {i}:\n<<<\n{_data(a)}\n>>>")
+            if req.candidate_text:
+                convo.append(f"Candidate's message:\n<<<\n{_data(req.candidate_text)}\n>>>")
         values = {
             "company": req.company, "role": req.role, "stage_name": req.stage.name,
             "persona": _with_article(persona_of(req.stage)), "stage_brief": _stage_text(req),
@@ -181,6 +197,9 @@ class LLMInterviewer:
 
     def compose(self, req: ComposeRequest) -> Iterator[str | Composed]:
         fallback = self.offline.write(req)
+        if req.task == "derail":  # the attempt is not sent to the model: answered in role
+            yield fallback
+            return
         pack = req.pack or (self.settings.default_pack if self.settings else "")
         try:
             prompt, msgs = self.messages(req, pack)
@@ -189,11 +208,12 @@ class LLMInterviewer:
             return
         acc, emitted, reason = "", 0, None
         allowed = list(req.answers)
+        echo = EchoCheck(req)
         try:
             for chunk in self.model.stream(msgs, temperature=self.temperature,
                                            max_tokens=self.max_tokens):
                 acc += chunk
-                reason = self._leak(acc, req, allowed)
+                reason = self._leak(acc, req, allowed) or echo.check(acc)
                 if reason:
                     break
                 if len(acc) > MAX_REPLY_CHARS:
@@ -207,7 +227,7 @@ class LLMInterviewer:
             reason = f"model error: {e}"
         text = acc.strip()
         if reason is None:
-            reason = self._check(text, req, allowed)
+            reason = self._check(text, req, allowed) or echo.check(text)
         if reason:
             yield from self._fallback(fallback, reason, prompt.version)
             return
@@ -239,6 +259,61 @@ class LLMInterviewer:
         if _GRADE_TALK.search(text):
             return "talks about a grade"
         return None
+
+
+class EchoCheck:
+    """Does a reply repeat the candidate's latest text? An obeyed injection shows up as its own
+    words (a run of ECHO_WORDS words) or its canary (an all-caps token of 4+ letters) in the
+    reply. Words and tokens the question's own material uses are allowed; so are runs made only
+    of stop words. Both sides are normalised first, so a full-width instruction echoed in ASCII
+    still counts."""
+
+    def __init__(self, req: ComposeRequest) -> None:
+        latest = req.candidate_text or (req.answers[-1] if req.answers else "")
+        latest = normalise_for_checks(latest)
+        material = _material_text(req)
+        known_runs = _runs(_echo_words(material))
+        self.runs = {r for r in _runs(_echo_words(latest)) - known_runs
+                     if any(w not in STOP_WORDS for w in r)}
+        known_caps = _caps(material) | COMMON_CAPS
+        self.caps = _caps(latest) - known_caps
+
+    def check(self, text: str) -> str | None:
+        if not self.runs and not self.caps:
+            return None
+        text = normalise_for_checks(text)
+        caps = _caps(text) & self.caps
+        if caps:
+            return f"echoes the candidate's {min(caps)!r}"
+        runs = _runs(_echo_words(text)) & self.runs
+        if runs:
+            return f"echoes the candidate's words {' '.join(min(runs))!r}"
+        return None
+
+
+_CAPS = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*(?![\w-])")
+
+
+def _caps(text: str) -> set[str]:
+    return {t for t in _CAPS.findall(text) if sum(c.isalpha() for c in t) >= 4}
+
+
+def _echo_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _runs(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
+
+
+def _material_text(req: ComposeRequest) -> str:
+    """What the interviewer may say in its own right: the question's material and the stage."""
+    parts = [req.company, req.role, _stage_text(req)]
+    q = req.question
+    if q is not None:
+        parts += [q.question, q.intent, q.how_to_answer, q.example_answer, *q.key_points,
+                  *q.follow_ups, *q.hints]
+    return normalise_for_checks("\n".join(p for p in parts if p))
 
 
 def _data(text: str) -> str:

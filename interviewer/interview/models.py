@@ -48,6 +48,9 @@ class SessionConfig(BaseModel):
     # (a lenient grader can score an answer high that misses most points); None: off
     follow_up_missed_share: float | None = Field(default=None, ge=0, le=1)
     max_answer_chars: int = Field(default=DEFAULT_MAX_ANSWER_CHARS, ge=100)
+    # messages per minute (a token bucket, bursts up to this many); None or 0: no limit. The
+    # app's edges pass `settings.max_messages_per_minute`; scripted drivers (evals) leave it off.
+    max_messages_per_minute: int | None = Field(default=None, ge=0)
     owner: str | None = None  # user id, so a multi-user UI keeps transcripts apart
 
     @property

@@ -16,11 +16,18 @@ Usage (terminal, Chainlit, tests all do the same):
     for reply in session.resume_replies(): show(reply)         # "welcome back" + current question
 
 Every answered turn is appended to the transcript store (fsync) before any reply is returned.
+
+Every incoming message is held to the size limit (the session's, capped by the deployment's
+`max_answer_chars`) and, when set, to a per-session rate limit before it is routed anywhere: an
+over-long or too-fast message is refused with a notice that returns its text, and nothing of it
+reaches a grader or a model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+import math
+import time
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import GradingError, InputError, ModelError
@@ -54,6 +61,7 @@ from .models import (
 )
 from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, feedback_text
 from .plan import build_plan, draw_seed, plan_stages
+from .ratelimit import TokenBucket
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -66,6 +74,9 @@ COMMANDS = {
     "/clarify": "ask a clarifying question, e.g. `/clarify do you mean online learning?`",
     "/help": "this list",
 }
+# A refused over-long message is saved in full up to this many times the limit (its head beyond).
+KEEP_FACTOR = 5
+
 _ALIASES = {"/?": "/help", "/next": "/skip", "/quit": "/end", "/exit": "/end", "/stop": "/end",
             "/again": "/repeat"}
 
@@ -88,6 +99,8 @@ class _State:
         self.hints: dict[int, int] = {}
         self.last: Event = start
         self.ended: Ended | None = None
+        # interviewer messages said since `last`: on a resume they are not said (recorded) again
+        self.said_since: list[Said] = []
 
     def apply(self, e: Event) -> None:
         if isinstance(e, Asked):
@@ -105,14 +118,18 @@ class _State:
             self.hints[e.plan_index] = self.hints.get(e.plan_index, 0) + 1
         elif isinstance(e, Ended):
             self.ended = e
-        if not isinstance(e, Said | CandidateSaid):
+        if isinstance(e, Said):
+            self.said_since.append(e)
+        elif not isinstance(e, CandidateSaid):
             self.last = e
+            self.said_since = []
 
 
 class InterviewSession:
     """One candidate's interview. Not thread-safe: one session per chat."""
 
-    def __init__(self, services: Services, pack: Pack, events: list[Event]) -> None:
+    def __init__(self, services: Services, pack: Pack, events: list[Event], *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         start = events[0]
         if not isinstance(start, SessionStarted):
             raise InputError("a session's transcript must begin with its start event")
@@ -128,11 +145,15 @@ class InterviewSession:
             self._events.append(e)
             self._state.apply(e)
         self._stages = {s.id: s for s in pack.stages}
+        self._replay: list[Said] = []  # during a resume: what was already said, in order
+        rate = self.config.max_messages_per_minute
+        self._bucket = TokenBucket(rate, clock=clock) if rate else None
 
     # --- construction ---------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, services: Services, config: SessionConfig) -> InterviewSession:
+    def create(cls, services: Services, config: SessionConfig, *,
+               clock: Callable[[], float] = time.monotonic) -> InterviewSession:
         """Plan the questions (seeded), record the start event, return the session (not started)."""
         pack = services.pack(config.pack)
         stages = plan_stages(pack, config.stage)  # raises NotFoundError for an unknown stage
@@ -156,10 +177,11 @@ class InterviewSession:
             app_version=_app_version(),
         )
         services.store.append(start.session_id, start)
-        return cls(services, pack, [start])
+        return cls(services, pack, [start], clock=clock)
 
     @classmethod
-    def resume(cls, services: Services, session_id: str) -> InterviewSession:
+    def resume(cls, services: Services, session_id: str, *,
+               clock: Callable[[], float] = time.monotonic) -> InterviewSession:
         """Rebuild a session from its transcript (a torn last line is ignored)."""
         events = services.store.load(session_id)
         start = events[0]
@@ -167,7 +189,7 @@ class InterviewSession:
         pack = services.pack(start.config.pack)
         for item in start.plan:
             pack.question(item.question_id)  # NotFoundError if the pack lost a planned question
-        return cls(services, pack, events)
+        return cls(services, pack, events, clock=clock)
 
     # --- the conversation ---------------------------------------------------------------------
 
@@ -181,7 +203,7 @@ class InterviewSession:
 
     def answer(self, text: str) -> list[InterviewerReply]:
         """Grade `text` as the answer to the current question (no command parsing)."""
-        return _collect(self._run(self._answer(text)))
+        return _collect(self._run(self._gated_answer(text)))
 
     def hint(self) -> list[InterviewerReply]:
         return _collect(self._run(self._hint()))
@@ -218,6 +240,11 @@ class InterviewSession:
         return self._run(self._resume())
 
     # --- state ----------------------------------------------------------------------------------
+
+    @property
+    def max_message_chars(self) -> int:
+        """The session's limit, never above the deployment's (`settings.max_answer_chars`)."""
+        return min(self.config.max_answer_chars, self.services.max_answer_chars)
 
     @property
     def finished(self) -> bool:
@@ -300,14 +327,31 @@ class InterviewSession:
             composed = OfflineInterviewer().write(req)
         return composed
 
+    def _said_before(self, kind: str, stage_id: str, question_id: str | None) -> Said | None:
+        """During a resume: the message the interrupted run already said (and recorded) at this
+        point, to be shown again from the record instead of being said a second time."""
+        if not self._replay:
+            return None
+        said = self._replay[0]
+        if (said.kind, said.stage_id, said.question_id) != (kind, stage_id, question_id):
+            self._replay = []  # the run went another way: nothing further is a repeat
+            return None
+        return self._replay.pop(0)
+
     def _say(self, kind: ReplyKind, task: Task, plan_index: int,
              **extra: object) -> Generator[StreamEvent, None, None]:
+        item = self.plan[plan_index]
+        qid = item.question_id if kind not in ("opening", "transition", "closing") else None
+        said = self._said_before(kind, item.stage_id, qid)
+        if said is not None:
+            yield self._done(InterviewerReply(
+                kind=kind, text=said.text, stage_id=item.stage_id, question_id=qid,
+                interviewer=said.interviewer or "offline", fallback=said.fallback))
+            return
         req = self._request(task, plan_index, **extra)
         composed = yield from self._compose(req)
         if not composed.text:
             return
-        item = self.plan[plan_index]
-        qid = item.question_id if kind not in ("opening", "transition", "closing") else None
         self._record(Said(kind=kind, text=composed.text, stage_id=item.stage_id, question_id=qid,
                           interviewer=composed.interviewer,
                           prompt_version=composed.prompt_version, fallback=composed.fallback))
@@ -349,10 +393,41 @@ class InterviewSession:
             yield from self._say("opening", "opening", nxt)
         yield from self._ask(nxt)
 
+    def _throttled(self, text: str) -> ReplyDone | None:
+        """The rate limit's refusal (the text returned, nothing recorded), or None to go on."""
+        if self._bucket is None:
+            return None
+        wait = self._bucket.take()
+        if wait is None:
+            return None
+        return self._notice(
+            f"You are sending messages faster than {self._bucket.per_minute} a minute, so this "
+            f"one was not sent. It is kept here: send it again in {math.ceil(wait)} s.",
+            kept_text=text)
+
+    def _gated_answer(self, text: str) -> Generator[StreamEvent, None, None]:
+        refused = self._throttled(text)
+        if refused is not None:
+            yield refused
+            return
+        yield from self._answer(text)
+
     def _send(self, text: str) -> Generator[StreamEvent, None, None]:
+        refused = self._throttled(text)
+        if refused is not None:
+            yield refused
+            return
         if self.finished:
-            yield self._notice("This interview has ended. Start a new one to keep practising.")
+            yield self._notice("This interview has ended. Start a new one to keep practising.",
+                               kept_text=text if text.strip() else None)
             yield self._summary_reply()
+            return
+        if len(text) > self.max_message_chars:  # before any routing: commands included
+            if self._state.awaiting is None:
+                yield from self._resume()
+                if self.finished:
+                    return
+            yield from self._too_long(text)
             return
         parsed = parse_input(text)
         if self._state.awaiting is None:  # not started, or resumed between answer and question
@@ -403,15 +478,8 @@ class InterviewSession:
                                f"question again:\n\n{self._bare(asked)}",
                                stage_id=asked.stage_id, question_id=asked.question_id)
             return
-        limit = self.config.max_answer_chars
-        if len(text) > limit:
-            self._record(CandidateSaid(handled_as="too_long", text=text,
-                                       plan_index=asked.plan_index))
-            yield self._notice(
-                f"That answer is {len(text):,} characters; the limit is {limit:,}. It was not "
-                "graded, and it is kept (returned here and saved in the transcript): shorten it "
-                "and send it again.", kept_text=text, stage_id=asked.stage_id,
-                question_id=asked.question_id)
+        if len(text) > self.max_message_chars:
+            yield from self._too_long(text)
             return
         q = self.pack.question(asked.question_id)
         pi = asked.plan_index
@@ -430,6 +498,22 @@ class InterviewSession:
             interviewer_prompt_version=asked.prompt_version,
         ))
         yield from self._after_answer(pi)
+
+    def _too_long(self, text: str) -> Generator[StreamEvent, None, None]:
+        """Refuse an over-long message: returned in full, saved (up to KEEP_FACTOR x the
+        limit), never graded or sent to a model."""
+        limit = self.max_message_chars
+        asked = self._state.awaiting
+        keep = limit * KEEP_FACTOR
+        saved = "saved in the transcript" if len(text) <= keep else \
+            f"its first {keep:,} characters saved in the transcript"
+        self._record(CandidateSaid(handled_as="too_long", text=text[:keep],
+                                   plan_index=asked.plan_index if asked else None))
+        yield self._notice(
+            f"That message is {len(text):,} characters; the limit is {limit:,}. It was not "
+            f"sent or graded, and it is kept (returned here and {saved}): shorten it and send "
+            "it again.", kept_text=text, stage_id=asked.stage_id if asked else None,
+            question_id=asked.question_id if asked else None)
 
     def _after_answer(self, pi: int) -> Generator[StreamEvent, None, None]:
         """Follow up on a gap (capped), else feedback (practice) and the next question."""
@@ -470,11 +554,16 @@ class InterviewSession:
     def _feedback(self, pi: int, grade: Grade | None, q: Question,
                   partial: bool = False) -> Generator[StreamEvent, None, None]:
         item = self.plan[pi]
-        if grade is None:
-            text = f"Skipped. Example answer: {q.example_answer.strip()}"
+        said = self._said_before("feedback", item.stage_id, q.id)
+        if said is not None:  # resumed after the feedback was recorded: show it, once
+            text = said.text
         else:
-            text = feedback_text(grade, q, partial=partial)
-        self._record(Said(kind="feedback", text=text, stage_id=item.stage_id, question_id=q.id))
+            if grade is None:
+                text = f"Skipped. Example answer: {q.example_answer.strip()}"
+            else:
+                text = feedback_text(grade, q, partial=partial)
+            self._record(Said(kind="feedback", text=text, stage_id=item.stage_id,
+                              question_id=q.id))
         yield self._done(InterviewerReply(
             kind="feedback", text=text, stage_id=item.stage_id, question_id=q.id, grade=grade,
             example_answer=None if partial else q.example_answer))
@@ -564,7 +653,7 @@ class InterviewSession:
             yield self._summary_reply()
             return
         if st.current < 0:
-            yield from self._advance()
+            yield from self._replaying(self._advance())
             return
         if st.awaiting is not None:
             a = st.awaiting
@@ -577,9 +666,17 @@ class InterviewSession:
         # the process stopped after an answer was saved but before the next question was asked
         yield self._notice("Welcome back; your last answer was saved. Let's continue.")
         if isinstance(st.last, Skipped):
-            yield from self._after_skip(st.current)
+            yield from self._replaying(self._after_skip(st.current))
         else:
-            yield from self._after_answer(st.current)
+            yield from self._replaying(self._after_answer(st.current))
+
+    def _replaying(self, steps: Iterator[StreamEvent]) -> Generator[StreamEvent, None, None]:
+        """Redo the steps the interrupted run was in, without repeating what it had recorded."""
+        self._replay = list(self._state.said_since)
+        try:
+            yield from steps
+        finally:
+            self._replay = []
 
 
 def _has_gap(grade: Grade, below: float, missed_share: float | None) -> bool:
