@@ -36,7 +36,7 @@ class ChatModel(Protocol):
         self, messages: list[Message], *, json_schema: dict[str, Any] | None = None,
         temperature: float = 0.0, max_tokens: int | None = None,
     ) -> Completion:
-        """One reply. With `json_schema`, ask for JSON (schema, JSON mode or plain, as supported)."""
+        """One reply. With `json_schema`, ask for JSON (schema, JSON mode or plain text)."""
         ...
 
     def stream(

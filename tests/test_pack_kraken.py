@@ -19,7 +19,7 @@ from interviewer.settings import PROJECT_ROOT
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
 NAME = "kraken-ml-engineer"
 GUIDE = KNOWLEDGE / NAME / "guide.txt"
-SEED = Path("/work/shared/seed/000_83b9ac2a3b5582a9.txt")
+SEED = PROJECT_ROOT.parent / "shared" / "seed" / "000_83b9ac2a3b5582a9.txt"
 
 STAGES = [
     "initial-screening",

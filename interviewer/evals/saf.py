@@ -22,7 +22,7 @@ FILE_NAME = "saf_communication_networks_english.csv"
 # In-repo copy first (MIT, with its LICENSE); an env var or the shared benchmark dir otherwise.
 CANDIDATES = (
     PROJECT_ROOT / "evals" / "datasets" / "saf" / FILE_NAME,
-    Path("/work/shared/benchmarks/saf") / FILE_NAME,
+    PROJECT_ROOT.parent / "shared" / "benchmarks" / "saf" / FILE_NAME,
 )
 ENV_VAR = "INTERVIEWER_SAF_CSV"
 

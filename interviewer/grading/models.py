@@ -6,7 +6,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from ..knowledge import Question, QuestionKind, RubricCriterion
+from ..knowledge import Question, RubricCriterion
 
 
 class Criterion(BaseModel):
