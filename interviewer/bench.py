@@ -58,6 +58,7 @@ TARGETS: dict[str, tuple[str, float, str]] = {
 
 
 class Result(BaseModel):
+    section: str = ""
     name: str
     metrics: dict[str, float] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
@@ -141,8 +142,10 @@ def _services(settings: Settings, interviewer: str, grader: Any, store_dir: Path
 
 
 def _turns(services: Any, pack: Any, persona: str, seed: int, scope: str | None,
-           timer: Callable[[float], None]) -> int:
-    """One session with a scripted persona; `timer` gets each send's duration."""
+           timer: Callable[[float], None], cpu_timer: Callable[[float], None] | None = None
+           ) -> int:
+    """One session with a scripted persona; `timer` gets each send's wall time, `cpu_timer`
+    the process CPU time it took (robust to a busy machine; blind to waiting on disk)."""
     from .evals.personas import CandidateTurn, make_persona
     from .interview.models import SessionConfig
     from .interview.session import InterviewSession
@@ -159,9 +162,11 @@ def _turns(services: Any, pack: Any, persona: str, seed: int, scope: str | None,
         text = p.reply(CandidateTurn(question=q, prompt_text=q.question if q else "",
                                      attempt=attempt))
         attempt += 1
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         session.send(text)
         timer(time.perf_counter() - t0)
+        if cpu_timer is not None:
+            cpu_timer(time.process_time() - c0)
         n += 1
     return n
 
@@ -171,18 +176,30 @@ def bench_engine(settings: Settings, work: Path, sessions: int = 20) -> Result:
     grader = _constant_grader()
     stages = ["initial-screening", "technical-interviews", "behavioral-interview",
               "final-interview"]
-    for label, iv in (("llm_stub", "stub:benign"), ("offline", "offline")):
-        services, pack = _services(settings, iv, grader, work / f"engine-{label}")
+    from .evals.conduct import scratch_dir
+
+    shm = scratch_dir()
+    variants = [("llm_stub", "stub:benign", work), ("offline", "offline", work)]
+    if shm:
+        variants.append(("llm_stub_memfs", "stub:benign", Path(tempfile.mkdtemp(dir=shm))))
+    for label, iv, where in variants:
+        services, pack = _services(settings, iv, grader, where / f"engine-{label}")
         times: list[float] = []
+        cpu: list[float] = []
         for i in range(sessions):
             _turns(services, pack, ["average", "weak", "derailer", "answer-seeker"][i % 4], i,
-                   stages[i % len(stages)], times.append)
+                   stages[i % len(stages)], times.append, cpu.append)
         stats = _ms(times)
         r.metrics |= {f"{label}_turn_{k}_ms" if k != "n" else f"{label}_turns": v
                       for k, v in stats.items()}
+        r.metrics[f"{label}_turn_cpu_p95_ms"] = _ms(cpu)["p95"]
+        if where != work:
+            shutil.rmtree(where, ignore_errors=True)
     r.metrics["engine_turn_p50_ms"] = r.metrics["llm_stub_turn_p50_ms"]
     r.metrics["engine_turn_p95_ms"] = r.metrics["llm_stub_turn_p95_ms"]
-    r.notes.append(f"transcripts on {work} (fsync per event included)")
+    r.notes.append(f"transcripts on {work} (an fsync per event, included); `_memfs`: the same "
+                   "on a memory file system, to show the disk's share; `_cpu_`: process CPU "
+                   "time per turn")
     return r
 
 
@@ -204,13 +221,15 @@ def bench_grading(settings: Settings) -> Result:
     grader = make_reference_grader(MiniLM.shared())
     r.metrics["grader_load_s"] = round(time.perf_counter() - t0, 3)
     grader.grade(GradeRequest(question=pack.question(rows[0]["question_id"]), answer="warm up"))
-    times = []
+    times, cpu = [], []
     for row in rows:
         req = GradeRequest(question=pack.question(row["question_id"]), answer=row["answer"],
                            pack=PACK)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         grader.grade(req)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    r.metrics["reference_grade_cpu_p95_ms"] = _ms(cpu)["p95"]
     s = _ms(times)
     r.metrics |= {"reference_grade_p50_ms": s["p50"], "reference_grade_p95_ms": s["p95"],
                   "reference_grade_mean_ms": s["mean"], "answers": s["n"]}
@@ -455,6 +474,7 @@ def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set
             except Exception as e:  # noqa: BLE001 - one broken section must not hide the rest
                 res = Result(name=name, error=f"{type(e).__name__}: {e}")
             res.seconds = round(time.perf_counter() - t0, 2)
+            res.section = name
             results.append(res)
     return results
 
@@ -492,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sessions", type=int, default=50, help="concurrent sessions")
     p.add_argument("--skip", default="", help=f"comma-separated sections: {','.join(SECTIONS)}")
     p.add_argument("--out", type=Path, default=BENCH_DIR / "latest.json")
+    p.add_argument("--keep-skipped", action="store_true",
+                   help="carry skipped sections over from the existing output file")
     args = p.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     unknown = skip - set(SECTIONS)
@@ -504,6 +526,15 @@ def main(argv: list[str] | None = None) -> int:
     machine_before = machine()
     results = run_all(settings, synthetic_docs=args.synthetic_docs, sessions=args.sessions,
                       skip=skip, rebuild=args.rebuild)
+    if args.keep_skipped and args.out.is_file():
+        previous = json.loads(args.out.read_text(encoding="utf-8"))
+        kept = [Result.model_validate(r) for r in previous.get("results", [])
+                if r.get("section") in skip]
+        for k in kept:
+            k.notes.append(f"carried over from the run of {previous.get('created_at')} "
+                           f"(load average {previous.get('machine', {}).get('load_average_1m')})")
+        order = {name: i for i, name in enumerate(SECTIONS)}
+        results = sorted([*results, *kept], key=lambda r: order.get(r.section, 99))
     targets = verdicts(results)
     print(format_table(results, targets))
     print(f"machine: {machine_before['cpu']}, {machine_before['cores']} cores, "

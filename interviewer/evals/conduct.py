@@ -699,11 +699,3 @@ def format_table(report: ConductReport) -> str:
 
 def _num(v: float | None) -> str:
     return "-" if v is None else f"{v:.2f}"
-
-
-def iter_failures(runs: Sequence[SessionRun]) -> Iterator[str]:
-    for r in runs:
-        for c in r.checks:
-            for f in c.failures:
-                yield f"{r.id}: {c.name}: {f}"
-
