@@ -46,6 +46,7 @@ BENCH_DIR = PROJECT_ROOT / "evals" / "bench"
 CACHE_DIR = PROJECT_ROOT / ".data" / "bench"
 PACK = "kraken-ml-engineer"
 DIM = 384
+BUILD_FILE = "build.json"  # how long the cached synthetic collection took to build
 
 TARGETS: dict[str, tuple[str, float, str]] = {
     # metric key -> (what, limit, unit); all are "at most"
@@ -312,8 +313,19 @@ def bench_synthetic_retrieval(n_docs: int, rebuild: bool = False) -> Result:
         r.metrics |= {"synthetic_build_s": round(build, 2),
                       "synthetic_build_docs_per_s": round(added / build, 1)}
         r.notes.append(f"built {added:,} documents now (cached in {path})")
+        (path / BUILD_FILE).write_text(json.dumps({
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"), "docs": added,
+            "metrics": {k: v for k, v in r.metrics.items() if k.startswith("synthetic_build")},
+            "load_average_1m": round(os.getloadavg()[0], 2)}), encoding="utf-8")
     else:
         r.notes.append(f"reused the cached collection in {path} (pass --rebuild to time a build)")
+        built = path / BUILD_FILE
+        if built.is_file():
+            info = json.loads(built.read_text(encoding="utf-8"))
+            r.metrics |= info.get("metrics", {})
+            r.notes.append(f"build numbers from when the cache was built ({info.get('built_at')}, "
+                           f"{info.get('docs'):,} documents, load average "
+                           f"{info.get('load_average_1m')})")
     r.metrics["synthetic_docs"] = float(col.count())
     encoder = MiniLM.shared()
     queries = _queries()[:100]
