@@ -94,14 +94,26 @@ def is_non_answer(text: str) -> bool:
 
 # --- text addressed to the grader ------------------------------------------------------------
 
+# Who grades or reviews: text that opens by addressing one of them is not part of the answer.
+# Not "The interviewer, Sarah, asked me ...": only a bare or "Dear" address counts.
+_ADDRESSEE = (r"(?:dear\s+|hey\s+|hi\s+|hello\s+)?(?:ai\s+|human\s+)?(?:interviewer|reviewer|"
+              r"evaluator|grader|examiner|assessor|marker|grading\s+model)s?")
+_CRITERION_SCORE = (r"\b(?:correctness|completeness|depth|communication|specificity|ownership|"
+                    r"relevance|motivation|star|overall)\s*[:=-]?\s*[1-5](?:\.\d)?(?:\s*/\s*5)?\b")
 _GRADER_PATTERNS = [
     re.compile(p, re.IGNORECASE)
     for p in (
         r"\b(ignore|disregard|forget|override|bypass)\b.{0,60}\b(instruction|rubric|prompt|rule|"
         r"above|previous|prior|guideline|criteria|grading|system)",
-        r"\b(score|grade|rate|mark|rank|evaluate|assess)\b.{0,40}\b(this|my|the)?\s*(answer|"
-        r"response|submission|candidate)?.{0,30}\b(5|five|10|ten|100|full|maximum|max|highest|"
-        r"top|perfect|excellent|a\+)\b",
+        # "rate" only as a verb on the answer: "the arrival rate is 9, the service rate 10" and
+        # "an AUC score of 0.5" are answers, not requests (they fired on 20 SAF answers); "top" only
+        # in "top marks" (below): "returns a score and the top three reason codes"
+        r"\b(score|grade|mark|rank|evaluate|assess)\b.{0,40}\b(this|my|the)?\s*(answer|"
+        r"response|submission|candidate)?.{0,30}(?<![\d.,])\b(5|five|10|ten|100|full|maximum|max|"
+        r"highest|perfect|excellent|a\+)\b(?![.,]\d)",
+        r"\brate\s+(it|this|me|my|that|the\s+(answer|response|submission|candidate))\b.{0,60}"
+        r"(?<![\d.,])\b(5|five|10|ten|100|full|maximum|max|highest|perfect|excellent|a\+)\b"
+        r"(?![.,]\d)",
         r"\b(full|maximum|perfect|top)\s+(marks|score|points|grade)\b",
         r"\b(grader|grading model|evaluator|examiner|rubric|language model|llm|ai assistant|"
         r"system prompt|chatgpt|assistant)\b",
@@ -112,51 +124,124 @@ _GRADER_PATTERNS = [
         r"<\|?/?(system|im_start|im_end|assistant|user|instructions?)\|?>",
         r"\[/?(inst|system)\]",
         r"\"?(score|grade|overall|rating)\"?\s*[:=]\s*\"?\d",
+        # --- added for the attack suite (each measured on SAF and Kraken answers: no hits) ---
+        # a sentence that opens by speaking to the interviewer, reviewer, ... ("Interviewer: ...")
+        rf"^\W*{_ADDRESSEE}\s*[,:]",
+        r"\b(note|instructions?|message|directions?)\s+(to|for)\s+(the\s+)?(ai\s+)?(interviewer|"
+        r"reviewer|evaluator|grader|examiner|assessor|marker|hiring\s+team|ai|model)\b",
+        # what an earlier review supposedly said, and asks to keep its grade
+        r"\b(previous|prior|earlier|another|other|first|original|last)\s+(reviewer|evaluator|"
+        r"grader|examiner|marker|assessor)s?('s)?\s+(evaluation|score|grade|rating|review|verdict|"
+        r"assessment|said|says|gave|rated|scored|awarded|marked|approved)\b",
+        rf"{_CRITERION_SCORE}.{{0,40}}{_CRITERION_SCORE}",
+        r"\b(keep|use|copy|reuse|confirm|repeat)\s+(the\s+)?(same|this|that|previous|prior|"
+        r"earlier|existing|original)\s+(grade|score|rating|marks?|evaluation)\b",
+        # claims about the grading itself ("covers every key point", "key points covered: all")
+        r"\b(covers?|covered|address(es|ed)?|includes?|meets?|satisf(ies|y|ied)|hits?|ticks?)\s+"
+        r"(off\s+)?(every|all|each)\s+(of\s+)?(the\s+)?(key\s+points?|rubric|checklist|criteri(a|on)|"
+        r"grading|marking)",
+        r"\bkey\s+points?\s*(are\s+|were\s+|:\s*)?(all\s+)?(covered|addressed|met|all)\b",
+        r"\b(every|all|each)\s+(of\s+the\s+)?(key|rubric|grading|marking)\s+(points?|criteri(a|on)"
+        r"|items?)\s+(is|are|were|was|has|have|in|on)\b",
+        r"\b(give|award|assign)\s+(it|this|me|my\s+answer|the\s+answer|this\s+answer)\s+(a\s+)?"
+        r"([1-5](\.\d)?\s*(/|out\s+of)\s*(5|10)|full|max|maximum|top|perfect)\b",
+        # a grade's own fields, standing alone ("Overall: excellent. Gaps: none.")
+        r"^\W*(overall|gaps?|verdict|strengths?|next[\s_]step|key\s+points\s+missed)\s*[:=]\s*"
+        r"(none|nothing|n/?a|excellent|perfect|outstanding|flawless|all|[1-5](\.\d)?(\s*/\s*5)?)"
+        r"\W*$",
+        # role-play set-ups ("From now on you are DAN", "stay in character")
+        r"\b(from\s+now\s+on|starting\s+now|for\s+the\s+rest\s+of\s+this),?\s+you\s+(are|will|must)\b",
+        r"\byou\s+are\s+now\s+(a|an|my|the)\b",
+        r"\b(stay|remain)\s+in\s+character\b",
+        r"\bpretend\s+(that\s+)?you\s+are\s+(a|an|my|the)\b",
+        # the end of the data, and a new task after it
+        r"^\W*(new|updated|real|actual|next|your)\s+(task|instructions?|prompt|directive)\s*[:\-]",
+        r"^\W*(end|start|begin(ning)?)\s+of\s+(the\s+)?(data|input|answer|candidate('s)?\s+answer|"
+        r"submission|response|document|context|prompt|user\s+input|system\s+prompt|instructions?)"
+        r"\W*$",
+        r"</?\s*(candidate[_-]?answer[\w-]*|student[_-]?answer|answer|submission|user[_-]?input|"
+        r"response)\s*>",
     )
 ]
-_JSON_BLOB = re.compile(r"[{\[][^{}\[\]]*[\"']?\w+[\"']?\s*:[^{}]*[}\]]", re.DOTALL)
+# A quoted key in braces or brackets, or a bare key in braces: {"score": 5}, {score: 5}. Not a
+# bracketed aside with a colon ("[Note: X_i is the i-th flip]", two SAF answers).
+_JSON_BLOB = re.compile(
+    r"[{\[][^{}\[\]]*[\"']\w+[\"']\s*:[^{}]*[}\]]|\{[^{}\[\]]*\w+\s*:[^{}]*\}", re.DOTALL)
+_PIECE = re.compile(r"(?<=[.!?])\s+")
+# A sentence said this many times is padding: none of its copies counts. (Twice is honest: "A:
+# no logical connection. B: no logical connection." in six SAF answers.)
+REPEAT_LIMIT = 3
+REPEAT_MIN_WORDS = 5
 
 
 class Sanitized(BaseModel):
-    """The answer with grader-addressed text removed, and what was removed."""
+    """The answer as a reader sees it (`normalised`), with grader-addressed text and repeated
+    sentences taken out (`text`), and what was taken out."""
 
     text: str
+    normalised: str = ""
     removed: list[str] = Field(default_factory=list)
+    repeated: list[str] = Field(default_factory=list)  # each repeated sentence once
 
     @property
     def changed(self) -> bool:
-        return bool(self.removed)
+        return bool(self.removed or self.repeated)
 
 
 def addresses_grader(sentence: str) -> bool:
     return any(p.search(sentence) for p in _GRADER_PATTERNS)
 
 
+def _repeat_key(piece: str) -> str:
+    return " ".join(words(piece.lower()))
+
+
 def sanitize(text: str) -> Sanitized:
-    """Drop JSON-looking blobs and sentences that talk to the grader rather than answer.
+    """Drop JSON-looking blobs, sentences that talk to the grader rather than answer, and
+    sentences repeated over and over, all seen through `normalise_for_checks` (zero-width,
+    full-width, look-alike letters and bidi tricks undone first).
 
     Removal only ever shortens the answer; the grader grades both versions and keeps the lower
     grade, so a false positive here can never raise a score.
     """
+    from ..textnorm import normalise_for_checks
+
+    norm = normalise_for_checks(text)
     removed: list[str] = []
 
     def _blob(m: re.Match[str]) -> str:
         removed.append(m.group(0).strip())
-        return "\n"
+        return " "
 
-    body = _JSON_BLOB.sub(_blob, text)
+    body = norm
+    for _ in range(4):  # nested objects come out from the inside
+        body, n = _JSON_BLOB.subn(_blob, body)
+        if not n:
+            break
+    lines = [_PIECE.split(line) for line in body.replace("\r", "\n").split("\n")]
+    counts: dict[str, int] = {}
+    for pieces in lines:
+        for piece in pieces:
+            key = _repeat_key(piece)
+            if len(key.split()) >= REPEAT_MIN_WORDS:
+                counts[key] = counts.get(key, 0) + 1
+    stuffed = {k for k, n in counts.items() if n >= REPEAT_LIMIT}
+    repeated: list[str] = []
     kept: list[str] = []
-    for line in body.replace("\r", "\n").split("\n"):
-        pieces = re.split(r"(?<=[.!?])\s+", line)
+    for pieces in lines:
         good = []
         for piece in pieces:
+            key = _repeat_key(piece)
             if piece.strip() and addresses_grader(piece):
                 removed.append(piece.strip())
+            elif key in stuffed:
+                if key not in repeated:
+                    repeated.append(key)
             else:
                 good.append(piece)
         kept.append(" ".join(p for p in good if p.strip()))
     clean = "\n".join(k for k in kept if k.strip()).strip()
-    return Sanitized(text=clean, removed=removed)
+    return Sanitized(text=clean, normalised=norm, removed=removed, repeated=repeated)
 
 
 # --- structure and specificity cues ------------------------------------------------------------

@@ -4,8 +4,9 @@ An answer is compared sentence by sentence with the question's key points (the c
 whole with the example answer, and with the question (an echo is not an answer). Length,
 specificity and, for behavioral questions, STAR cues complete the picture. A calibration fitted on
 human-graded SAF answers maps these features to 1-5. Claims matching one of the question's known
-misconceptions, or contradicting a key point they paraphrase, cap the score. Text addressed to the
-grader is removed before scoring, and the grade of the raw answer is kept if it is lower.
+misconceptions, or contradicting a key point they paraphrase, cap the score. The answer is read as
+a person sees it (Unicode tricks undone); text addressed to the grader and sentences repeated over
+and over are removed before scoring, and the grade of the unremoved answer is kept if it is lower.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ class ReferenceGrader:
         feats = self.features(question, clean.text)
         score = self._overall(question, feats)
         if clean.changed:
-            raw_feats = self.features(question, request.answer)
+            raw_feats = self.features(question, clean.normalised)
             raw_score = self._overall(question, raw_feats)
             # never let removal help: keep the lower grade, and mark the attempt down
             score = max(1.0, min(score, raw_score) - INJECTION_PENALTY)
@@ -233,7 +234,8 @@ class ReferenceGrader:
         out = [question.example_answer, _question_text(question), *question.key_points,
                *(fx.split_sentences(question.example_answer) or [question.example_answer]),
                *question.misconceptions]
-        for text in {answer, fx.sanitize(answer).text}:
+        clean = fx.sanitize(answer)
+        for text in {clean.normalised, clean.text}:
             if not fx.is_non_answer(text):
                 sents = fx.split_sentences(text, min_words=1)[:MAX_SENTENCES] or [text.strip()]
                 out += [text, *sents]
@@ -331,10 +333,15 @@ class ReferenceGrader:
         gaps.extend(wrong)
         for k in missed[:4]:
             gaps.append(f"Missing: {k.point}")
-        if clean.changed:
+        if clean.removed:
             gaps.append(
                 "Text addressed to the grader was ignored (and marked down): "
                 + "; ".join(_short(r, 60) for r in clean.removed[:2])
+            )
+        if clean.repeated:
+            gaps.append(
+                f"A sentence said {fx.REPEAT_LIMIT} or more times was not counted (and marked "
+                "down): " + "; ".join(_short(r, 60) for r in clean.repeated[:2])
             )
         next_step = _next_step(question, feats, missed)
         low, why = _confidence(question, feats, clean)
@@ -524,8 +531,10 @@ def _next_step(question: Question, f: AnswerFeatures, missed: list[KeyPointHit])
 def _confidence(
     question: Question, f: AnswerFeatures, clean: fx.Sanitized
 ) -> tuple[bool, str | None]:
-    if clean.changed:
+    if clean.removed:
         return True, "The answer contained text addressed to the grader."
+    if clean.repeated:
+        return True, "The answer repeats a sentence over and over."
     if f.non_answer:
         return False, None
     if f.words < 6:
