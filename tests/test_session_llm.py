@@ -156,6 +156,7 @@ def test_derail_with_llm_is_answered_in_role_and_never_sent_to_the_model(
     replies = s.send(attempt)
     assert [r.kind for r in replies] == ["notice"]
     assert len(model.calls) == calls  # the model never saw the attempt
+    assert replies[0].fallback  # the offline text, in place of the model's
     q = s.current_question
     assert q is not None and q.question in replies[0].text  # back to the question, in role
     assert "PAPAYA" not in replies[0].text and "5/5" not in replies[0].text

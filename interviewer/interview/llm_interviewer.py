@@ -198,7 +198,7 @@ class LLMInterviewer:
     def compose(self, req: ComposeRequest) -> Iterator[str | Composed]:
         fallback = self.offline.write(req)
         if req.task == "derail":  # the attempt is not sent to the model: answered in role
-            yield fallback
+            yield from self._fallback(fallback, "derail: not sent to the model", None)
             return
         pack = req.pack or (self.settings.default_pack if self.settings else "")
         try:

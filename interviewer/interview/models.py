@@ -74,7 +74,8 @@ class InterviewerReply(BaseModel):
     example_answer: str | None = None  # feedback replies (practice mode)
     summary: SessionSummary | None = None  # the summary reply
     interviewer: str = "offline"  # "offline" or "llm:<model>", so the UI can label it
-    fallback: bool = False  # the LLM's text failed the guard; this is the offline text
+    # the offline text stands in: the LLM's text failed the guard, or (a derail) was never asked for
+    fallback: bool = False
     kept_text: str | None = None  # a refused answer, returned so nothing is lost
 
 
