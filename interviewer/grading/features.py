@@ -179,7 +179,7 @@ class Sanitized(BaseModel):
     sentences taken out (`text`), and what was taken out."""
 
     text: str
-    normalised: str = ""
+    normalised: str
     removed: list[str] = Field(default_factory=list)
     repeated: list[str] = Field(default_factory=list)  # each repeated sentence once
 
@@ -226,7 +226,7 @@ def sanitize(text: str) -> Sanitized:
             if len(key.split()) >= REPEAT_MIN_WORDS:
                 counts[key] = counts.get(key, 0) + 1
     stuffed = {k for k, n in counts.items() if n >= REPEAT_LIMIT}
-    repeated: list[str] = []
+    repeated: dict[str, str] = {}  # key -> the sentence as first said
     kept: list[str] = []
     for pieces in lines:
         good = []
@@ -235,13 +235,13 @@ def sanitize(text: str) -> Sanitized:
             if piece.strip() and addresses_grader(piece):
                 removed.append(piece.strip())
             elif key in stuffed:
-                if key not in repeated:
-                    repeated.append(key)
+                repeated.setdefault(key, piece.strip())
             else:
                 good.append(piece)
         kept.append(" ".join(p for p in good if p.strip()))
     clean = "\n".join(k for k in kept if k.strip()).strip()
-    return Sanitized(text=clean, normalised=norm, removed=removed, repeated=repeated)
+    return Sanitized(text=clean, normalised=norm, removed=removed,
+                     repeated=list(repeated.values()))
 
 
 # --- structure and specificity cues ------------------------------------------------------------
