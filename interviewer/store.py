@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import numpy as np
 from pydantic import BaseModel
 
@@ -187,6 +188,10 @@ def bm25_scores(
     return scores
 
 
+# What a Chroma server that is down or going away raises (chromadb's HttpClient uses httpx).
+_TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, ConnectionError)
+
+
 @dataclass
 class KnowledgeIndex:
     """Chroma client + the offline embedding function; embedded or a Chroma server by settings."""
@@ -232,7 +237,7 @@ class KnowledgeIndex:
                     metadata={"hnsw:space": "ip", "pack": pack, "retriever": RETRIEVER},
                 )
             return col
-        except (ChromaError, ValueError) as e:
+        except (ChromaError, ValueError, *_TRANSPORT_ERRORS) as e:
             raise IndexError_(f"cannot open collection {name!r}: {e}") from e
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -282,7 +287,7 @@ class KnowledgeIndex:
     def is_built(self, pack: str) -> bool:
         try:
             return self._collection(pack, create=False).count() > 0
-        except IndexError_:
+        except (IndexError_, *_TRANSPORT_ERRORS):
             return False
 
     def search(
@@ -295,6 +300,14 @@ class KnowledgeIndex:
         if k < 1:
             raise InputError("k must be at least 1")
         col = self._collection(pack, create=False)
+        try:
+            return self._search(col, query, k=k, stage=stage, kind=kind)
+        except _TRANSPORT_ERRORS as e:  # a Chroma server that went away after start-up
+            raise IndexError_(f"the index for pack {pack!r} is unreachable: {e}") from e
+
+    def _search(
+        self, col: Any, query: str, *, k: int, stage: str | None, kind: DocKind | None,
+    ) -> list[SearchHit]:
         where: list[dict[str, Any]] = []
         if stage:
             where.append({f"stage__{stage}": True})

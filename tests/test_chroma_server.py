@@ -106,10 +106,6 @@ def test_a_missing_chroma_server_is_an_index_error(settings: Settings) -> None:
         KnowledgeIndex(dead).search("mini", "anything")
 
 
-@pytest.mark.xfail(strict=True, reason="store.py lets httpx.ConnectError out of search() when "
-                   "the Chroma server goes away after start-up (catches only ChromaError and "
-                   "ValueError); the LLM interviewer expects IndexError_ and then crashes the "
-                   "turn. Remove this mark once store.py maps transport errors to IndexError_.")
 def test_a_chroma_server_that_goes_away_mid_interview_does_not_break_the_turn(
         settings: Settings, tmp_path: Path, embedder: OfflineMiniLMEmbeddingFunction) -> None:
     from session_support import KeywordGrader
