@@ -537,8 +537,7 @@ def write_markdown(report: ConductReport, runs: Sequence[SessionRun], path: Path
     md.table(["interviewer", *report.personas, "strong > average > weak", "fallback rate"],
              [[iv, *[("-" if (v := report.persona_means[iv].get(p)) is None else v)
                      for p in report.personas],
-               "yes" if report.persona_order.get(iv) and report.persona_order[iv].passed
-               else "NO", report.fallback_rate.get(iv, 0.0)] for iv in ivs])
+               _order_cell(report, iv), report.fallback_rate.get(iv, 0.0)] for iv in ivs])
     md.image(grouped_bar_chart({iv: report.persona_means[iv] for iv in ivs},
                                md.asset("persona_means.png"),
                                title="Mean grade per persona and interviewer"),
@@ -575,6 +574,12 @@ def write_markdown(report: ConductReport, runs: Sequence[SessionRun], path: Path
 
 
 # --- CLI ------------------------------------------------------------------------------------------
+
+
+def _order_cell(report: ConductReport, iv: str) -> str:
+    if iv not in report.persona_order:
+        return "-"  # the control, or a run without all three graded personas
+    return "yes" if report.persona_order[iv].passed else "NO"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -206,11 +206,11 @@ def grouped_bar_chart(values: Mapping[str, Mapping[str, float | None]], path: Pa
                       ylim: tuple[float, float] | None = (0, 5)) -> Path | None:
     """values[group][series]: bars grouped by group (x axis), one colour per series."""
     groups = list(values)
-    series = sorted({s for g in values.values() for s in g})
+    series = list(dict.fromkeys(s for g in values.values() for s in g))  # first-seen order
     if not groups or not series:
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(groups) * max(1, len(series)) / 2 + 2), 4))
+    fig, ax = plt.subplots(figsize=(min(14, max(6, 2 + 0.22 * len(groups) * len(series))), 4.5))
     width = 0.8 / len(series)
     for i, s in enumerate(series):
         xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
