@@ -131,3 +131,11 @@ def test_search_builds_a_missing_index_first(
     monkeypatch.setenv("INTERVIEWER_DATA_DIR", str(tmp_path / "fresh"))
     hits = run_json(capsys, "new users with no history", "--pack", "mini", "-k", "1")
     assert hits[0]["question_id"] == "dsi-theory-143"
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_plain_output_names_the_source_of_cc_by_content(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "what is supervised learning", "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1. [question]")
+    assert "Source:" in out and "CC BY 4.0" in out

@@ -40,4 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for rank, h in enumerate(hits, 1):
         title = h.question or h.text.splitlines()[0]
         print(f"{rank}. [{h.kind}] {h.score:.3f}  {h.id}\n   {title}")
+    attributions = sorted({h.attribution for h in hits if h.attribution})
+    for text in attributions:  # CC BY content: say where it came from wherever it is shown
+        print(f"\nSource: {text}")
     return 0
