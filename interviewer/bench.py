@@ -62,6 +62,8 @@ TARGETS: dict[str, tuple[str, float, str]] = {
 class Result(BaseModel):
     section: str = ""
     name: str
+    measured_at: str | None = None
+    load_average_1m: float | None = None  # when this section started: a busy machine is slower
     metrics: dict[str, float] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     error: str | None = None
@@ -486,12 +488,14 @@ def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set
                 continue
             print(f"[bench] {name} ...", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
+            at, load = datetime.now(UTC).isoformat(timespec="seconds"), os.getloadavg()[0]
             try:
                 res = job()
             except Exception as e:  # noqa: BLE001 - one broken section must not hide the rest
                 res = Result(name=name, error=f"{type(e).__name__}: {e}")
             res.seconds = round(time.perf_counter() - t0, 2)
             res.section = name
+            res.measured_at, res.load_average_1m = at, round(load, 2)
             results.append(res)
     return results
 
@@ -509,7 +513,8 @@ def verdicts(results: Sequence[Result]) -> dict[str, dict[str, Any]]:
 def format_table(results: Sequence[Result], targets: dict[str, dict[str, Any]]) -> str:
     lines = [f"{'metric':44} {'value':>12}"]
     for r in results:
-        lines.append(f"-- {r.name}" + (f"  ERROR: {r.error}" if r.error else ""))
+        when = f"  [{r.measured_at}, load {r.load_average_1m}]" if r.measured_at else ""
+        lines.append(f"-- {r.name}{when}" + (f"  ERROR: {r.error}" if r.error else ""))
         for k, v in r.metrics.items():
             lines.append(f"   {k:41} {v:>12,.2f}")
     lines.append("-- targets")
@@ -548,8 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         kept = [Result.model_validate(r) for r in previous.get("results", [])
                 if r.get("section") in skip]
         for k in kept:
-            k.notes.append(f"carried over from the run of {previous.get('created_at')} "
-                           f"(load average {previous.get('machine', {}).get('load_average_1m')})")
+            if not any(n.startswith("carried over") for n in k.notes):
+                k.notes.append("carried over from an earlier run (see measured_at)")
         order = {name: i for i, name in enumerate(SECTIONS)}
         results = sorted([*results, *kept], key=lambda r: order.get(r.section, 99))
     targets = verdicts(results)
