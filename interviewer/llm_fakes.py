@@ -1,7 +1,8 @@
 """Chat models that never touch a network: scripted replies for tests and offline evals.
 
 `ScriptedChatModel` plays back a list of replies and records every call (messages and keyword
-arguments), so a test can assert on what the code sent as well as on what it did with the reply.
+arguments) and every completion it returned, so a test can assert on what the code sent, what the
+model answered, and what the code did with the answer.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class ScriptedChatModel:
         self.model_name = model_name
         self.replies: list[Reply] = list(replies or [])
         self.calls: list[RecordedCall] = []
+        self.completions: list[Completion] = []  # what `complete` returned, in order
         self.chunk_size = max(1, chunk_size)
         self.repeat_last = repeat_last
         self._last: Reply | None = None
@@ -81,7 +83,9 @@ class ScriptedChatModel:
             kwargs={"json_schema": json_schema, "temperature": temperature,
                     "max_tokens": max_tokens},
         ))
-        return self._completion(self._next())
+        completion = self._completion(self._next())
+        self.completions.append(completion)
+        return completion
 
     def stream(
         self, messages: list[Message], *, temperature: float = 0.7,
