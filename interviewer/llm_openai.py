@@ -20,6 +20,7 @@ from .llm import Completion, Message
 if TYPE_CHECKING:
     import httpx2
     import openai
+    from pydantic import SecretStr
 
     from .settings import Settings
 
@@ -40,15 +41,31 @@ def build_client(
 ) -> openai.OpenAI:
     """The one place a client is made from settings.
 
-    Azure OpenAI (AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION, deployment names) plugs in here:
-    return `openai.AzureOpenAI(...)`, which has the same `chat.completions` surface.
+    Azure OpenAI when AZURE_OPENAI_ENDPOINT is set: `AzureOpenAI` has the same
+    `chat.completions` surface, and with no deployment fixed on the client it routes each
+    request to `/openai/deployments/{model}`, so every role can name its own deployment.
     """
     import openai
 
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    if key is None and not settings.openai_base_url:
-        from .errors import ConfigError
+    from .errors import ConfigError
 
+    if settings.azure_openai_endpoint:
+        key = _secret(settings.azure_openai_api_key) or _secret(settings.openai_api_key)
+        if not key:
+            raise ConfigError(
+                "Azure OpenAI needs a key: set AZURE_OPENAI_API_KEY (AZURE_OPENAI_ENDPOINT is "
+                f"{settings.azure_openai_endpoint})"
+            )
+        return openai.AzureOpenAI(
+            api_key=key,
+            azure_endpoint=settings.azure_openai_endpoint,
+            api_version=settings.openai_api_version,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
+            http_client=http_client,
+        )
+    key = _secret(settings.openai_api_key)
+    if key is None and not settings.openai_base_url:
         raise ConfigError("no model endpoint: set OPENAI_API_KEY or OPENAI_BASE_URL")
     return openai.OpenAI(
         api_key=key or DUMMY_API_KEY,
@@ -57,6 +74,17 @@ def build_client(
         max_retries=settings.llm_max_retries,
         http_client=http_client,
     )
+
+
+def secrets_of(settings: Settings) -> tuple[str, ...]:
+    """Every key the settings hold, for scrubbing error messages."""
+    return tuple(
+        k for k in (_secret(settings.openai_api_key), _secret(settings.azure_openai_api_key)) if k
+    )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 class OpenAIChatModel:
@@ -78,11 +106,10 @@ class OpenAIChatModel:
         *,
         http_client: httpx2.Client | None = None,
     ) -> OpenAIChatModel:
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         return cls(
             build_client(settings, http_client=http_client),
             settings.model_for(role),
-            secrets=(key,),
+            secrets=secrets_of(settings),
         )
 
     @property
@@ -229,7 +256,8 @@ class OpenAIChatModel:
         elif isinstance(e, openai.RateLimitError):
             what = f"rate limited (HTTP 429): {_detail(e)}"
         elif isinstance(e, openai.AuthenticationError):
-            what = f"authentication failed (HTTP 401), check OPENAI_API_KEY: {_detail(e)}"
+            what = (f"authentication failed (HTTP 401), check OPENAI_API_KEY (AZURE_OPENAI_API_KEY "
+                    f"on Azure): {_detail(e)}")
         elif isinstance(e, openai.APIStatusError):
             what = f"HTTP {e.status_code}: {_detail(e)}"
         elif isinstance(e, json.JSONDecodeError):

@@ -75,6 +75,26 @@ class Settings(BaseSettings):
         default=512, validation_alias=_env("INTERVIEWER_UI_UPLOAD_MAX_KB")
     )
 
+    # Azure OpenAI: used instead of OPENAI_BASE_URL when an endpoint is set. Model names are
+    # deployment names: AZURE_OPENAI_DEPLOYMENT for every role unless INTERVIEWER_MODEL /
+    # GRADER_MODEL name another deployment.
+    azure_openai_endpoint: str | None = Field(
+        default=None, validation_alias=_env("AZURE_OPENAI_ENDPOINT")
+    )
+    azure_openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("AZURE_OPENAI_API_KEY")
+    )
+    openai_api_version: str = Field(
+        default="2024-10-21", validation_alias=_env("OPENAI_API_VERSION")
+    )
+    azure_openai_deployment: str | None = Field(
+        default=None, validation_alias=_env("AZURE_OPENAI_DEPLOYMENT")
+    )
+    # Start-up check of the model endpoint (seconds; 0 skips it), and a switch to run offline
+    # even with an endpoint configured (set by the check when the endpoint is unusable).
+    llm_check_timeout: float = Field(default=10.0, validation_alias=_env("LLM_CHECK_TIMEOUT"))
+    llm_offline: bool = Field(default=False, validation_alias=_env("INTERVIEWER_OFFLINE"))
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
@@ -85,11 +105,17 @@ class Settings(BaseSettings):
 
     @property
     def llm_configured(self) -> bool:
-        """An endpoint is usable when a key or a base URL (local servers need no key) is set."""
-        return self.openai_api_key is not None or bool(self.openai_base_url)
+        """An endpoint is usable when a key, a base URL (local servers need no key) or an Azure
+        endpoint is set, and running offline was not asked for."""
+        if self.llm_offline:
+            return False
+        return (self.openai_api_key is not None or bool(self.openai_base_url)
+                or bool(self.azure_openai_endpoint))
 
     def model_for(self, role: Literal["interviewer", "grader"]) -> str:
         chosen = self.interviewer_model if role == "interviewer" else self.grader_model
+        if self.azure_openai_endpoint and self.azure_openai_deployment:
+            return chosen or self.azure_openai_deployment
         return chosen or self.openai_model
 
 

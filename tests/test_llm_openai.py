@@ -254,3 +254,61 @@ def test_a_body_that_is_not_json_is_a_model_error() -> None:
     ))
     with pytest.raises(ModelError, match="not valid JSON"):
         server.model().complete(MESSAGES)
+
+
+# --- Azure OpenAI ---------------------------------------------------------------------------
+
+AZURE_KEY = "azure-key-0123456789abcdef"
+
+
+def _azure(server: Server, role: str = "grader", **overrides: Any) -> OpenAIChatModel:
+    values: dict[str, Any] = {
+        "azure_openai_endpoint": "http://127.0.0.1:9", "azure_openai_api_key":
+        SecretStr(AZURE_KEY), "azure_openai_deployment": "chat-deploy", "openai_api_version":
+        "2024-10-21", "llm_max_retries": 0, "llm_timeout": 5.0,
+    }
+    values.update(overrides)
+    client = httpx2.Client(transport=httpx2.MockTransport(server.record_url))
+    return OpenAIChatModel.from_settings(Settings(**values), role, http_client=client)  # type: ignore[arg-type]
+
+
+class AzureServer(Server):
+    def __init__(self, handler: Callable[[dict[str, Any]], httpx2.Response]) -> None:
+        super().__init__(handler)
+        self.urls: list[httpx2.URL] = []
+
+    def record_url(self, request: httpx2.Request) -> httpx2.Response:
+        self.urls.append(request.url)
+        return self(request)
+
+
+def test_azure_routes_each_role_to_its_deployment_with_the_api_version_and_key_header() -> None:
+    server = AzureServer(ok("hi"))
+    assert _azure(server, "interviewer").complete(MESSAGES).text == "hi"
+    _azure(server, "grader", grader_model="grader-deploy").complete(MESSAGES)
+    assert [u.path for u in server.urls] == [
+        "/openai/deployments/chat-deploy/chat/completions",
+        "/openai/deployments/grader-deploy/chat/completions",
+    ]
+    assert all(u.params["api-version"] == "2024-10-21" for u in server.urls)
+    assert server.headers[0]["api-key"] == AZURE_KEY
+    assert "authorization" not in server.headers[0]
+
+
+def test_azure_is_used_over_a_base_url_and_its_errors_hide_the_key() -> None:
+    server = AzureServer(lambda body: httpx2.Response(
+        401, json={"error": {"message": f"bad key {AZURE_KEY}"}}))
+    model = _azure(server, openai_base_url="http://127.0.0.1:8/v1")
+    with pytest.raises(ModelError) as info:
+        model.complete(MESSAGES)
+    assert "AZURE_OPENAI_API_KEY" in str(info.value) and AZURE_KEY not in str(info.value)
+    assert server.urls[0].path.startswith("/openai/deployments/")
+
+
+def test_azure_without_a_key_is_a_config_error() -> None:
+    settings = Settings(azure_openai_endpoint="http://127.0.0.1:9")
+    assert settings.llm_configured
+    with pytest.raises(ConfigError, match="AZURE_OPENAI_API_KEY"):
+        OpenAIChatModel.from_settings(settings, "grader")
+    keyed = Settings(azure_openai_endpoint="http://127.0.0.1:9", openai_api_key=SecretStr(KEY))
+    assert OpenAIChatModel.from_settings(keyed, "grader").model_name == "gpt-4o-mini"
