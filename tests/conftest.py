@@ -3,6 +3,7 @@ outside network access blocked at the socket level (loopback stays open)."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,8 @@ def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
         guard(address)
         return real_connect_ex(self, address)
 
+    # Process-wide state a test may change (the CLI edge installs log redaction).
+    monkeypatch.setattr(logging, "_logRecordFactory", logging.getLogRecordFactory())
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     yield

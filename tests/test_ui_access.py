@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,11 @@ def _run_middleware(cookie: str | None) -> list[tuple[bytes, bytes]]:
         sent.append(message)
 
     headers = [(b"cookie", cookie.encode())] if cookie else []
-    asyncio.run(BrowserIdMiddleware(app)({"type": "http", "headers": headers}, None, send))  # type: ignore[arg-type]
+    call = BrowserIdMiddleware(app)({"type": "http", "headers": headers}, None, send)  # type: ignore[arg-type]
+    # A fresh thread: playwright's sync API (browser tests in the same run) keeps a loop running
+    # in the main thread, where asyncio.run() refuses to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, call).result()
     return sent[0]["headers"]
 
 
