@@ -121,7 +121,8 @@ class Chat:
                              mode=self.choices.mode,  # type: ignore[arg-type]
                              questions=self.choices.questions, difficulty=self.choices.difficulty,
                              owner=self.owner,
-                             max_answer_chars=self.services.max_answer_chars)
+                             max_answer_chars=self.services.max_answer_chars,
+                             max_messages_per_minute=self.services.settings.max_messages_per_minute)
 
     async def start_new(self) -> None:
         config = self.config()
