@@ -56,7 +56,9 @@ def build_services(
     """
     if model is None and not offline:
         from .llm import make_chat_model
+        from .llm_check import checked_settings
 
+        settings = checked_settings(settings)  # a broken endpoint: said once, then offline
         model = make_chat_model(settings, "interviewer")
     if offline:
         model = None
