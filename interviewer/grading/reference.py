@@ -36,7 +36,7 @@ from .models import (
 )
 
 MAX_SENTENCES = 40
-ENCODE_CHUNK = 8
+VECTOR_CACHE = 4096  # answer texts/sentences kept embedded (about 6 MB)
 MAX_KEY_POINTS = 8
 # A misconception is asserted when a sentence is this close to it and clearly closer to it than
 # to anything the example answer says.
@@ -156,6 +156,8 @@ class ReferenceGrader:
         self._cache: OrderedDict[str, _Prepared] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        # Sentences recur between the raw and sanitised passes of one answer, and across follow-ups.
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -246,17 +248,22 @@ class ReferenceGrader:
     # --- internals ----------------------------------------------------------------------------
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        """Encode in small length-sorted chunks: the model pads a batch to its longest text, so
-        one long answer batched with its short sentences would multiply the work."""
-        if len(texts) <= 1:
-            return self.encoder.encode(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out: list[np.ndarray | None] = [None] * len(texts)
-        for start in range(0, len(order), ENCODE_CHUNK):
-            idx = order[start : start + ENCODE_CHUNK]
-            for i, row in zip(idx, self.encoder.encode([texts[i] for i in idx]), strict=True):
-                out[i] = row
-        return np.vstack(out)  # type: ignore[arg-type]
+        """Encode what is not cached yet in one call (the encoder batches by length itself)."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            rows = self.encoder.encode(missing)
+            with self._lock:
+                for text, row in zip(missing, rows, strict=True):
+                    self._vectors[text] = row
+                while len(self._vectors) > VECTOR_CACHE:
+                    self._vectors.popitem(last=False)
+                found = {t: self._vectors.get(t) for t in texts}
+        else:
+            with self._lock:
+                found = {t: self._vectors.get(t) for t in texts}
+        fresh = dict(zip(missing, rows, strict=True)) if missing else {}
+        return np.vstack([found[t] if found[t] is not None else fresh[t] for t in texts])
 
     def _prepare(self, question: Question) -> _Prepared:
         key = f"{question.id}:{_slug_hash(question.model_dump_json())}"
