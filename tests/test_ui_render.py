@@ -132,3 +132,11 @@ def test_earlier_exchanges_replay_answers_and_hide_grades_in_interview_mode(
         assert "- skipped" in text
         assert ("(grade 2.0 / 5)" in text) is shows
         assert text.count("**") == 4  # two questions so far, the third is still open
+
+
+def test_banner_says_why_a_configured_model_was_switched_off() -> None:
+    problem = "Cannot connect to the model endpoint http://127.0.0.1:9/v1 <b>x</b>"
+    text = render.offline_banner(True, "m", problem)
+    assert text.startswith("**Offline mode: the configured model is unreachable.**")
+    assert "Cannot connect" in text and "<b>" not in text  # shown as text
+    assert "A language model is configured" not in text

@@ -25,7 +25,14 @@ from interviewer.ui.chat import Chat, ensure_index, history_action, new_intervie
 from interviewer.ui.identity import BrowserIdMiddleware, owner_for, request_cookie
 from interviewer.ui.options import ui_options
 from interviewer.ui.render import offline_banner
-from interviewer.ui.runtime import current_owner, pack_of, services, settings, settings_widgets
+from interviewer.ui.runtime import (
+    current_owner,
+    endpoint_problem,
+    pack_of,
+    services,
+    settings,
+    settings_widgets,
+)
 from interviewer.ui.sessions import latest_open_session, latest_stage, open_session_for
 
 log = logging.getLogger("interviewer.ui")
@@ -115,7 +122,8 @@ async def new_chat(choices: prof.ChatChoices) -> Chat:
 @guarded
 async def on_chat_start() -> None:
     s = settings()
-    await cl.Message(content=offline_banner(s.llm_configured, s.model_for("grader")),
+    banner = offline_banner(s.llm_configured, s.model_for("grader"), endpoint_problem())
+    await cl.Message(content=banner,
                      author="Coach", actions=[history_action()]).send()
     svc = await asyncio.to_thread(services)
     pack = pack_of(svc)

@@ -146,8 +146,16 @@ def earlier_exchanges(transcript: Transcript, *, show_grades: bool) -> str:
     return "\n\n".join(blocks)
 
 
-def offline_banner(llm_configured: bool, grader_model: str | None) -> str:
+def offline_banner(
+    llm_configured: bool, grader_model: str | None, problem: str | None = None
+) -> str:
     """Said plainly at the top of every chat."""
+    if problem:
+        return (
+            f"**Offline mode: the configured model is unreachable.** {escape_md(problem)} "
+            "The interviewer asks the guide's questions with fixed wording and your answers are "
+            "graded by the offline reference grader. Fix the setting and restart to use the model."
+        )
     if not llm_configured:
         return (
             "**Offline mode: no language model is configured.** The interviewer asks the "

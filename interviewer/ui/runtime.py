@@ -19,7 +19,19 @@ from .identity import owner_for
 
 @functools.cache
 def settings() -> Settings:
-    return load_settings()
+    """Settings as the page uses them: a model that failed the start-up check is switched off
+    (the app runs offline and says why)."""
+    from interviewer.llm_check import checked_settings
+
+    return checked_settings(load_settings())
+
+
+def endpoint_problem() -> str | None:
+    """Why a configured model was switched off at start-up, for the banner; None when fine."""
+    from interviewer.llm_check import last_status
+
+    status = last_status(load_settings())
+    return status.message if status is not None and not status.ok else None
 
 
 _build_lock = threading.Lock()
