@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +23,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from .errors import ConfigError, InputError
 from .settings import Settings
+from .transcripts.store import fsync_dir
 
 REDACTED = "[redacted]"
 # Key-shaped strings: OpenAI-style `sk-...` (incl. sk-proj-), bearer tokens, long hex/base64ish
@@ -238,22 +238,8 @@ def delete_user_data(settings: Settings, owner: str, *, dry_run: bool = False,
             continue
     if not dry_run and deleted:
         for d in {p.parent for p in deleted}:
-            _fsync_dir(d)
+            fsync_dir(d)  # the unlinks durable, like the appends
     return DeletionReport(owner=owner, sessions=data.sessions, deleted=deleted, dry_run=dry_run)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the unlinks durable, like the appends are."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --- file permissions ---------------------------------------------------------------------------

@@ -99,7 +99,7 @@ class JsonlTranscriptStore:
             finally:
                 os.close(fd)
             if created:
-                _fsync_dir(self.directory)
+                fsync_dir(self.directory)
         except OSError as e:
             raise TranscriptStoreError(f"cannot write transcript {path}: {e}") from e
 
@@ -171,7 +171,8 @@ def _cut_torn_tail(path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make creations and unlinks in `directory` durable (best effort where unsupported)."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
