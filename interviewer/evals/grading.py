@@ -359,6 +359,38 @@ def _misses(report: GradingReport, results: list[CaseResult]) -> list[str]:
     return [*out, "", KNOWN_LIMITS]
 
 
+def plots(results: list[CaseResult], md_path: Path) -> list[str]:
+    """The report's figures (calibration scatter, 1-5 confusion matrix, per-kind means), drawn
+    next to it in `<report>_assets/`; returns the Markdown that shows them."""
+    from .report import calibration_scatter, confusion_plot, grouped_bar_chart
+
+    if not results:
+        return []
+    assets = md_path.with_name(md_path.stem + "_assets")
+    assets.mkdir(parents=True, exist_ok=True)
+    human = [r.human_1_5 for r in results]
+    graded = [r.reference for r in results]
+    kinds = [r.kind or ("non-answer" if r.non_answer else "answer") for r in results]
+    figures = [
+        (calibration_scatter(human, graded, assets / "calibration_scatter.png", groups=kinds,
+                             title="Reference grader vs human score (1-5)"),
+         "calibration scatter: grader vs human"),
+        (confusion_plot(human, graded, assets / "confusion.png"),
+         "confusion matrix on the 1-5 scale (rows: human, columns: grader)"),
+    ]
+    if any(r.kind for r in results):
+        means = {k: {"expected": v["expected"], "reference grader": v["reference"]}
+                 for k, v in by_kind(results).items()}
+        figures.append((grouped_bar_chart(means, assets / "by_kind.png",
+                                          title="Mean grade by answer kind (1-5)"),
+                        "mean grade per answer kind, expected vs reference grader"))
+    lines = ["", "## Figures", ""]
+    for path, alt in figures:
+        if path is not None:
+            lines += [f"![{alt}]({assets.name}/{path.name})", ""]
+    return lines
+
+
 def print_summary(report: GradingReport, out: Any = sys.stdout) -> None:
     print(f"grading eval: {report.dataset}/{report.split}  grader={report.grader} "
           f"calibration={report.calibration_version}", file=out)
@@ -428,7 +460,8 @@ def run_eval(
     if reports_dir is not None:
         reports_dir.mkdir(parents=True, exist_ok=True)
         path = reports_dir / f"grading_{dataset}_{split}.md"
-        path.write_text(markdown(report, results, run_path), encoding="utf-8")
+        text = markdown(report, results, run_path) + "\n".join(plots(results, path))
+        path.write_text(text, encoding="utf-8")
     return report, results
 
 

@@ -216,7 +216,7 @@ def grouped_bar_chart(values: Mapping[str, Mapping[str, float | None]], path: Pa
         xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
         hs = [values[g].get(s) or 0.0 for g in groups]
         ax.bar(xs, hs, width=width, label=s)
-    ax.set_xticks(range(len(groups)), groups, rotation=20)
+    ax.set_xticks(range(len(groups)), groups, rotation=30, ha="right")
     if ylim:
         ax.set_ylim(*ylim)
     ax.set(ylabel=ylabel, title=title)
