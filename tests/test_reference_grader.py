@@ -351,6 +351,23 @@ def test_question_from_reference_builds_a_valid_question() -> None:
     ]
 
 
+def test_answer_is_embedded_once_sentence_by_sentence(enc: BagOfWordsEncoder) -> None:
+    """The whole-answer vector is pooled from the sentences, and only a sentence near a
+    misconception is split into clauses: the encoder never sees the answer or a far clause."""
+    g = ReferenceGrader(enc, coverage_calibration())
+    near = "Higher training accuracy always means a better model, since the loss is lower."
+    far = "Cross-validation estimates generalization, which helps pick held-out settings."
+    answer = f"{KP[0]} {far} {near}"
+    g._prepare(technical_question())  # the question's own texts, embedded once per question
+    enc.calls.clear()
+    got = grade(g, answer)
+    sent = enc.sent()
+    assert answer not in sent and KP[0] in sent and far in sent and near in sent
+    assert "Higher training accuracy always means a better model" in sent  # near: split
+    assert set(sent) - {KP[0], far, near} == set(claims([near])) - {near}  # far: not split
+    assert len(got.misconceptions) == 1 and got.score <= MISCONCEPTION_CAP
+
+
 def test_texts_to_encode_covers_what_grading_embeds(enc: BagOfWordsEncoder) -> None:
     g = ReferenceGrader(enc, coverage_calibration())
     q = technical_question()
@@ -378,7 +395,7 @@ def test_text_helpers() -> None:
 
 def test_committed_calibration_loads_and_matches_the_grader() -> None:
     cal = load_calibration()
-    assert cal.version == "v1"
+    assert cal.version == "v2"
     assert set(cal.features) <= set(FEATURES)
     assert set(cal.baselines) == {"cosine", "length"}
     assert all(s > 0 for s in cal.std)

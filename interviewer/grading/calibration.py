@@ -2,7 +2,9 @@
 
 A logistic model over standardised features, fitted with soft targets (the human share of points,
 0..1) on SAF `training` only, in pure numpy. The fitted parameters are committed as
-`calibration_v1.json` next to this file, with the fit report in `evals/reports/calibration_v1.md`.
+`calibration_v2.json` next to this file, with the fit report in `evals/reports/calibration_v2.md`
+(v2: the same features, with the whole-answer vector pooled from the sentence vectors; v1 is kept
+for comparison).
 Refit with `python -m interviewer.grading.calibration` (see `main`).
 """
 
@@ -17,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import ConfigError
 
-CALIBRATION_FILE = Path(__file__).with_name("calibration_v1.json")
+CALIBRATION_FILE = Path(__file__).with_name("calibration_v2.json")
 
 
 class LinearMap(BaseModel):
@@ -114,11 +116,11 @@ def save_calibration(cal: Calibration, path: Path | None = None) -> Path:
 
 # --- fitting (run by hand; the result is committed) ----------------------------------------------
 
-VERSION = "v1"
+VERSION = "v2"
 FEATURES_V1 = ["cov_mean", "cov_frac", "lex_recall", "len_ratio", "q_sim"]
 L2_V1 = 30.0
 COVER_THRESHOLD_V1 = 0.55
-REPORT_FILE = "calibration_v1.md"
+REPORT_FILE = "calibration_v2.md"
 
 
 class FitReport(BaseModel):
@@ -259,7 +261,7 @@ Baseline linear maps onto 0..1 (for RMSE/agreement in the eval): cosine
 
 
 def main() -> int:
-    """Refit v1 and write the JSON and the fit report."""
+    """Refit the current version and write the JSON and the fit report."""
     from ..embeddings import MiniLM
     from ..settings import PROJECT_ROOT
 

@@ -41,6 +41,8 @@ MAX_KEY_POINTS = 8
 # A misconception is asserted when a sentence is this close to it and clearly closer to it than
 # to anything the example answer says.
 MISCONCEPTION_SIM = 0.60
+# a sentence this close to a misconception has its clauses checked one by one
+CLAUSE_GATE = 0.40
 MISCONCEPTION_MARGIN = 0.10
 MISCONCEPTION_CAP = 2.0
 CONTRADICTION_CAP = 2.5
@@ -183,13 +185,11 @@ class ReferenceGrader:
         if fx.is_non_answer(answer):
             return _non_answer(prep)
         sents = fx.split_sentences(answer, min_words=1)[:MAX_SENTENCES] or [answer.strip()]
-        # one encoder call: the answer, its sentences, and (for the misconception check) clauses
-        parts = fx.claims(sents) if prep.misconceptions else []
-        extra = [c for c in parts if c not in sents]
-        emb = self._encode([answer, *sents, *extra])
-        whole, sent_emb = emb[0], emb[1 : 1 + len(sents)]
-        known = dict(zip([*sents, *extra], emb[1:], strict=True))
-        part_emb = np.array([known[c] for c in parts]) if parts else None
+        # Only the sentences are encoded: the whole-answer vector is pooled from them (encoding
+        # the answer again cost as many tokens as all its sentences together).
+        sent_emb = self._encode(sents)
+        whole = _pool(sent_emb, [len(fx.words(s)) for s in sents])
+        parts, part_emb = self._claims(prep, sents, sent_emb)
         cands = np.vstack([sent_emb, whole[None, :]])  # sentences and the answer as a whole
         cand_text = [*sents, answer.strip()]
         sim = prep.kp @ cands.T  # (k, s+1)
@@ -240,10 +240,29 @@ class ReferenceGrader:
         for text in {clean.normalised, clean.text}:
             if not fx.is_non_answer(text):
                 sents = fx.split_sentences(text, min_words=1)[:MAX_SENTENCES] or [text.strip()]
-                out += [text, *sents]
-                if question.misconceptions:
+                out += sents
+                if question.misconceptions:  # a superset: only some sentences get split
                     out += fx.claims(sents)
         return out
+
+    def _claims(
+        self, prep: _Prepared, sents: list[str], sent_emb: np.ndarray
+    ) -> tuple[list[str], np.ndarray | None]:
+        """Sentences and, for those already near a misconception, their clauses: a clause of a
+        sentence far from every misconception is not near one either, so it is not encoded."""
+        if not prep.misconceptions:
+            return [], None
+        near = (sent_emb @ prep.mc.T).max(axis=1) >= CLAUSE_GATE
+        parts = fx.claims([s for s, n in zip(sents, near, strict=True) if n])
+        known = dict(zip(sents, sent_emb, strict=True))
+        extra = [c for c in parts if c not in known]
+        if extra:
+            known.update(zip(extra, self._encode(extra), strict=True))
+        # every sentence still counts as a claim on its own (clauses only add to them)
+        parts = list(dict.fromkeys([*(s for s in sents if len(fx.words(s)) >= 3), *parts]))
+        if not parts:
+            return [], None
+        return parts, np.array([known[c] for c in parts])
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -388,6 +407,14 @@ def _non_answer(prep: _Prepared) -> AnswerFeatures:
         non_answer=True,
         key_points=[KeyPointHit(point=p, covered=False) for p in prep.key_points],
     )
+
+
+def _pool(rows: np.ndarray, weights: list[int]) -> np.ndarray:
+    """The whole answer's vector: sentence vectors averaged by length, then L2-normalised
+    (close to encoding the answer itself, since the encoder mean-pools its tokens)."""
+    w = np.asarray(weights, dtype=np.float32)[:, None]
+    v = (rows * np.clip(w, 1.0, None)).sum(axis=0)
+    return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
 def _misconceptions(
