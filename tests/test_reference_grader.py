@@ -368,6 +368,16 @@ def test_answer_is_embedded_once_sentence_by_sentence(enc: BagOfWordsEncoder) ->
     assert len(got.misconceptions) == 1 and got.score <= MISCONCEPTION_CAP
 
 
+def test_prepared_question_is_not_embedded_again(enc: BagOfWordsEncoder) -> None:
+    g = ReferenceGrader(enc, coverage_calibration())
+    q = technical_question()
+    g.prepare([q])
+    assert q.example_answer.split(". ")[0] + "." in enc.sent()
+    enc.calls.clear()
+    grade(g, PARTIAL, q)
+    assert enc.sent() == [PARTIAL]
+
+
 def test_texts_to_encode_covers_what_grading_embeds(enc: BagOfWordsEncoder) -> None:
     g = ReferenceGrader(enc, coverage_calibration())
     q = technical_question()

@@ -264,6 +264,12 @@ class ReferenceGrader:
             return [], None
         return parts, np.array([known[c] for c in parts])
 
+    def prepare(self, questions: list[Question]) -> None:
+        """Embed these questions' reference texts now (say, when a question is asked): the first
+        answer to a question otherwise pays for them, several times an answer's own cost."""
+        for question in questions:
+            self._prepare(question)
+
     # --- internals ----------------------------------------------------------------------------
 
     def _encode(self, texts: list[str]) -> np.ndarray:
