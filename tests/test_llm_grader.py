@@ -361,3 +361,17 @@ def test_obedient_model_cannot_lift_any_grader_attack_by_more_than_one_point() -
         shifts[case.id] = attacked.score - base.score
         assert attacked.low_confidence, case.id
     assert {k: v for k, v in shifts.items() if v > MAX_LLM_SHIFT} == {}
+
+
+def test_prepare_warms_the_fallback_grader_and_sends_nothing_to_the_model() -> None:
+    prepared: list[str] = []
+
+    class Preparing(FakeGrader):
+        def prepare(self, questions: list[Any]) -> None:
+            prepared.extend(q.id for q in questions)
+
+    model = ScriptedChatModel([])
+    grader = LLMGrader(model, PROMPTS, fallback=Preparing())
+    grader.prepare([make_question()])
+    assert prepared == [make_question().id]
+    assert model.calls == []

@@ -553,3 +553,30 @@ def test_resume_after_the_opening_before_the_first_question(settings: Settings) 
     s3 = InterviewSession.resume(make_services(settings), s.session_id)
     assert _kinds(s3.resume_replies()) == ["notice", "question"]
     assert len(_said(services, s.session_id, "opening")) == 1
+
+
+class PreparingGrader(KeywordGrader):
+    """Records which questions it was asked to prepare, and when (before or after grading)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[str] = []
+
+    def prepare(self, questions: list) -> None:  # type: ignore[type-arg]
+        self.log += [f"prepare:{q.id}" for q in questions]
+
+    def grade(self, request):  # type: ignore[no-untyped-def]
+        self.log.append(f"grade:{request.question.id}")
+        return super().grade(request)
+
+
+def test_each_question_is_prepared_for_grading_when_it_is_asked(settings: Settings) -> None:
+    grader = PreparingGrader()
+    s = InterviewSession.create(make_services(settings, grader=grader),
+                                SessionConfig(pack="mini", stage="technical", questions=2,
+                                              max_follow_ups=0))
+    first = [r for r in s.start() if r.kind == "question"][0]
+    assert grader.log == [f"prepare:{first.question_id}"]
+    second = [r for r in s.send(FULL) if r.kind == "question"][0]
+    assert grader.log == [f"prepare:{first.question_id}", f"grade:{first.question_id}",
+                          f"prepare:{second.question_id}"]

@@ -27,6 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import GradingError, ModelError
+from ..knowledge import Question
 from ..llm import ChatModel, Completion, Message
 from ..prompts import load_prompt
 from .models import (
@@ -38,6 +39,7 @@ from .models import (
     GradeRequest,
     KeyPointHit,
     criteria_for,
+    prepare_grader,
 )
 
 log = logging.getLogger(__name__)
@@ -187,6 +189,10 @@ class LLMGrader:
         self.model = model
         self.prompt = load_prompt(prompts_dir, PROMPT_NAME)
         self.fallback = fallback
+
+    def prepare(self, questions: list[Question]) -> None:
+        """The reference grade runs on every answer (fallback and cross-check): warm it too."""
+        prepare_grader(self.fallback, questions)
 
     def grade(self, request: GradeRequest) -> Grade:
         start = time.perf_counter()

@@ -132,3 +132,11 @@ class Grader(Protocol):
     name: str
 
     def grade(self, request: GradeRequest) -> Grade: ...
+
+
+def prepare_grader(grader: object, questions: list[Question]) -> None:
+    """Let a grader embed a question's reference material before the first answer arrives (the
+    reference grader; the LLM grader passes it to its fallback). Graders without it are fine."""
+    prepare = getattr(grader, "prepare", None)
+    if callable(prepare):
+        prepare(questions)

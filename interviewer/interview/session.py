@@ -31,7 +31,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import GradingError, InputError, ModelError
-from ..grading.models import Grade, GradeRequest
+from ..grading.models import Grade, GradeRequest, prepare_grader
 from ..knowledge import Pack, Question
 from ..transcripts.events import (
     Answered,
@@ -374,6 +374,7 @@ class InterviewSession:
         self._record(Asked(kind="question", plan_index=plan_index, stage_id=item.stage_id,
                            question_id=q.id, text=text, interviewer=lead.interviewer,
                            prompt_version=lead.prompt_version, fallback=lead.fallback))
+        prepare_grader(self.services.grader, [q])  # while the candidate reads and thinks
         yield self._done(InterviewerReply(
             kind="question", text=text, stage_id=item.stage_id, question_id=q.id,
             interviewer=lead.interviewer, fallback=lead.fallback))
