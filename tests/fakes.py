@@ -5,7 +5,11 @@ Import from here (`from tests.fakes import FakeGrader, make_question`) rather th
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
+
+import numpy as np
 
 from interviewer.grading.models import (
     CriterionScore,
@@ -95,3 +99,26 @@ class FakeGrader:
         if self.error is not None:
             raise self.error
         return make_grade(request, score=self.score, covered=self.covered)
+
+
+class BagOfWordsEncoder:
+    """An encoder fake: hashes lower-cased words into a normalised count vector, so word overlap
+    is similarity; records every batch it gets."""
+
+    def __init__(self, dim: int = 512) -> None:
+        self.dim = dim
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"[a-z0-9]+", t.lower()):
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
+            n = np.linalg.norm(out[i])
+            if n:
+                out[i] /= n
+        return out
+
+    def sent(self) -> list[str]:
+        return [t for batch in self.calls for t in batch]

@@ -5,37 +5,17 @@ with the real model."""
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import re
 from pathlib import Path
 
-import numpy as np
 import pytest
+from fakes import BagOfWordsEncoder
 
 from interviewer.errors import InputError
 from interviewer.evals import grading as ev
 from interviewer.evals.metrics.grading import AgreementMetrics
 from interviewer.grading.calibration import Calibration, LinearMap
 from interviewer.settings import Settings
-
-DIM = 256
-
-
-class BagOfWordsEncoder:
-    def __init__(self) -> None:
-        self.batches: list[list[str]] = []
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        self.batches.append(list(texts))
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"[a-z0-9]+", t.lower()):
-                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % DIM] += 1.0
-            n = np.linalg.norm(out[i])
-            if n:
-                out[i] /= n
-        return out
 
 
 def _calibration() -> Calibration:
@@ -72,7 +52,7 @@ def _write_dataset(path: Path, settings: Settings) -> None:
 def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
     data = tmp_path / "answers.jsonl"
     _write_dataset(data, settings)
-    enc = BagOfWordsEncoder()
+    enc = BagOfWordsEncoder(dim=256)
     report, results = ev.run_eval(
         settings, "kraken", "v1", encoder=enc, calibration=_calibration(),
         runs_dir=tmp_path / "runs", reports_dir=tmp_path / "reports", dataset_path=data,
@@ -88,8 +68,8 @@ def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
     assert [s.n for s in report.subsets] == [5, 4]
     assert set(report.subsets[0].metrics) == {"reference", "cosine", "length"}
     # the embeddings were computed up front, in one length-sorted batch
-    assert len(enc.batches[0]) > 5
-    assert enc.batches[0] == sorted(enc.batches[0], key=len)
+    assert len(enc.calls[0]) > 5
+    assert enc.calls[0] == sorted(enc.calls[0], key=len)
 
     (log,) = (tmp_path / "runs").glob("grading-kraken-v1-*.jsonl")
     lines = [json.loads(x) for x in log.read_text().splitlines()]
@@ -157,7 +137,7 @@ def test_cli_registers_grading_and_refuses_training(settings: Settings) -> None:
 
 def test_unknown_dataset_is_an_input_error(settings: Settings) -> None:
     with pytest.raises(InputError):
-        ev.run_eval(settings, "nope", "x", encoder=BagOfWordsEncoder(),
+        ev.run_eval(settings, "nope", "x", encoder=BagOfWordsEncoder(dim=256),
                     calibration=_calibration())
 
 

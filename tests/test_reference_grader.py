@@ -3,11 +3,9 @@ shared words, so every expectation can be worked out by hand), integration tests
 
 from __future__ import annotations
 
-import hashlib
-import re
-
 import numpy as np
 import pytest
+from fakes import BagOfWordsEncoder
 
 from interviewer.evals.attacks import transform
 from interviewer.grading.calibration import Calibration, load_calibration
@@ -22,29 +20,6 @@ from interviewer.grading.reference import (
     question_from_reference,
 )
 from interviewer.knowledge import Question, RubricCriterion
-
-DIM = 512
-
-
-class BagOfWordsEncoder:
-    """Hashes lower-cased words into a normalised count vector; records every batch it gets."""
-
-    def __init__(self) -> None:
-        self.calls: list[list[str]] = []
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        self.calls.append(list(texts))
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"[a-z0-9]+", t.lower()):
-                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % DIM] += 1.0
-            n = np.linalg.norm(out[i])
-            if n:
-                out[i] /= n
-        return out
-
-    def sent(self) -> list[str]:
-        return [t for batch in self.calls for t in batch]
 
 
 def coverage_calibration() -> Calibration:
