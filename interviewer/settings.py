@@ -119,6 +119,20 @@ class Settings(BaseSettings):
         return chosen or self.openai_model
 
 
+def env_names() -> list[str]:
+    """Every variable Settings reads. pydantic-settings matches them case-insensitively, so a
+    lower-case `openai_api_key` in the environment configures a model just like the upper-case
+    one: anything that scrubs the environment must compare names case-insensitively too."""
+    names: list[str] = []
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.extend(str(choice) for choice in alias.choices)
+        elif isinstance(alias, str):
+            names.append(alias)
+    return names
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings once at an edge (CLI, UI, tests) and pass the object down."""
     return Settings(**overrides)  # type: ignore[arg-type]

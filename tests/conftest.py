@@ -4,23 +4,15 @@ outside network access blocked at the socket level (loopback stays open)."""
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from envscrub import developer_vars
 
 from interviewer.settings import PROJECT_ROOT, Settings
-
-ENV_VARS = [
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "INTERVIEWER_MODEL", "GRADER_MODEL",
-    "INTERVIEWER_DATA_DIR", "INTERVIEWER_PACK", "INTERVIEWER_GRADER", "CHROMA_HOST",
-    "CHROMA_PORT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION",
-    "INTERVIEWER_DATABASE_URL", "DATABASE_URL", "INTERVIEWER_MAX_ANSWER_CHARS",
-    "INTERVIEWER_UI_AUTH", "INTERVIEWER_UI_USERS", "INTERVIEWER_UI_UPLOAD_MAX_KB",
-    "AZURE_OPENAI_DEPLOYMENT", "LLM_CHECK_TIMEOUT", "INTERVIEWER_OFFLINE",
-    "INTERVIEWER_MAX_MESSAGES_PER_MINUTE",
-]
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -38,7 +30,7 @@ def _host_of(address: object) -> str | None:
 @pytest.fixture(autouse=True)
 def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test sees the developer's .env, data dir or keys, nor reaches the network."""
-    for name in ENV_VARS:
+    for name in developer_vars(os.environ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INTERVIEWER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ORT_DISABLE_TELEMETRY", "1")

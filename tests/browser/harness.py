@@ -4,12 +4,13 @@ Fixtures using it live in conftest.py."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from envscrub import scrubbed
 
 from interviewer.settings import PROJECT_ROOT, Settings
 
@@ -21,8 +22,6 @@ CHROMIUM_ARGS = [
 ]
 OUTPUT_DIR = PROJECT_ROOT / "test-output" / "browser"
 NETGUARD = Path(__file__).resolve().parent / "netguard"  # a sitecustomize for the server
-# Variables of the developer's shell that must not reach the server under test.
-_SCRUB = re.compile(r"^(OPENAI_|AZURE_OPENAI|INTERVIEWER_|CHROMA_|GRADER_|LITERAL_|CHAINLIT_)")
 
 
 @dataclass
@@ -52,7 +51,7 @@ def start_server(root: Path, extra_env: dict[str, str] | None = None,
     data_dir = data_dir or root / "data"
     settings = Settings(data_dir=data_dir)
     app_root = launch.stage_app_root(root / "app")
-    env = {k: v for k, v in os.environ.items() if not _SCRUB.match(k)}
+    env = scrubbed(os.environ)  # the developer's shell must not reach the server under test
     outbound_log = root / "outbound.log"
     env |= {"INTERVIEWER_DATA_DIR": str(data_dir),
             "INTERVIEWER_NETGUARD_LOG": str(outbound_log),
