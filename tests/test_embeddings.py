@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -67,3 +69,81 @@ def test_chroma_embedding_function_round_trips_its_config() -> None:
     assert OfflineMiniLMEmbeddingFunction.name() == "interviewer-offline-minilm"
     with pytest.raises(ValueError):
         OfflineMiniLMEmbeddingFunction.validate_config({"model": "something-else"})
+
+
+# --- the grading encoder: the same weights with int8 arithmetic --------------------------------
+
+SAMPLES = [
+    "Overfitting is when the model memorises noise in the training data.",
+    "I would start with a baseline, then check precision and recall on a time-based split.",
+    "A p-value is the probability of data this extreme if the null hypothesis were true.",
+    "I led the migration to a feature store and owned the rollout.",
+    "Send a thank-you email to the recruiter after the call.",
+]
+
+
+def test_grading_model_is_int8_arithmetic_and_agrees_with_the_shipped_model(
+        tmp_path: Path, model: MiniLM) -> None:
+    import onnx
+
+    from interviewer.embeddings import GRADING_MODEL_NAME, build_grading_model, model_files
+
+    dest = tmp_path / "fast.onnx"
+    build_grading_model(model_files()[0], dest)
+    ops = {n.op_type for n in onnx.load(str(dest)).graph.node}
+    assert ops & {"MatMulInteger", "DynamicQuantizeMatMul"}, ops
+    fast = MiniLM(model=dest, name=GRADING_MODEL_NAME)
+    a, b = model.encode(SAMPLES), fast.encode(SAMPLES)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert float((a * b).sum(axis=1).min()) > 0.97  # measured 0.985-0.995
+    # what grading relies on: the similarity structure between texts is kept
+    sa, sb = a @ a.T, b @ b.T
+    assert float(np.abs(sa - sb).max()) < 0.08
+    assert list(tmp_path.iterdir()) == [dest]  # no temporary files left behind
+
+
+def test_grading_model_file_is_built_once_and_named_by_the_shipped_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from interviewer import embeddings
+
+    built: list[Path] = []
+
+    def fake_build(source: Path, dest: Path) -> None:
+        built.append(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(b"model")
+
+    monkeypatch.setattr(embeddings, "build_grading_model", fake_build)
+    first = embeddings.grading_model_file(tmp_path)
+    again = embeddings.grading_model_file(tmp_path)
+    assert first == again and built == [first]
+    assert first.name.startswith(embeddings.GRADING_MODEL_NAME + "-")
+
+
+def test_grading_encoder_falls_back_to_the_shipped_model_when_it_cannot_be_built(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from interviewer import embeddings
+    from interviewer.errors import ModelError
+
+    def broken(cache_dir: Path | None = None) -> Path:
+        raise ModelError("quantiser failed")
+
+    monkeypatch.setattr(embeddings, "grading_model_file", broken)
+    monkeypatch.setattr(MiniLM, "_grading", None)
+    with caplog.at_level("WARNING"):
+        enc = MiniLM.for_grading()
+    assert enc is MiniLM.shared() and enc.name == MODEL_NAME
+    assert "quantiser failed" in caplog.text
+
+
+def test_reference_grades_name_the_encoder_they_used() -> None:
+    from interviewer.embeddings import GRADING_MODEL_NAME
+    from interviewer.grading.factory import make_reference_grader
+    from interviewer.grading.models import GradeRequest
+    from interviewer.knowledge import load_pack
+    from interviewer.settings import Settings
+
+    pack = load_pack(Settings().knowledge_dir, "kraken-ml-engineer")
+    grade = make_reference_grader().grade(GradeRequest(
+        question=pack.questions[0], answer="I would compare against a simple baseline first."))
+    assert grade.provenance.model == GRADING_MODEL_NAME == MiniLM.for_grading().name

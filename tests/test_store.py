@@ -253,7 +253,9 @@ def test_interviewer_index_command_is_idempotent(
     second = json.loads(capsys.readouterr().out)
     assert [(r["changes"], r["unchanged"]) for r in second] == [(0, 11)]
     assert main(["index"]) == 0
-    assert "0 changes" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 changes" in out
+    assert "grading encoder: " in out and "all-MiniLM-L6-v2-int8-dq" in out  # built or reused
 
 
 def test_documents_have_unique_ids_and_a_summary_view() -> None:

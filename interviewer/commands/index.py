@@ -17,8 +17,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from ..embeddings import grading_model_file
+    from ..errors import ModelError
     from ..store import KnowledgeIndex
 
+    # the reference grader's int8 encoder is derived from the shipped model: build it here, so
+    # the first answer of the first session does not wait for it
+    try:
+        grading_model = str(grading_model_file())
+    except (ImportError, OSError, ModelError) as e:
+        grading_model = f"not built ({e}); grading uses the shipped model, more slowly"
     names = [args.pack] if args.pack else list_packs(settings.knowledge_dir)
     packs = [load_pack(settings.knowledge_dir, n) for n in names]
     index = KnowledgeIndex(settings)
@@ -32,4 +40,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 f"(added {r.added}, updated {r.updated}, removed {r.removed}, "
                 f"unchanged {r.unchanged})"
             )
+        print(f"grading encoder: {grading_model}")
     return 0

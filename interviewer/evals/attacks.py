@@ -417,36 +417,19 @@ class AttackReport(BaseModel):
     targets: dict[str, bool]
 
 
-class CachedEncoder:
-    """The same texts are embedded many times (base answers, the LLM grader's reference check,
-    the sessions); embed each once."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self._cache: dict[str, Any] = {}
-
-    def encode(self, texts: list[str]) -> Any:
-        import numpy as np
-
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if todo:
-            for t, row in zip(todo, self.inner.encode(todo), strict=True):
-                self._cache[t] = row
-        return np.vstack([self._cache[t] for t in texts])
-
-
 class _Graders:
     """The reference grader (real MiniLM) and the LLM grader over the obedient model."""
 
     def __init__(self, settings: Settings, encoder: Any | None = None) -> None:
         from ..grading.factory import make_reference_grader
         from ..grading.llm_grader import LLMGrader
+        from .grading import CachingEncoder
 
         if encoder is None:
             from ..embeddings import MiniLM
 
-            encoder = MiniLM.shared()
-        self.reference: Grader = make_reference_grader(CachedEncoder(encoder))
+            encoder = MiniLM.for_grading()
+        self.reference: Grader = make_reference_grader(CachingEncoder(encoder))
         self.model = ObedientGraderModel()
         self.llm = LLMGrader(self.model, settings.prompts_dir, fallback=self.reference)
 

@@ -37,6 +37,7 @@ class CachingEncoder:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.cache: dict[str, np.ndarray] = {}
+        self.name: str = getattr(inner, "name", "")
 
     def warm(self, texts: Sequence[str]) -> None:
         todo = sorted({t for t in texts if t not in self.cache}, key=len)
@@ -430,7 +431,7 @@ def run_eval(
     if encoder is None:
         from ..embeddings import MiniLM
 
-        encoder = MiniLM.shared()
+        encoder = MiniLM.for_grading()
     cal = calibration or load_calibration()
     cache = encoder if isinstance(encoder, CachingEncoder) else CachingEncoder(encoder)
     grader = ReferenceGrader(cache, cal)
@@ -505,7 +506,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     runs = _runs(args.dataset, args.split)
     from ..embeddings import MiniLM
 
-    encoder = CachingEncoder(MiniLM.shared())  # shared: the runs embed overlapping texts
+    encoder = CachingEncoder(MiniLM.for_grading())  # shared: the runs embed overlapping texts
     missed = 0
     for dataset, split in runs:
         report, _ = run_eval(

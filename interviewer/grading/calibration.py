@@ -2,9 +2,9 @@
 
 A logistic model over standardised features, fitted with soft targets (the human share of points,
 0..1) on SAF `training` only, in pure numpy. The fitted parameters are committed as
-`calibration_v2.json` next to this file, with the fit report in `evals/reports/calibration_v2.md`
-(v2: the same features, with the whole-answer vector pooled from the sentence vectors; v1 is kept
-for comparison).
+`calibration_v3.json` next to this file, with the fit report in `evals/reports/calibration_v3.md`
+(v3: v2's features, fitted on the vectors of the grading encoder with int8 arithmetic; v2: the
+whole-answer vector pooled from the sentence vectors; v1 and v2 are kept for comparison).
 Refit with `python -m interviewer.grading.calibration` (see `main`).
 """
 
@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import ConfigError
 
-CALIBRATION_FILE = Path(__file__).with_name("calibration_v2.json")
+CALIBRATION_FILE = Path(__file__).with_name("calibration_v3.json")
 
 
 class LinearMap(BaseModel):
@@ -46,6 +46,8 @@ class Calibration(BaseModel):
     cover_threshold: float = 0.55
     baselines: dict[str, LinearMap] = Field(default_factory=dict)
     notes: str = ""
+    # the encoder whose vectors the features were computed with (empty: the shipped model)
+    encoder: str = ""
 
     def share(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
         """Predicted share of points (0..1) for one row or a matrix of rows."""
@@ -116,11 +118,12 @@ def save_calibration(cal: Calibration, path: Path | None = None) -> Path:
 
 # --- fitting (run by hand; the result is committed) ----------------------------------------------
 
-VERSION = "v2"
+VERSION = "v3"
 FEATURES_V1 = ["cov_mean", "cov_frac", "lex_recall", "len_ratio", "q_sim"]
 L2_V1 = 30.0
 COVER_THRESHOLD_V1 = 0.55
-REPORT_FILE = "calibration_v2.md"
+REPORT_FILE = "calibration_v3.md"
+SHIPPED_ENCODER = "all-MiniLM-L6-v2-int8"  # v1 and v2 were fitted on its vectors
 
 
 class FitReport(BaseModel):
@@ -167,6 +170,7 @@ def fit_saf(encoder: object, *, features: list[str] | None = None, l2: float = L
         version=VERSION, features=names, mean=mean.tolist(), std=std.tolist(),
         weights=w.tolist(), bias=b, l2=l2, fitted_on="SAF training (non-answers excluded)",
         n_train=int((~na).sum()), cover_threshold=cover_threshold,
+        encoder=getattr(encoder, "name", ""),
         notes="Non-answers are scored 1 by rule; misconception/echo caps apply after this model.",
     )
     # leave-one-question-out predictions for an honest in-training estimate
@@ -208,6 +212,7 @@ answers, {rep.n_non_empty} non-empty; 22 questions in all, the unseen splits are
 Model: logistic regression with soft targets (the human share of points, 0..1), L2 = {cal.l2},
 over standardised features; the grade is 1 + 4 * p. Non-answers ("No response.", empty) are
 scored 1 by rule and left out of the fit. Key-point cover threshold: {cal.cover_threshold}.
+Encoder (every similarity feature comes from its vectors): `{cal.encoder or SHIPPED_ENCODER}`.
 
 ## Features and weights (standardised)
 
@@ -265,7 +270,7 @@ def main() -> int:
     from ..embeddings import MiniLM
     from ..settings import PROJECT_ROOT
 
-    cal, rep = fit_saf(MiniLM.shared())
+    cal, rep = fit_saf(MiniLM.for_grading())
     save_calibration(cal)
     out = PROJECT_ROOT / "evals" / "reports" / REPORT_FILE
     out.parent.mkdir(parents=True, exist_ok=True)

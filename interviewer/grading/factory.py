@@ -53,5 +53,5 @@ def make_reference_grader(encoder: Any | None = None) -> Grader:
     if encoder is None:
         from ..embeddings import MiniLM
 
-        encoder = MiniLM.shared()
+        encoder = MiniLM.for_grading()
     return ReferenceGrader(encoder)

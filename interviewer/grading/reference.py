@@ -154,6 +154,8 @@ class ReferenceGrader:
         self, encoder: Encoder, calibration: Calibration | None = None, *, cache_size: int = 256
     ) -> None:
         self.encoder = encoder
+        # the encoder's name, for the grade's provenance (fakes in tests have none)
+        self.model_name: str = getattr(encoder, "name", "") or "all-MiniLM-L6-v2-int8"
         self.calibration = calibration or load_calibration()
         self._cache: OrderedDict[str, _Prepared] = OrderedDict()
         self._cache_size = cache_size
@@ -389,7 +391,7 @@ class ReferenceGrader:
             low_confidence=low,
             confidence_reason=why,
             provenance=GradeProvenance(
-                grader="reference", model="all-MiniLM-L6-v2-int8",
+                grader="reference", model=self.model_name,
                 calibration_version=self.calibration.version,
             ),
         )
