@@ -128,13 +128,14 @@ class MiniLM:
     _grading: MiniLM | None = None
 
     def __init__(self, threads: int | None = None, model: Path | None = None,
-                 name: str = MODEL_NAME) -> None:
+                 name: str = MODEL_NAME, max_batch: int = MAX_BATCH) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         shipped, tok_path = model_files()
         model_path = model or shipped
         self.name = name
+        self.max_batch = max_batch
         self.tokenizer = Tokenizer.from_file(str(tok_path))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer.no_padding()  # batches are padded here, to their own longest row
@@ -166,7 +167,9 @@ class MiniLM:
                     log.warning("could not build the fast grading model (%s); grading with the "
                                 "shipped model", e)
                 else:
-                    cls._grading = cls(model=path, name=GRADING_MODEL_NAME)
+                    # one text per run: dynamic quantisation scales activations per batch, so a
+                    # batched text's vector would depend on its neighbours (cosine 0.97)
+                    cls._grading = cls(model=path, name=GRADING_MODEL_NAME, max_batch=1)
             if cls._grading is not None:
                 return cls._grading
         return cls.shared()
@@ -177,7 +180,7 @@ class MiniLM:
             return np.zeros((0, 384), dtype=np.float32)
         enc = self.tokenizer.encode_batch([t if t.strip() else " " for t in texts])
         out = np.empty((len(texts), 384), dtype=np.float32)
-        for rows in _batches([len(e.ids) for e in enc]):
+        for rows in _batches([len(e.ids) for e in enc], self.max_batch):
             width = max(len(enc[i].ids) for i in rows)
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -196,14 +199,14 @@ class MiniLM:
         return out
 
 
-def _batches(lengths: list[int]) -> list[list[int]]:
+def _batches(lengths: list[int], max_batch: int = MAX_BATCH) -> list[list[int]]:
     """Row indices grouped by similar length, each group within the token budget."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     groups: list[list[int]] = []
     current: list[int] = []
     for i in order:  # ascending, so the newest row is the group's longest
         if current and (
-            (len(current) + 1) * lengths[i] > TOKEN_BUDGET or len(current) >= MAX_BATCH
+            (len(current) + 1) * lengths[i] > TOKEN_BUDGET or len(current) >= max_batch
         ):
             groups.append(current)
             current = []

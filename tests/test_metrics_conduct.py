@@ -132,6 +132,17 @@ def test_follow_up_without_a_gap_or_over_the_cap_fails() -> None:
     assert not res.passed and "2 follow-ups (cap 1)" in res.failures[-1]
 
 
+def test_a_repeated_follow_up_is_not_a_second_follow_up() -> None:
+    turns = good_turns()
+    again = r("follow_up", "How would you check that it worked?")
+    again.repeated = True  # the candidate typed /repeat
+    turns.insert(2, TurnView(index=2, candidate="/repeat", open_question_id=Q.id,
+                             open_follow_up=1, replies=[again]))
+    assert check_follow_ups(turns, max_follow_ups=1, follow_up_below=4.0).passed
+    again.repeated = False  # the same text as a new follow-up: over the cap, and ungraded
+    assert not check_follow_ups(turns, max_follow_ups=1, follow_up_below=4.0).passed
+
+
 def test_scores_only_in_feedback_and_summary() -> None:
     turns = good_turns()
     assert check_no_grade_talk(turns).passed  # the feedback's "Score: 3.5/5" is fine

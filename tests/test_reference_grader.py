@@ -9,7 +9,14 @@ from fakes import BagOfWordsEncoder
 
 from interviewer.evals.attacks import transform
 from interviewer.grading.calibration import Calibration, load_calibration
-from interviewer.grading.features import claims, is_non_answer, sanitize, split_sentences
+from interviewer.grading.features import (
+    claims,
+    drop_copied,
+    is_non_answer,
+    is_term_list,
+    sanitize,
+    split_sentences,
+)
 from interviewer.grading.models import Grade, GradeRequest, criteria_for
 from interviewer.grading.reference import (
     ECHO_CAP,
@@ -393,7 +400,7 @@ def test_committed_calibration_loads_and_matches_the_grader() -> None:
 def real_grader() -> ReferenceGrader:
     from interviewer.embeddings import MiniLM
 
-    return ReferenceGrader(MiniLM.shared())
+    return ReferenceGrader(MiniLM.for_grading())  # the encoder the app grades with
 
 
 @pytest.fixture(scope="module")
@@ -436,6 +443,37 @@ def test_real_injection_and_echo_do_not_score_high(real_grader, pack) -> None:  
 
 
 @pytest.mark.integration
+def test_real_follow_up_text_copied_back_earns_nothing(real_grader, pack) -> None:  # type: ignore[no-untyped-def]
+    """A candidate who repeats the question, then the follow-up, said nothing of their own
+    (found by the `parrot` persona: it scored 2.4 before follow-up prompts were known)."""
+    hits = []
+    for q in pack.questions[:12]:
+        follow_up = q.follow_ups[0]
+        parroted = f"{q.question}\n\n{follow_up}"
+        copied = real_grader.grade(GradeRequest(question=q, answer=parroted, asked=[follow_up]))
+        unknown = real_grader.grade(GradeRequest(question=q, answer=parroted))
+        hits.append((copied.score, unknown.score))
+        assert copied.score <= 1.5, (q.id, copied.score)
+    assert max(u for _, u in hits) > 2.0  # without knowing the prompt it did earn credit
+    # an answer that quotes the follow-up and then answers keeps its answer
+    q = pack.question("statistics-probability-4")
+    own = "Type I is a false positive and Type II is a false negative."
+    quoted = real_grader.grade(GradeRequest(question=q, answer=f"{q.follow_ups[0]} {own}",
+                                            asked=[q.follow_ups[0]]))
+    assert quoted.score >= real_grader.grade(GradeRequest(question=q, answer=own)).score - 0.3
+
+
+@pytest.mark.integration
+def test_real_list_of_terms_is_capped(real_grader, pack) -> None:  # type: ignore[no-untyped-def]
+    q = pack.question("machine-learning-1")
+    terms = ("Precision, recall, F1, ROC AUC, overfitting, regularisation, cross-validation, "
+             "gradient descent, feature engineering, embeddings, drift, monitoring.")
+    grade = real_grader.grade(GradeRequest(question=q, answer=terms))
+    assert grade.score <= 2.0
+    assert any("lists terms" in g for g in grade.gaps)
+
+
+@pytest.mark.integration
 def test_real_misconception_flagged_and_rebuttal_not(real_grader, pack) -> None:  # type: ignore[no-untyped-def]
     q = pack.question("programming-technical-skills-1")
     wrong = real_grader.grade(GradeRequest(question=q, answer=(
@@ -466,3 +504,23 @@ def test_real_saf_rows_order_correct_above_incorrect(real_grader) -> None:  # ty
     bad = [s for i, s in scores.items() if by[i] <= 0.25]
     assert good and bad
     assert np.mean(good) > np.mean(bad)
+
+
+def test_drop_copied_removes_only_sentences_taken_from_a_prompt() -> None:
+    prompt = "How would you handle a heavily imbalanced fraud dataset?"
+    answer = ("How would you handle a heavily imbalanced fraud dataset? I would reweight the "
+              "classes and report PR-AUC.")
+    assert drop_copied(answer, [prompt]) == "I would reweight the classes and report PR-AUC."
+    assert drop_copied(answer, []) == answer
+    untouched = "Class weights help. So does threshold tuning."
+    assert drop_copied(untouched, [prompt]) is untouched
+    assert drop_copied(prompt, [prompt]) == ""
+
+
+def test_is_term_list_flags_lists_not_prose_or_formulas() -> None:
+    assert is_term_list("Precision, recall, F1, ROC AUC, overfitting, regularisation, "
+                        "cross-validation, gradient descent, drift, monitoring.")
+    assert not is_term_list("I would track precision, recall, F1 and ROC AUC, and watch for "
+                            "drift and overfitting with cross-validation and monitoring.")
+    assert not is_term_list("P(A) = 0,6 * 0,4, P(B) = 0,3 * 0,2, P(C) = 0,1, P(D) = 0,5, so A.")
+    assert not is_term_list("precision, recall, F1")  # too short to say

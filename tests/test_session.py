@@ -159,6 +159,7 @@ def test_repeat_skip_and_end_early(services: Services) -> None:
     start = s.start()
     again = s.send("/repeat")
     assert _kinds(again) == ["question"] and again[0].text == start[1].text
+    assert again[0].repeated and not start[1].repeated  # the same question, not a new one
     skipped = s.current_question
     replies = s.send("/skip")
     assert _kinds(replies) == ["feedback", "question"]  # practice: the example for the skipped
@@ -580,3 +581,25 @@ def test_each_question_is_prepared_for_grading_when_it_is_asked(settings: Settin
     second = [r for r in s.send(FULL) if r.kind == "question"][0]
     assert grader.log == [f"prepare:{first.question_id}", f"grade:{first.question_id}",
                           f"prepare:{second.question_id}"]
+
+
+def test_follow_up_answers_are_graded_knowing_the_follow_ups_asked(services: Services) -> None:
+    """The grader is told which follow-ups were shown, so text copied from them earns nothing."""
+    s = _session(services)
+    s.start()
+    replies = s.send(PARTIAL)
+    assert _kinds(replies) == ["feedback", "follow_up"]
+    s.send("More detail on that.")
+    first, second = services.grader.requests  # type: ignore[attr-defined]
+    assert first.asked == []
+    assert len(second.asked) == 1 and second.asked[0] in replies[1].text
+
+
+def test_clarifying_question_after_a_polite_lead_in(services: Services) -> None:
+    s = _session(services)
+    s.start()
+    r = s.send("Sorry, could you clarify what exactly you would like me to cover?")
+    assert _kinds(r) == ["clarification"]
+    assert services.grader.requests == []  # type: ignore[attr-defined]
+    answer = s.send("Sorry, I think it is a supervised problem.")
+    assert "clarification" not in _kinds(answer)  # an answer that starts politely is graded

@@ -41,7 +41,7 @@ from ..services import Services
 from ..settings import Settings
 from ..transcripts.model import Transcript
 from ..transcripts.store import JsonlTranscriptStore
-from . import REPORTS_DIR, RUNS_DIR, RunLog, git_commit
+from . import DATASETS_DIR, REPORTS_DIR, RUNS_DIR, RunLog, git_commit
 from .metrics.conduct import (
     CheckResult,
     ReplyView,
@@ -50,6 +50,7 @@ from .metrics.conduct import (
     check_no_grade_talk,
     check_no_reveal,
     check_one_question_per_turn,
+    check_persona_bounds,
     check_persona_order,
     check_questions_in_stage,
     check_session_ends,
@@ -57,10 +58,20 @@ from .metrics.conduct import (
     mean,
     pass_rates,
 )
-from .personas import GRADED_ORDER, PERSONAS, CandidateTurn, LLMCandidate, Persona, make_persona
+from .personas import (
+    GRADED_ORDER,
+    PERSONAS,
+    CandidateTurn,
+    LLMCandidate,
+    Persona,
+    ScriptSpec,
+    load_persona_file,
+    make_persona,
+)
 
 DEFAULT_PACK = "kraken-ml-engineer"
 DEFAULT_REPORT = REPORTS_DIR / "conduct_latest.md"
+DEFAULT_PERSONA_FILE = DATASETS_DIR / "personas_v1.yaml"
 STUB_SCRIPTS = ("benign", "leak", "double", "malformed", "grade", "mixed")
 FULL_LOOP = "full-loop"
 CONTROL = "control:"  # an interviewer name prefix: unguarded, expected to fail the checks
@@ -223,7 +234,7 @@ class SessionRun(BaseModel):
 
 def _view(r: InterviewerReply) -> ReplyView:
     return ReplyView(kind=r.kind, text=r.text, stage_id=r.stage_id, question_id=r.question_id,
-                     fallback=r.fallback)
+                     fallback=r.fallback, repeated=r.repeated)
 
 
 def _answers_count(t: Transcript) -> int:
@@ -239,7 +250,7 @@ def drive(session: InterviewSession, persona: Persona, *, max_turns: int) -> lis
     def note(replies: Sequence[ReplyView]) -> None:
         nonlocal prompt_text, follow_up, attempt
         for r in replies:
-            if r.kind in ("question", "follow_up"):
+            if r.kind in ("question", "follow_up") and not r.repeated:
                 if r.kind == "follow_up":
                     follow_ups[r.question_id or ""] += 1
                 prompt_text = r.text
@@ -355,6 +366,8 @@ class ConductReport(BaseModel):
     sessions_passed: float  # share of sessions passing every check
     persona_means: dict[str, dict[str, float | None]]  # interviewer -> persona -> mean score
     persona_order: dict[str, CheckResult]  # interviewer -> strong > average > weak
+    # interviewer -> the file personas' mean grades within their expected bounds
+    persona_bounds: dict[str, CheckResult] = Field(default_factory=dict)
     fallback_rate: dict[str, float]  # interviewer -> share of replies that were the fallback
     control_sessions: int = 0  # unguarded control sessions (not in the numbers above)
     control_caught: float | None = None  # share of them failing at least one check
@@ -408,10 +421,17 @@ def run_conduct_eval(
     ChatModel | None = None, full_loop: bool = True, both_modes: bool = True,
     stages: Sequence[str] | None = None, questions: int = 3,
     on_session: Callable[[SessionRun], None] | None = None,
+    scripts: Sequence[ScriptSpec] = (),
 ) -> tuple[ConductReport, list[SessionRun]]:
     """Every sample session, checked. `interviewers` defaults to `interviewers_for("offline")`:
-    the offline one, every stub script and the unguarded control."""
+    the offline one, every stub script and the unguarded control. `scripts` are personas written
+    as data (`evals/datasets/personas_v1.yaml`); name them in `personas` to run them."""
     started = time.perf_counter()
+    by_name = {s.name: s for s in scripts}
+    unknown = [p for p in personas if p not in PERSONAS and p not in by_name]
+    if unknown:
+        raise InputError(f"unknown persona(s) {', '.join(unknown)} (built in: "
+                         f"{', '.join(PERSONAS)}; from files: {', '.join(by_name) or 'none'})")
     interviewers = list(interviewers or interviewers_for("offline"))
     pack = load_pack(settings.knowledge_dir, pack_name)
     cached = CachedGrader(grader or default_grader(settings, model))
@@ -428,15 +448,17 @@ def run_conduct_eval(
             if candidate_model is not None and s.persona in GRADED_ORDER:
                 persona = LLMCandidate(candidate_model, s.persona, pack.role)  # type: ignore[arg-type]
             else:  # the same words for the same question everywhere: graded once, compared
-                persona = make_persona(s.persona, seed)
+                persona = make_persona(s.persona, seed, by_name)
             run = run_session(services[s.interviewer], pack, interviewer=s.interviewer,
                               persona=persona, scope=s.scope, mode=s.mode, seed=seed,
                               questions=questions)
             runs.append(run)
             if on_session:
                 on_session(run)
+    bounds = {s.name: (s.expect_min_mean, s.expect_max_mean) for s in scripts
+              if s.name in personas and (s.expect_min_mean or s.expect_max_mean)}
     report = summarise(runs, pack=pack, grader=cached.name, seed=seed,
-                       interviewers=list(interviewers), personas=list(personas))
+                       interviewers=list(interviewers), personas=list(personas), bounds=bounds)
     report.seconds = round(time.perf_counter() - started, 2)
     return report, runs
 
@@ -467,7 +489,8 @@ def _spread(samples: list[Sample], n: int) -> list[Sample]:
 
 
 def summarise(runs: Sequence[SessionRun], *, pack: Pack, grader: str, seed: int,
-              interviewers: list[str], personas: list[str]) -> ConductReport:
+              interviewers: list[str], personas: list[str],
+              bounds: dict[str, tuple[float | None, float | None]] | None = None) -> ConductReport:
     """Checks are scored over the real interviewers; the unguarded control is scored apart (a
     share of its sessions the checks caught)."""
     by_iv: dict[str, list[SessionRun]] = defaultdict(list)
@@ -475,6 +498,7 @@ def summarise(runs: Sequence[SessionRun], *, pack: Pack, grader: str, seed: int,
         by_iv[r.interviewer].append(r)
     means: dict[str, dict[str, float | None]] = {}
     order: dict[str, CheckResult] = {}
+    bounded: dict[str, CheckResult] = {}
     fallback: dict[str, float] = {}
     for iv, rs in by_iv.items():
         per: dict[str, list[float]] = defaultdict(list)
@@ -485,12 +509,15 @@ def summarise(runs: Sequence[SessionRun], *, pack: Pack, grader: str, seed: int,
         ran = {r.persona for r in rs}
         if all(p in ran for p in GRADED_ORDER) and not iv.startswith(CONTROL):
             order[iv] = check_persona_order(means[iv])
+        if bounds and not iv.startswith(CONTROL):
+            bounded[iv] = check_persona_bounds(means[iv], bounds)
         total = sum(r.replies for r in rs)
         fallback[iv] = round(sum(r.fallbacks for r in rs) / total, 4) if total else 0.0
     real = [r for r in runs if not r.interviewer.startswith(CONTROL)]
     control = [r for r in runs if r.interviewer.startswith(CONTROL)]
     failures = [f"{r.id}: {c.name}: {f}" for r in real for c in r.checks for f in c.failures]
     failures += [f"{iv}: persona_order: {f}" for iv, c in order.items() for f in c.failures]
+    failures += [f"{iv}: persona_bounds: {f}" for iv, c in bounded.items() for f in c.failures]
     caught: dict[str, int] = {c: 0 for c in CHECKS}
     for r in control:
         for c in r.checks:
@@ -502,7 +529,7 @@ def summarise(runs: Sequence[SessionRun], *, pack: Pack, grader: str, seed: int,
         pass_rates_by_interviewer={iv: pass_rates(r.checks for r in rs)
                                    for iv, rs in by_iv.items()},
         sessions_passed=round(sum(r.passed for r in real) / len(real), 4) if real else 0.0,
-        persona_means=means, persona_order=order, fallback_rate=fallback,
+        persona_means=means, persona_order=order, persona_bounds=bounded, fallback_rate=fallback,
         control_sessions=len(control),
         control_caught=round(sum(not r.passed for r in control) / len(control), 4)
         if control else None,
@@ -538,6 +565,10 @@ def write_markdown(report: ConductReport, runs: Sequence[SessionRun], path: Path
              [[iv, *[("-" if (v := report.persona_means[iv].get(p)) is None else v)
                      for p in report.personas],
                _order_cell(report, iv), report.fallback_rate.get(iv, 0.0)] for iv in ivs])
+    if report.persona_bounds:
+        md.para("Personas from files with an expected grade range: "
+                + "; ".join(f"{iv} {'ok' if c.passed else 'FAILED: ' + '; '.join(c.failures)}"
+                            for iv, c in report.persona_bounds.items()) + ".")
     md.image(grouped_bar_chart({iv: report.persona_means[iv] for iv in ivs},
                                md.asset("persona_means.png"),
                                title="Mean grade per persona and interviewer"),
@@ -596,8 +627,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-samples", type=int, default=None, help="at most N sessions")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--pack", default=DEFAULT_PACK)
-    p.add_argument("--persona", action="append", choices=PERSONAS,
-                   help="only these personas (repeatable)")
+    p.add_argument("--persona", action="append",
+                   help="only these personas (repeatable): built-in ones "
+                        f"({', '.join(PERSONAS)}) or from the persona files")
+    p.add_argument("--personas", action="append", type=Path, metavar="FILE",
+                   help="a YAML file of personas written as data (repeatable; default "
+                        f"{DEFAULT_PERSONA_FILE.relative_to(DEFAULT_PERSONA_FILE.parents[2])})")
     p.add_argument("--llm-candidate", action="store_true",
                    help="with openai:MODEL, the model also plays strong/average/weak candidates")
     p.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
@@ -631,7 +666,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     spec = getattr(args, "model", "offline") or "offline"
     interviewers = interviewers_for(spec)
     model = _endpoint_model(settings, spec) if spec.startswith("openai:") else None
-    personas = getattr(args, "persona", None) or list(PERSONAS)
+    files = getattr(args, "personas", None) or [DEFAULT_PERSONA_FILE]
+    loaded = [load_persona_file(f) for f in files]
+    scripts = [s for f in loaded for s in f.personas]
+    personas = getattr(args, "persona", None) or [*PERSONAS, *(s.name for s in scripts)]
     runs_dir = getattr(args, "runs_dir", RUNS_DIR)
     report_path = getattr(args, "report", DEFAULT_REPORT)
     write = not getattr(args, "no_write", False)
@@ -640,6 +678,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         log = RunLog(runs_dir, "conduct", {
             "pack": getattr(args, "pack", DEFAULT_PACK), "model": spec,
             "interviewers": interviewers, "personas": personas,
+            "persona_files": {str(f): pf.version for f, pf in zip(files, loaded, strict=True)},
             "seed": getattr(args, "seed", 7), "max_samples": getattr(args, "max_samples", None),
             "git_commit": git_commit(), "prompt_versions": _prompt_versions(settings),
         })
@@ -648,7 +687,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         personas=personas, seed=getattr(args, "seed", 7),
         max_samples=getattr(args, "max_samples", None), model=model,
         candidate_model=model if getattr(args, "llm_candidate", False) else None,
-        on_session=(lambda r: log.case(r.id, r)) if log else None,
+        on_session=(lambda r: log.case(r.id, r)) if log else None, scripts=scripts,
     )
     if log is not None:
         log.final(report.model_dump(mode="json") | {"summary": report.summary_metrics()})
@@ -661,6 +700,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"wrote {log.path} and {report_path}")
     ok = (report.sessions_passed == 1.0
           and all(c.passed for c in report.persona_order.values())
+          and all(c.passed for c in report.persona_bounds.values())
           and (report.control_caught is None or report.control_caught > 0))
     return 0 if ok else 1
 

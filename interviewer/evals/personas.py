@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import random
 import re
+from pathlib import Path
 from typing import Literal, Protocol
 
-from pydantic import BaseModel
+import yaml
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from ..errors import InputError
 from ..knowledge import Question
 from ..llm import ChatModel, Message
 
@@ -263,5 +266,72 @@ class LLMCandidate:
         return self.model.complete(msgs, temperature=0.7, max_tokens=320).text.strip()
 
 
-def make_persona(name: str, seed: int = 0) -> ScriptedPersona:
+# --- personas written as data -------------------------------------------------------------------
+
+
+class ScriptSpec(BaseModel):
+    """A persona written in a file, so anyone can add one without code. `main` is what it sends
+    to a new question and `follow_up` to a follow-up, one message per attempt (a message that does
+    not move the interview on, such as `/hint`, is an attempt); when a list runs out it sends
+    `/skip`. `{question}` and `{prompt}` in a message become the open question's text and the
+    last question or follow-up shown: all a real candidate sees. `expect_*` bound its mean grade
+    (checked per interviewer)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$")
+    description: str
+    main: list[str] = Field(min_length=1)
+    follow_up: list[str] = Field(default_factory=lambda: ["/skip"])
+    expect_max_mean: float | None = Field(default=None, ge=1, le=5)
+    expect_min_mean: float | None = Field(default=None, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _not_builtin(self) -> ScriptSpec:
+        if self.name in PERSONAS:
+            raise ValueError(f"{self.name!r} is a built-in persona; choose another name")
+        return self
+
+
+class PersonaFile(BaseModel):
+    version: str
+    personas: list[ScriptSpec]
+
+    @model_validator(mode="after")
+    def _unique(self) -> PersonaFile:
+        names = [p.name for p in self.personas]
+        if len(set(names)) != len(names):
+            raise ValueError("persona names must be unique")
+        return self
+
+
+def load_persona_file(path: Path) -> PersonaFile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return PersonaFile.model_validate(data)
+    except OSError as e:
+        raise InputError(f"cannot read persona file {path}: {e}") from e
+    except (yaml.YAMLError, ValidationError) as e:
+        raise InputError(f"invalid persona file {path}: {e}") from e
+
+
+class ScriptPersona:
+    """Plays a `ScriptSpec`."""
+
+    def __init__(self, spec: ScriptSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+
+    def reply(self, turn: CandidateTurn) -> str:
+        if turn.question is None:
+            return "/end"
+        script = self.spec.main if turn.follow_up == 0 else self.spec.follow_up
+        if turn.attempt >= len(script):
+            return "/skip"
+        return (script[turn.attempt].replace("{question}", turn.question.question)
+                .replace("{prompt}", turn.prompt_text or turn.question.question))
+
+
+def make_persona(name: str, seed: int = 0,
+                 scripts: dict[str, ScriptSpec] | None = None) -> Persona:
+    if scripts and name in scripts:
+        return ScriptPersona(scripts[name])
     return ScriptedPersona(name, seed)  # type: ignore[arg-type]

@@ -80,6 +80,8 @@ class GradeRequest(BaseModel):
     question: Question
     answer: str
     pack: str | None = None
+    # follow-up questions shown for this question: text copied from them is not the candidate's
+    asked: list[str] = Field(default_factory=list)
 
 
 class CriterionScore(BaseModel):

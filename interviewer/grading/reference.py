@@ -49,6 +49,8 @@ CONTRADICTION_CAP = 2.5
 # this close to a key point = a paraphrase of it; fires on 10 of 1309 SAF training answers
 CONTRADICTION_SIM = 0.65
 ECHO_CAP = 1.5
+# a bare list of terms names topics without saying anything about them
+TERM_LIST_CAP = 2.0
 # An answer unrelated to the question and the example (max of the answer's cosine with the
 # question, with the example and its mean key-point cover) is capped on a ramp: 1 at RELEVANCE_LOW,
 # no cap from RELEVANCE_HIGH.
@@ -90,6 +92,7 @@ class AnswerFeatures(BaseModel):
     values: dict[str, float]
     non_answer: bool = False
     echo: bool = False
+    term_list: bool = False
     words: int = 0
     sentences: list[str] = []
     key_points: list[KeyPointHit] = []
@@ -168,7 +171,7 @@ class ReferenceGrader:
     def grade(self, request: GradeRequest) -> Grade:
         started = time.perf_counter()
         question = request.question
-        clean = fx.sanitize(request.answer)
+        clean = fx.sanitize(fx.drop_copied(request.answer, request.asked))
         feats = self.features(question, clean.text)
         score = self._overall(question, feats)
         if clean.changed:
@@ -227,6 +230,7 @@ class ReferenceGrader:
             sentences=sents,
             key_points=hits,
             echo=nov < 0.34 and q_sim > 0.6,
+            term_list=fx.is_term_list(answer),
             misconceptions=_misconceptions(prep, parts, part_emb),
             contradictions=_contradictions(prep, sents, sim[:, :-1]),
         )
@@ -334,6 +338,8 @@ class ReferenceGrader:
         score = min(score, 1.0 + 4.0 * min(1.0, max(0.0, ramp)))
         if feats.echo:
             score = min(score, ECHO_CAP)
+        if feats.term_list:
+            score = min(score, TERM_LIST_CAP)
         if feats.misconceptions:
             score = min(score, MISCONCEPTION_CAP)
         if feats.contradictions:
@@ -360,6 +366,8 @@ class ReferenceGrader:
             gaps.append("No answer was given.")
         elif feats.echo:
             gaps.append("The answer mostly restates the question instead of answering it.")
+        elif feats.term_list:
+            gaps.append("The answer lists terms without saying anything about them.")
         for k in covered[:3]:
             strengths.append(f"Covers: {k.point}")
         if feats.values.get("cos_example", 0) > 0.75 and not wrong:
@@ -559,6 +567,9 @@ def _next_step(question: Question, f: AnswerFeatures, missed: list[KeyPointHit])
         return f"Re-check \"{_short(sent, 80)}\" against: {point}"
     if f.echo:
         return f"Answer the question rather than restating it; start with: {question.key_points[0]}"
+    if f.term_list:
+        return ("Pick the two or three terms that matter here and explain in full sentences how "
+                f"you would use them; start with: {question.key_points[0]}")
     star = fx.star_cues(" ".join(f.sentences))
     if question.kind == "behavioral" and (star.parts < 3 or not missed):
         for part, ok in (("Situation", star.situation), ("Task", star.task),

@@ -42,8 +42,12 @@ _DERAIL: list[tuple[DerailKind, re.Pattern[str]]] = [
 ]
 
 _CLARIFY = re.compile(
-    r"^\s*(what do you mean|do you mean|could you (clarify|explain|rephrase)|can you "
-    r"(clarify|explain|rephrase)|should i|is (it|this|that) (ok|okay|fine)|are you asking|"
+    # a short polite lead-in ("Sorry, ", "Just to check: ") may come first
+    r"^\s*((sorry|excuse me|ok|okay|so|hmm|quick question|just to (check|confirm|be clear)|"
+    r"before i (answer|start))\b[\s,.:;!-]*)*"
+    r"(what (exactly )?do you mean|do you mean|what (exactly )?(would|do) you (like|want)|"
+    r"(could|can|would) you (please )?(clarify|explain|rephrase|elaborate|repeat)|"
+    r"should i|is (it|this|that) (ok|okay|fine)|are you asking|do you want me to|"
     r"by .{1,40} do you mean|which one|how long should|can i assume|may i assume)\b", re.I)
 CLARIFY_MAX_CHARS = 240
 

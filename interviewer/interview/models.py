@@ -77,6 +77,7 @@ class InterviewerReply(BaseModel):
     # the offline text stands in: the LLM's text failed the guard, or (a derail) was never asked for
     fallback: bool = False
     kept_text: str | None = None  # a refused answer, returned so nothing is lost
+    repeated: bool = False  # the open question shown again (/repeat), not a new one
 
 
 class TextDelta(BaseModel):

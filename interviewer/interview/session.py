@@ -487,7 +487,8 @@ class InterviewSession:
         graded_text = "\n\n".join([*st.answers.get(pi, []), text])
         try:
             grade = self.services.grader.grade(
-                GradeRequest(question=q, answer=graded_text, pack=self.pack.name))
+                GradeRequest(question=q, answer=graded_text, pack=self.pack.name,
+                             asked=st.used_follow_ups.get(pi, [])))
         except (GradingError, ModelError) as e:
             yield self._notice(f"Your answer could not be graded ({e}). It is kept: send it "
                                "again in a moment.", kept_text=text)
@@ -619,7 +620,7 @@ class InterviewSession:
                                    plan_index=asked.plan_index))
         yield self._done(InterviewerReply(
             kind=asked.kind, text=asked.text, stage_id=asked.stage_id,
-            question_id=asked.question_id, interviewer=asked.interviewer))
+            question_id=asked.question_id, interviewer=asked.interviewer, repeated=True))
 
     def _derail(self, text: str, kind: str | None) -> Generator[StreamEvent, None, None]:
         asked = self._state.awaiting

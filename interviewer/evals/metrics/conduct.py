@@ -40,6 +40,7 @@ class ReplyView(BaseModel):
     stage_id: str | None = None
     question_id: str | None = None
     fallback: bool = False
+    repeated: bool = False  # /repeat showed the open question again
 
 
 class TurnView(BaseModel):
@@ -217,7 +218,7 @@ def check_follow_ups(turns: Sequence[TurnView], *, max_follow_ups: int, follow_u
     per_question: Counter[str] = Counter()
     for t in turns:
         for r in t.replies:
-            if r.kind != "follow_up":
+            if r.kind != "follow_up" or r.repeated:
                 continue
             per_question[r.question_id or ""] += 1
             if not t.graded:
@@ -304,6 +305,22 @@ def check_persona_order(means: Mapping[str, float | None],
         elif a - b <= min_gap:
             failures.append(f"{hi} {a:.2f} is not above {lo} {b:.2f} by more than {min_gap}")
     return CheckResult.of("persona_order", failures)
+
+
+def check_persona_bounds(means: Mapping[str, float | None],
+                         bounds: Mapping[str, tuple[float | None, float | None]]) -> CheckResult:
+    """Each persona's mean grade within its (min, max) bounds; a persona with no graded answer
+    passes (a persona that never answers has nothing to bound)."""
+    failures = []
+    for name, (low, high) in bounds.items():
+        m = means.get(name)
+        if m is None:
+            continue
+        if high is not None and m > high:
+            failures.append(f"{name} mean {m:.2f} is above its expected maximum {high}")
+        if low is not None and m < low:
+            failures.append(f"{name} mean {m:.2f} is below its expected minimum {low}")
+    return CheckResult.of("persona_bounds", failures)
 
 
 def pass_rates(results: Iterable[Iterable[CheckResult]]) -> dict[str, float]:
