@@ -486,6 +486,24 @@ def test_real_misconception_flagged_and_rebuttal_not(real_grader, pack) -> None:
 
 
 @pytest.mark.integration
+def test_real_canonical_p_value_misconception_is_caught_by_its_wording(real_grader, pack) -> None:  # type: ignore[no-untyped-def]
+    """Embeddings put "the probability that the null hypothesis is true" as close to the example
+    as to the misconception (0.96 each); its own word trigrams tell them apart."""
+    q = pack.question("statistics-probability-1")
+    wrong = real_grader.grade(GradeRequest(question=q, answer=(
+        "A p-value represents the probability that the null hypothesis is true given the "
+        "observed data. A low p-value (typically < 0.05) means we reject the null hypothesis.")))
+    assert wrong.score <= MISCONCEPTION_CAP
+    assert any("null hypothesis is true" in m for m in wrong.misconceptions)
+    assert "misconception" in wrong.next_step
+    rebuttal = real_grader.grade(GradeRequest(question=q, answer=(
+        "A p-value is the probability of data at least this extreme if the null hypothesis is "
+        "true. It is not the probability that the null hypothesis is true.")))
+    assert rebuttal.misconceptions == [] and rebuttal.score > MISCONCEPTION_CAP
+    assert real_grader.grade(GradeRequest(question=q, answer=q.example_answer)).misconceptions == []
+
+
+@pytest.mark.integration
 def test_real_saf_rows_order_correct_above_incorrect(real_grader) -> None:  # type: ignore[no-untyped-def]
     from interviewer.errors import NotFoundError
     from interviewer.evals.saf import load_saf

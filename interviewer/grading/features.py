@@ -321,6 +321,11 @@ def is_term_list(text: str) -> bool:
     return len(items) >= 5 and function < 0.12 and digits < 0.05
 
 
+def trigrams(text: str) -> set[tuple[str, str, str]]:
+    w = [x.lower() for x in words(text)]
+    return {(w[i], w[i + 1], w[i + 2]) for i in range(len(w) - 2)}
+
+
 def drop_copied(answer: str, prompts: list[str], share: float = 0.8) -> str:
     """The answer without its sentences copied from `prompts` (the follow-up questions shown to
     the candidate): a sentence whose content words are nearly all in one prompt is the

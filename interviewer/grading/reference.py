@@ -114,6 +114,8 @@ class _Prepared(BaseModel):
     example_sents: np.ndarray  # (m, d)
     misconceptions: list[str]
     mc: np.ndarray
+    # per misconception: its word trigrams that neither the example nor a key point uses
+    mc_own: list[set[tuple[str, str, str]]] = []
     question: np.ndarray  # (d,)
     example_words: int
 
@@ -316,6 +318,7 @@ class ReferenceGrader:
             example_sents=emb[2 + k : 2 + k + m],
             misconceptions=list(question.misconceptions),
             mc=emb[2 + k + m :],
+            mc_own=_own_trigrams(question),
             example_words=len(fx.words(question.example_answer)),
         )
         with self._lock:
@@ -448,7 +451,9 @@ def _misconceptions(
         j = int(mc_sim[i].argmax())
         mc_text = prep.misconceptions[j]
         s_mc, s_ok = float(mc_sim[i, j]), float(support[:, i].max())
-        if s_mc < MISCONCEPTION_SIM or s_mc - s_ok < MISCONCEPTION_MARGIN:
+        if s_mc < MISCONCEPTION_SIM:
+            continue
+        if s_mc - s_ok < MISCONCEPTION_MARGIN and not _states(sent, prep.mc_own[j]):
             continue
         if _NEGATION.search(sent) and not _NEGATION.search(mc_text):
             continue  # "a p-value is NOT the probability that H0 is true" rebuts it
@@ -457,6 +462,22 @@ def _misconceptions(
         seen.add(mc_text)
         found.append((sent, mc_text))
     return found
+
+
+def _own_trigrams(question: Question) -> list[set[tuple[str, str, str]]]:
+    right = fx.trigrams(" ".join([question.example_answer, *question.key_points]))
+    return [fx.trigrams(m) - right for m in question.misconceptions]
+
+
+def _states(sentence: str, own: set[tuple[str, str, str]]) -> bool:
+    """The sentence uses the misconception's own wording: at least half (and two) of the word
+    trigrams that only the misconception has. Embeddings put "the probability that the null
+    hypothesis is true" next to the example's "the probability of the data if the null
+    hypothesis is true"; the words tell them apart."""
+    if len(own) < 2:
+        return False
+    hits = len(own & fx.trigrams(sentence))
+    return hits >= 2 and hits >= 0.5 * len(own)
 
 
 def _contradictions(
