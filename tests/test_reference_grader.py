@@ -533,6 +533,9 @@ def test_drop_copied_removes_only_sentences_taken_from_a_prompt() -> None:
     untouched = "Class weights help. So does threshold tuning."
     assert drop_copied(untouched, [prompt]) is untouched
     assert drop_copied(prompt, [prompt]) == ""
+    # restating the prompt around a claim of one's own is an answer, not a copy
+    restated = "I would handle a heavily imbalanced fraud dataset with class weights."
+    assert drop_copied(restated, [prompt]) == restated
 
 
 def test_is_term_list_flags_lists_not_prose_or_formulas() -> None:

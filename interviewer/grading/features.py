@@ -326,7 +326,7 @@ def trigrams(text: str) -> set[tuple[str, str, str]]:
     return {(w[i], w[i + 1], w[i + 2]) for i in range(len(w) - 2)}
 
 
-def drop_copied(answer: str, prompts: list[str], share: float = 0.8) -> str:
+def drop_copied(answer: str, prompts: list[str], share: float = 0.9) -> str:
     """The answer without its sentences copied from `prompts` (the follow-up questions shown to
     the candidate): a sentence whose content words are nearly all in one prompt is the
     interviewer's text, not the candidate's, and must earn nothing."""
