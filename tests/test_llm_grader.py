@@ -78,7 +78,7 @@ def test_valid_reply_becomes_an_llm_grade() -> None:
     assert grade.next_step == "Practise explaining early stopping."
     assert not grade.low_confidence
     p = grade.provenance
-    assert (p.grader, p.model, p.prompt_version) == ("llm", "judge-1", "grader_rubric@1")
+    assert (p.grader, p.model, p.prompt_version) == ("llm", "judge-1", "grader_rubric@2")
     assert p.fallback_reason is None and p.duration_ms >= 0
     assert len(model.calls) == 1 and len(fallback.requests) == 1
 
@@ -100,6 +100,17 @@ def test_what_was_sent_temperature_schema_delimited_answer_and_key_points() -> N
     assert "More epochs always improve a model" in user.content  # misconceptions
     assert "5 = Every claim is right and precise." in user.content  # anchored criteria
     assert make_question().example_answer in user.content
+    assert "(none: the answer is to the question alone)" in user.content  # no follow-ups yet
+
+
+def test_follow_ups_asked_are_shown_to_the_grader_as_the_interviewers_words() -> None:
+    g, model, _ = grader(reply())
+    follow_up = "How would you pick the regularisation strength?"
+    g.grade(GradeRequest(question=make_question(), answer=ANSWER, pack="test",
+                         asked=[follow_up]))
+    user = model.last_call.messages[1].content
+    assert f"- {follow_up}" in user
+    assert user.index(follow_up) < user.index(answer_tag(ANSWER))  # outside the data block
 
 
 def test_delimiter_breaking_answer_cannot_close_the_data_block() -> None:

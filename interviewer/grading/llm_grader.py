@@ -49,7 +49,7 @@ PROMPT_NAME = "grader_rubric"
 PROMPT_VARIABLES: dict[str, tuple[str, ...]] = {
     PROMPT_NAME: (
         "question", "question_kind", "how_to_answer", "example_answer", "key_points",
-        "misconceptions", "criteria", "answer_tag", "answer",
+        "misconceptions", "criteria", "follow_ups", "answer_tag", "answer",
     ),
 }
 
@@ -145,6 +145,8 @@ def prompt_values(request: GradeRequest) -> dict[str, str]:
         "key_points": "\n".join(f"{i}. {p}" for i, p in enumerate(q.key_points, 1)),
         "misconceptions": "\n".join(f"- {m}" for m in q.misconceptions) or "- (none listed)",
         "criteria": _format_criteria(criteria_for(q)),
+        "follow_ups": "\n".join(f"- {neutralise(f).strip()}" for f in request.asked)
+        or "- (none: the answer is to the question alone)",
         "answer_tag": answer_tag(answer),
         "answer": answer,
     }
