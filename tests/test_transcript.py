@@ -52,13 +52,20 @@ def _answered(store: JsonlTranscriptStore, sid: str) -> list[str]:
     return [e.answer for e in store.load(sid) if isinstance(e, Answered)]
 
 
-def test_files_are_private_and_one_event_per_line(services: Services) -> None:
+def _played(services: Services, *answers: str
+            ) -> tuple[InterviewSession, JsonlTranscriptStore, Path]:
+    """A session started and sent these answers, its JSONL store and its file."""
     s = _session(services)
     s.start()
-    s.send(FULL)
+    for answer in answers:
+        s.send(answer)
     store = services.store
     assert isinstance(store, JsonlTranscriptStore)
-    path = store.path(s.session_id)
+    return s, store, store.path(s.session_id)
+
+
+def test_files_are_private_and_one_event_per_line(services: Services) -> None:
+    s, store, path = _played(services, FULL)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     lines = path.read_text().splitlines()
@@ -69,13 +76,7 @@ def test_files_are_private_and_one_event_per_line(services: Services) -> None:
 
 def test_torn_last_line_is_ignored_and_resume_loses_no_answered_turn(
         services: Services) -> None:
-    s = _session(services)
-    s.start()
-    s.send(FULL)
-    s.send(PARTIAL)  # a follow-up is now waiting
-    store = services.store
-    assert isinstance(store, JsonlTranscriptStore)
-    path = store.path(s.session_id)
+    s, store, path = _played(services, FULL, PARTIAL)
     before = _answered(store, s.session_id)
     # simulate a crash mid-write: a partial event at the end of the file
     with open(path, "ab") as f:
@@ -93,13 +94,7 @@ def test_torn_last_line_is_ignored_and_resume_loses_no_answered_turn(
 
 def test_truncated_last_event_is_dropped_cleanly(services: Services) -> None:
     """Cut the file inside its last event (answered): resume decides again from the rest."""
-    s = _session(services)
-    s.start()
-    s.send(FULL)
-    s.send(FULL)
-    store = services.store
-    assert isinstance(store, JsonlTranscriptStore)
-    path = store.path(s.session_id)
+    s, store, path = _played(services, FULL, FULL)
     data = path.read_bytes()
     lines = data.splitlines(keepends=True)
     # drop everything after the second answer, then tear that answer's line in half
@@ -112,12 +107,7 @@ def test_truncated_last_event_is_dropped_cleanly(services: Services) -> None:
 
 def test_resume_between_answer_and_next_question(services: Services) -> None:
     """A crash after the answer was saved but before the next question: it is asked on resume."""
-    s = _session(services)
-    s.start()
-    s.send(FULL)
-    store = services.store
-    assert isinstance(store, JsonlTranscriptStore)
-    path = store.path(s.session_id)
+    s, store, path = _played(services, FULL)
     lines = path.read_text().splitlines(keepends=True)
     idx = max(i for i, line in enumerate(lines) if '"type":"answered"' in line)
     path.write_text("".join(lines[: idx + 1]))
@@ -128,12 +118,7 @@ def test_resume_between_answer_and_next_question(services: Services) -> None:
 
 
 def test_corrupt_middle_line_is_an_error_not_silence(services: Services) -> None:
-    s = _session(services)
-    s.start()
-    s.send(FULL)
-    store = services.store
-    assert isinstance(store, JsonlTranscriptStore)
-    path = store.path(s.session_id)
+    s, store, path = _played(services, FULL)
     lines = path.read_text().splitlines(keepends=True)
     lines[1] = "{not json\n"
     path.write_text("".join(lines))

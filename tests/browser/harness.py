@@ -157,6 +157,16 @@ class ChatPage:
         self.page.locator("#chat-profiles").click()  # type: ignore[attr-defined]
         self.page.get_by_role("option", name=name, exact=True).first.click()  # type: ignore[attr-defined]
 
+    def download(self, link_text: str, name: str) -> str:
+        """Click the last link showing `link_text`, save the download under the test output
+        folder as `{prefix}-{name}` and return its text."""
+        link = self.page.get_by_text(link_text, exact=False).last  # type: ignore[attr-defined]
+        with self.page.expect_download() as info:  # type: ignore[attr-defined]
+            link.click()
+        saved = self.output_dir / f"{self.prefix}-{name}"
+        info.value.save_as(saved)
+        return saved.read_text(encoding="utf-8")
+
     def shot(self, name: str, height: int = 1500) -> Path:
         """The chat scrolls inside the page, so the viewport grows to show more of it."""
         path = self.output_dir / f"{self.prefix}-{name}.png"

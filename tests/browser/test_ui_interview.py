@@ -71,12 +71,7 @@ def test_practice_interview_hint_skip_reload_finish_download(
     page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     chat.shot("07-final-report")
 
-    link = page.get_by_text(".md", exact=False).last  # type: ignore[attr-defined]
-    with page.expect_download() as info:  # type: ignore[attr-defined]
-        link.click()
-    saved = output_dir / "practice-transcript.md"
-    info.value.save_as(saved)
-    text = saved.read_text(encoding="utf-8")
+    text = chat.download(".md", "transcript.md")
     assert "MARKER-ONE" in text and "MARKER-TWO" in text
 
     assert requests_seen.urls, "no requests were recorded"

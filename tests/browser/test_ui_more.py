@@ -33,12 +33,7 @@ def test_candidate_text_renders_as_text(server: Server, page: object, context: o
 
     chat.click("End and grade")
     chat.wait_for("Final report")
-    link = page.get_by_text(".html", exact=False).last  # type: ignore[attr-defined]
-    with page.expect_download() as info:  # type: ignore[attr-defined]
-        link.click()
-    html_path = output_dir / "hostile-transcript.html"
-    info.value.save_as(html_path)
-    html = html_path.read_text(encoding="utf-8")
+    html = chat.download(".html", "transcript.html")
     assert "window.__xss=2</script>" not in html and "&lt;script&gt;" in html
     viewer = context.new_page()  # type: ignore[attr-defined]
     viewer.set_content(html)
@@ -96,12 +91,7 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
         chat.click("End and grade")
     chat.wait_for("Final report")
     chat.shot("02-graded")
-    link = page.get_by_text(".json", exact=False).last  # type: ignore[attr-defined]
-    with page.expect_download() as info:  # type: ignore[attr-defined]
-        link.click()
-    saved = output_dir / "takehome-transcript.json"
-    info.value.save_as(saved)
-    text = saved.read_text(encoding="utf-8")
+    text = chat.download(".json", "transcript.json")
     assert "MARKER-NB" in text and "GradientBoostingClassifier" in text
     assert requests_seen.outside() == []
     assert server.outbound() == []
@@ -195,11 +185,7 @@ def test_password_login_keeps_users_apart(auth_server: Server, browser: object,
     assert listing.count(" answered · ") == 1 and "1/3 answered" in listing
     again.click("Download #1")
     again.wait_for("Transcript of")
-    with page.expect_download() as info:  # type: ignore[attr-defined]
-        page.get_by_text("transcript.md").last.click()  # type: ignore[attr-defined]
-    saved = output_dir / "auth-alice-transcript.md"
-    info.value.save_as(saved)
-    assert "MARKER-ALICE" in saved.read_text(encoding="utf-8")
+    assert "MARKER-ALICE" in again.download("transcript.md", "transcript.md")
     again.shot("01-resumed")
     ctx.close()  # type: ignore[attr-defined]
 
