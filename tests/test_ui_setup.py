@@ -91,6 +91,14 @@ def test_server_env_is_private_and_offline(settings: Settings, tmp_path: Path) -
     assert "CHAINLIT_AUTH_SECRET" not in env
 
 
+def test_server_env_keeps_chainlit_out_of_ci_mode(settings: Settings, tmp_path: Path) -> None:
+    """`chainlit run` reads CI=true as --ci and then plants a fake OpenAI key in the server."""
+    base = {"CI": "true", "WATCH": "1", "DEBUG": "1", "NO_CACHE": "1", "PATH": "/bin"}
+    env = launch.server_env(settings, tmp_path, base)
+    assert not {"CI", "WATCH", "DEBUG", "NO_CACHE"} & env.keys()
+    assert env["PATH"] == "/bin" and base["CI"] == "true"
+
+
 def test_login_without_users_is_refused_before_starting(settings: Settings,
                                                         tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="names no users"):

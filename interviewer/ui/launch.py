@@ -37,7 +37,11 @@ OFFLINE_ENV = {
 }
 # Chainlit sends threads to Literal AI when this is set; the transcript store is ours.
 # DATABASE_URL would switch on Chainlit's own data layer; ours is INTERVIEWER_DATABASE_URL.
-DROPPED_ENV = ("LITERAL_API_KEY", "LITERAL_API_URL", "DATABASE_URL")
+# `chainlit run` also reads its flags from the environment: CI=true (set by most CI systems)
+# turns on its "CI mode", which plants OPENAI_API_KEY=sk-FAKE-... in the server and so switched
+# an offline app onto api.openai.com; the others would watch files, debug-log or drop caches.
+DROPPED_ENV = ("LITERAL_API_KEY", "LITERAL_API_URL", "DATABASE_URL",
+               "CI", "WATCH", "DEBUG", "NO_CACHE", "HEADLESS", "RUN_TARGET")
 
 
 def auth_secret(settings: Settings) -> str:

@@ -52,6 +52,7 @@ def start_server(root: Path, extra_env: dict[str, str] | None = None,
     settings = Settings(data_dir=data_dir)
     app_root = launch.stage_app_root(root / "app")
     env = scrubbed(os.environ)  # the developer's shell must not reach the server under test
+    env["CI"] = "true"  # as CI systems set it: Chainlit would then plant a fake OpenAI key
     outbound_log = root / "outbound.log"
     env |= {"INTERVIEWER_DATA_DIR": str(data_dir),
             "INTERVIEWER_NETGUARD_LOG": str(outbound_log),
