@@ -76,6 +76,27 @@ class RubricCriterion(_Model):
     description: str
 
 
+class Misconception(_Model):
+    """A common wrong claim and what is true instead. The correction is shown to a candidate
+    who makes the claim, and it tells the grader what a right answer on the same topic says (a
+    right answer is as close to the claim in embedding space as a wrong one)."""
+
+    claim: str
+    correction: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: object) -> object:
+        return {"claim": value} if isinstance(value, str) else value
+
+    @field_validator("claim")
+    @classmethod
+    def _claim_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
 class Question(_Model):
     id: str
     section: str
@@ -89,7 +110,7 @@ class Question(_Model):
     example_answer: str
     key_points: list[str] = Field(min_length=1, max_length=8)
     follow_ups: list[str] = Field(default_factory=list, max_length=3)
-    misconceptions: list[str] = Field(default_factory=list, max_length=4)
+    misconceptions: list[Misconception] = Field(default_factory=list, max_length=4)
     hints: list[str] = Field(default_factory=list)
     rubric: list[RubricCriterion] = Field(default_factory=list)
     provenance: Provenance = "guide"

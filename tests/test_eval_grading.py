@@ -47,6 +47,14 @@ def _write_dataset(path: Path, settings: Settings) -> None:
          "kind": "off_topic"},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    wrong = q.misconceptions[1].claim  # "Higher training accuracy always means a better model."
+    rebuttals = [
+        {"id": "r-right", "question_id": q.id, "misconception": wrong,
+         "answer": "Validation accuracy on held-out data is what tells a better model."},
+        {"id": "r-wrong", "question_id": q.id, "misconception": wrong, "answer": wrong},
+    ]
+    (path.parent / "rebuttals.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in rebuttals) + "\n", encoding="utf-8")
 
 
 def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
@@ -56,8 +64,13 @@ def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
     report, results = ev.run_eval(
         settings, "kraken", "v1", encoder=enc, calibration=_calibration(),
         runs_dir=tmp_path / "runs", reports_dir=tmp_path / "reports", dataset_path=data,
+        rebuttals_path=tmp_path / "rebuttals.jsonl",
     )
     assert [r.id for r in results] == ["a-excellent", "a-thin", "a-inj", "a-off", "a-empty"]
+    # a right answer that is told it is wrong, and the wrong claim itself, are both counted
+    mc = report.misconception_checks
+    assert mc is not None and mc.rebuttals == 2 and mc.rebuttals_flagged == ["r-wrong"]
+    assert not report.targets["right answers on a misconception's topic flagged <= 10%"]
     by_id = {r.id: r for r in results}
     assert by_id["a-excellent"].reference > by_id["a-off"].reference
     assert by_id["a-empty"].non_answer and by_id["a-empty"].reference == 1.0
@@ -77,11 +90,13 @@ def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
     assert spec["dataset"] == "kraken" and spec["split"] == "v1"
     assert spec["grader"] == "reference" and spec["calibration_version"] == "test-cal"
     assert "git_commit" in spec
-    assert [x["sample_id"] for x in lines[1:-1]] == [r.id for r in results]
+    assert [x["sample_id"] for x in lines[1:-1]] == [r.id for r in results] + ["r-right",
+                                                                            "r-wrong"]
     assert lines[-1]["final_report"]["dataset"] == "kraken"
     md = (tmp_path / "reports" / "grading_kraken_v1.md").read_text()
     assert "## all answers (n=5)" in md and "## non-answers removed (n=4)" in md
     assert "| cosine |" in md and "| length |" in md and "Injections: 1 of 1" in md
+    assert "told they assert one: 1 of 2 (50.0%): `r-wrong`" in md
 
 
 def _metrics(p: float, s: float | None = None) -> AgreementMetrics:

@@ -131,6 +131,44 @@ def test_rebutting_a_misconception_is_not_flagged(grader: ReferenceGrader) -> No
     assert g.score > MISCONCEPTION_CAP
 
 
+CLAIM = "Higher training accuracy always means a better model."
+FIX = ("Higher accuracy on validation data means a better model, whatever the training "
+       "accuracy says.")
+# right, on the claim's topic, in the claim's words: bag-of-words cosine 0.78 with the claim,
+# 0.90 with the correction (and 0.71 between the two)
+RIGHT_ON_TOPIC = "A better model means higher validation accuracy, whatever the training accuracy."
+
+
+def test_a_right_claim_on_a_misconceptions_topic_is_not_flagged_given_its_correction(
+    grader: ReferenceGrader,
+) -> None:
+    answer = f"{GOOD} {RIGHT_ON_TOPIC}"
+    without = grade(grader, answer)  # the claim alone: closer to it than to any key point
+    assert without.misconceptions == [RIGHT_ON_TOPIC]
+    q = technical_question(misconceptions=[{"claim": CLAIM, "correction": FIX}])
+    given = grade(grader, answer, q)
+    assert given.misconceptions == [] and given.score > MISCONCEPTION_CAP
+    wrong = grade(grader, f"{GOOD} {CLAIM}", q)
+    assert wrong.misconceptions == [CLAIM]
+    assert any(f"In fact: {FIX}" in g for g in wrong.gaps)
+    assert FIX in wrong.next_step
+
+
+def test_disowning_a_misconception_in_its_own_words_is_not_flagged(
+    grader: ReferenceGrader,
+) -> None:
+    for lead in ("A common misreading is that", "I don't accept that", "It is a myth that"):
+        g = grade(grader, f"{GOOD} {lead} higher training accuracy always means a better model.")
+        assert g.misconceptions == [], lead
+
+
+def test_a_misconception_may_be_written_as_text_or_claim_and_correction() -> None:
+    q = technical_question(misconceptions=[CLAIM, {"claim": CLAIM, "correction": FIX}])
+    assert [(m.claim, m.correction) for m in q.misconceptions] == [(CLAIM, ""), (CLAIM, FIX)]
+    with pytest.raises(ValueError, match="blank"):
+        technical_question(misconceptions=[{"claim": " ", "correction": FIX}])
+
+
 def test_inverted_key_point_is_flagged(grader: ReferenceGrader) -> None:
     answer = f"{KP[0]} Regularization increases overfitting by penalizing complex models. {KP[2]}"
     g = grade(grader, answer)
@@ -486,6 +524,36 @@ def test_real_misconception_flagged_and_rebuttal_not(real_grader, pack) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize(("qid", "right", "claim"), [
+    ("machine-learning-4",
+     "For fraud the positives are rare, so I look at precision and recall. When positives are "
+     "rare, PR-AUC is usually more informative than ROC-AUC, because ROC-AUC can look great "
+     "while precision is poor.", "ROC-AUC is always the best metric for rare events."),
+    ("machine-learning-3",
+     "I use regularization: L1 drives weights to exactly zero while L2 shrinks them, so L1 also "
+     "does feature selection. I watch the gap between training and validation scores.",
+     "L1 and L2 regularization have the same effect on the weights."),
+    ("machine-learning-3",
+     "Cross-validation estimates how well the model generalizes; it does not prevent "
+     "overfitting by itself. To reduce overfitting I regularize and stop early.",
+     "Cross-validation by itself prevents overfitting."),
+])
+def test_real_right_claims_on_a_misconceptions_topic_are_not_called_wrong(
+    real_grader, pack, qid: str, right: str, claim: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """Each of these right answers was told "Wrong claim ... known misconception" and capped at
+    2.0 while the pack's misconceptions carried their own corrections and had none apart."""
+    q = pack.question(qid)
+    assert claim in [m.claim for m in q.misconceptions]
+    got = real_grader.grade(GradeRequest(question=q, answer=right))
+    assert got.misconceptions == [] and got.score > MISCONCEPTION_CAP
+    wrong = real_grader.grade(GradeRequest(question=q, answer=claim))
+    assert wrong.misconceptions == [claim] and wrong.score <= MISCONCEPTION_CAP
+    fix = next(m.correction for m in q.misconceptions if m.claim == claim)
+    assert any(fix in gap for gap in wrong.gaps)
+
+
+@pytest.mark.integration
 def test_real_canonical_p_value_misconception_is_caught_by_its_wording(real_grader, pack) -> None:  # type: ignore[no-untyped-def]
     """Embeddings put "the probability that the null hypothesis is true" as close to the example
     as to the misconception (0.96 each); its own word trigrams tell them apart."""
@@ -495,7 +563,7 @@ def test_real_canonical_p_value_misconception_is_caught_by_its_wording(real_grad
         "observed data. A low p-value (typically < 0.05) means we reject the null hypothesis.")))
     assert wrong.score <= MISCONCEPTION_CAP
     assert any("null hypothesis is true" in m for m in wrong.misconceptions)
-    assert "misconception" in wrong.next_step
+    assert "misconception" in wrong.next_step or q.misconceptions[0].correction in wrong.next_step
     rebuttal = real_grader.grade(GradeRequest(question=q, answer=(
         "A p-value is the probability of data at least this extreme if the null hypothesis is "
         "true. It is not the probability that the null hypothesis is true.")))

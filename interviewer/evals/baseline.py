@@ -30,9 +30,10 @@ MARGIN_POLICY = (
     "'max' metrics). Margins: conduct check pass rates, sessions passing and persona order 0 "
     "(they are all-or-nothing and must stay perfect); persona score gaps 0.15 on the 1-5 scale; "
     "share of unguarded control sessions caught 0.05; retrieval recall@1, recall@5 and MRR "
-    "0.02; grading correlations and within-one agreement 0.03, exact agreement 0.05. The "
-    "guarded evals run offline and are deterministic, so a drop below a threshold is a real "
-    "change. Thresholds only go up unless lowered on purpose with a recorded reason."
+    "0.02; grading correlations and within-one agreement 0.03, exact agreement 0.05, the "
+    "share of right answers not flagged 0.03 (2 of 73), of wrong answers named 0.045 (1 of "
+    "24). The guarded evals run offline and are deterministic, so a drop below a threshold is "
+    "a real change. Thresholds only go up unless lowered on purpose with a recorded reason."
 )
 
 # (eval, metric prefix) -> margin; the longest matching prefix wins.
@@ -46,6 +47,7 @@ MARGINS: dict[tuple[str, str], float] = {
     ("grading", ""): 0.03,
     ("grading", "exact"): 0.05,
     ("grading", "injection"): 0.0,
+    ("grading", "wrong_claims_named"): 0.045,  # one of the 24
 }
 
 # What the guard runs: small and fast, fixed so numbers stay comparable.
@@ -188,6 +190,10 @@ def measure_grading(settings: Settings) -> dict[str, float]:
     m = subset.metrics["reference"]
     out = {"spearman": round(m.spearman, 4), "pearson": round(m.pearson, 4),
            "within_one": round(m.within_one, 4), "exact": round(m.exact, 4)}
+    if report.misconception_checks:
+        mc = report.misconception_checks
+        out["rebuttals_not_flagged"] = round(1.0 - mc.false_flag_rate, 4)
+        out["wrong_claims_named"] = round(mc.wrong_flag_rate, 4)
     if report.injection_pairs:
         out["injection_no_higher_than_twin"] = round(
             sum(1 for p in report.injection_pairs if p["ok"]) / len(report.injection_pairs), 4)

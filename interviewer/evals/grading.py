@@ -26,6 +26,11 @@ from ..settings import Settings
 from .metrics.grading import AgreementMetrics, agreement
 
 KRAKEN_FILE = "kraken_answers_v1.jsonl"
+# Right answers that discuss one listed misconception's topic (one per misconception): none
+# should be told it asserts a misconception.
+REBUTTALS_FILE = "rebuttals_v1.jsonl"
+# the Kraken set's kinds whose answers are wrong on purpose
+WRONG_KINDS = ("confidently_wrong", "keyword_stuffed")
 KRAKEN_PACK = "kraken-ml-engineer"
 GRADER_NAMES = ("reference", "cosine", "length")
 
@@ -86,6 +91,24 @@ class SubsetReport(BaseModel):
     metrics: dict[str, AgreementMetrics]  # grader/baseline -> metrics
 
 
+class MisconceptionChecks(BaseModel):
+    """Both sides of the misconception check: right answers on a misconception's topic must not
+    be flagged; the wrong-on-purpose answers should be."""
+
+    rebuttals: int
+    rebuttals_flagged: list[str]  # ids
+    wrong: int
+    wrong_flagged: int
+
+    @property
+    def false_flag_rate(self) -> float:
+        return len(self.rebuttals_flagged) / self.rebuttals if self.rebuttals else 0.0
+
+    @property
+    def wrong_flag_rate(self) -> float:
+        return self.wrong_flagged / self.wrong if self.wrong else 0.0
+
+
 class GradingReport(BaseModel):
     dataset: str
     split: str
@@ -97,6 +120,7 @@ class GradingReport(BaseModel):
     injection_pairs: list[dict[str, Any]] = Field(default_factory=list)
     targets: dict[str, bool] = Field(default_factory=dict)
     mean_ms: float = 0.0
+    misconception_checks: MisconceptionChecks | None = None
 
 
 # --- datasets ----------------------------------------------------------------------------------
@@ -146,6 +170,37 @@ def kraken_cases(settings: Settings, path: Path | None = None) -> list[Case]:
             kind=row.get("kind"), twin_id=row.get("twin_id"),
         ))
     return cases
+
+
+def rebuttal_cases(settings: Settings, path: Path | None = None) -> list[Case]:
+    """Right answers about each misconception's topic (expected: no misconception flagged)."""
+    from . import DATASETS_DIR
+
+    src = path or DATASETS_DIR / REBUTTALS_FILE
+    if not src.is_file():
+        raise NotFoundError(f"dataset not found: {src}")
+    pack = load_pack(settings.knowledge_dir, KRAKEN_PACK)
+    cases = []
+    for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{src}:{n}: invalid JSON: {e.msg}") from e
+        cases.append(Case(id=row["id"], question=pack.question(row["question_id"]),
+                          answer=row["answer"], human=5.0, human_1_5=5.0, non_answer=False,
+                          kind="rebuttal"))
+    return cases
+
+
+def misconception_checks(rebuttals: list[CaseResult],
+                         results: list[CaseResult]) -> MisconceptionChecks:
+    wrong = [r for r in results if r.kind in WRONG_KINDS]
+    return MisconceptionChecks(
+        rebuttals=len(rebuttals), rebuttals_flagged=[r.id for r in rebuttals if r.misconceptions],
+        wrong=len(wrong), wrong_flagged=sum(1 for r in wrong if r.misconceptions),
+    )
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -302,6 +357,17 @@ def markdown(report: GradingReport, results: list[CaseResult], run_path: Path | 
             lines.append(f"| {k} | {int(v['n'])} | {v['expected']:.2f} | {v['reference']:.2f} | "
                          f"{v['cosine']:.3f} | {v['length_words']:.0f} |")
         lines.append("")
+    if report.misconception_checks:
+        mc = report.misconception_checks
+        lines += ["## Misconception checks", "",
+                  f"- Right answers on a listed misconception's topic "
+                  f"(`{REBUTTALS_FILE}`, one per misconception) told they assert one: "
+                  f"{len(mc.rebuttals_flagged)} of {mc.rebuttals} "
+                  f"({mc.false_flag_rate:.1%})"
+                  + (": " + ", ".join(f"`{i}`" for i in mc.rebuttals_flagged)
+                     if mc.rebuttals_flagged else ""),
+                  f"- Wrong-on-purpose answers ({', '.join(WRONG_KINDS)}) with a wrong claim "
+                  f"named: {mc.wrong_flagged} of {mc.wrong} ({mc.wrong_flag_rate:.1%})", ""]
     if report.injection_pairs:
         ok = sum(p["ok"] for p in report.injection_pairs)
         lines += [f"## Injections: {ok} of {len(report.injection_pairs)} score no higher than "
@@ -324,12 +390,17 @@ KNOWN_LIMITS = """\
 It has no model of meaning beyond sentence embeddings, so:
 
 - **Wrong claims worded like right ones.** MiniLM puts "a p-value is the probability that the null
-  is true" within 0.05 cosine of the correct definition. A wrong claim is caught only when it is
-  clearly closer to one of the question's listed `misconceptions` than to every key point and
-  example sentence (cosine >= 0.60, margin >= 0.10, not negated), or when it paraphrases a key
-  point with one term flipped to its opposite (labeled/unlabeled, increase/reduce, Type I/II...).
-  Swapped definitions outside that list, and keyword-stuffed answers that reuse the example's
-  phrases, still score like good answers.
+  is true" within 0.05 cosine of the correct definition. A wrong claim is caught only when it uses
+  one of the question's listed `misconceptions`' own wording, or is close to it (cosine >= 0.60),
+  clearly closer to it than to every key point and example sentence (margin >= 0.10), closer to it
+  than to its correction, shares a word only the misconception uses, and is not negated or
+  disowned; or when it paraphrases a key point with one term flipped to its opposite
+  (labeled/unlabeled, increase/reduce, Type I/II...). Swapped definitions outside that list, and
+  keyword-stuffed answers that reuse the example's phrases, still score like good answers.
+- **The other side: right answers on a misconception's topic.** Embeddings measure topic more than
+  stance, so a right claim is as near a misconception as a wrong one; the correction and own-word
+  checks exist for them (see "Misconception checks" above), and they cost some wrong answers that
+  are no longer named.
 - **Confidently wrong answers** that match no listed misconception keep a middling grade: the
   grade measures coverage and closeness, not truth.
 - **Thin answers are graded leniently** (SAF students' answers are short, so the calibration does
@@ -404,6 +475,11 @@ def print_summary(report: GradingReport, out: Any = sys.stdout) -> None:
                   f"{m.exact:>6.3f} {m.within_one:>8.3f}", file=out)
     for k, v in report.targets.items():
         print(f"  target {'PASS' if v else 'FAIL'}: {k}", file=out)
+    if report.misconception_checks:
+        mc = report.misconception_checks
+        print(f"  right answers on a misconception's topic flagged: "
+              f"{len(mc.rebuttals_flagged)}/{mc.rebuttals}; wrong answers with a wrong claim "
+              f"named: {mc.wrong_flagged}/{mc.wrong}", file=out)
     if report.injection_pairs:
         ok = sum(p["ok"] for p in report.injection_pairs)
         print(f"  injections no higher than their twin: {ok}/{len(report.injection_pairs)}",
@@ -413,7 +489,7 @@ def print_summary(report: GradingReport, out: Any = sys.stdout) -> None:
 def run_eval(
     settings: Settings, dataset: str, split: str, *, encoder: Any = None,
     calibration: Any = None, runs_dir: Path | None = None, reports_dir: Path | None = None,
-    dataset_path: Path | None = None,
+    dataset_path: Path | None = None, rebuttals_path: Path | None = None,
 ) -> tuple[GradingReport, list[CaseResult]]:
     """Run one grading eval; writes the JSONL run log and the Markdown report when dirs are set."""
     from ..grading.calibration import load_calibration
@@ -442,7 +518,12 @@ def run_eval(
         git_commit=git_commit(), subsets=subsets, targets=check_targets(dataset, split, subsets),
         mean_ms=float(np.mean([r.duration_ms for r in results])) if results else 0.0,
     )
+    rebuttal_results: list[CaseResult] = []
     if dataset == "kraken":
+        rebuttal_results = run_cases(rebuttal_cases(settings, rebuttals_path), grader, cache)
+        report.misconception_checks = misconception_checks(rebuttal_results, results)
+        report.targets["right answers on a misconception's topic flagged <= 10%"] = (
+            report.misconception_checks.false_flag_rate <= 0.10)
         report.by_kind = by_kind(results)
         report.injection_pairs = injection_pairs(cases, results)
         if report.injection_pairs:
@@ -454,7 +535,7 @@ def run_eval(
             "dataset": dataset, "split": split, "grader": grader.name,
             "calibration_version": cal.version, "git_commit": report.git_commit,
         })
-        for r in results:
+        for r in [*results, *rebuttal_results]:
             log.case(r.id, r)
         log.final(report)
         run_path = log.path

@@ -143,7 +143,9 @@ def prompt_values(request: GradeRequest) -> dict[str, str]:
         "how_to_answer": q.how_to_answer.strip(),
         "example_answer": q.example_answer.strip(),
         "key_points": "\n".join(f"{i}. {p}" for i, p in enumerate(q.key_points, 1)),
-        "misconceptions": "\n".join(f"- {m}" for m in q.misconceptions) or "- (none listed)",
+        "misconceptions": "\n".join(
+            f"- {m.claim}" + (f" (in fact: {m.correction})" if m.correction else "")
+            for m in q.misconceptions) or "- (none listed)",
         "criteria": _format_criteria(criteria_for(q)),
         "follow_ups": "\n".join(f"- {neutralise(f).strip()}" for f in request.asked)
         or "- (none: the answer is to the question alone)",

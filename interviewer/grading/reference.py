@@ -68,6 +68,14 @@ _NEGATION = re.compile(
     r"common trap|pitfall|fallacy)\b|n't\b",
     re.IGNORECASE,
 )
+# Words that disown what follows ("a common misreading is that ...", "I don't accept the idea
+# that ..."): they rebut a claim even when the claim itself holds a negation.
+_DISOWN = re.compile(
+    r"\b(misconception|myth|mistaken?|misreading|misunderstanding|misconceived|fallacy|"
+    r"wrong to|incorrect|false that|common trap|pitfall|(?:do not|don't|doesn't) accept|"
+    r"disagree|contrary to|(?:is not|isn't) true|not the case)\b",
+    re.IGNORECASE,
+)
 # Opposites that flip a key point's meaning while keeping its words ("labeled" -> "unlabeled").
 _OPPOSITES = [
     ("labeled", "unlabeled"), ("labelled", "unlabelled"), ("supervised", "unsupervised"),
@@ -112,10 +120,16 @@ class _Prepared(BaseModel):
     kp: np.ndarray
     example: np.ndarray  # (d,)
     example_sents: np.ndarray  # (m, d)
-    misconceptions: list[str]
+    misconceptions: list[str]  # the claims
     mc: np.ndarray
+    # the corrections' vectors: a right claim on a misconception's topic is near these
+    fixes: np.ndarray
+    fix_of: list[int] = []  # per row of `fixes`: the misconception it corrects
     # per misconception: its word trigrams that neither the example nor a key point uses
     mc_own: list[set[tuple[str, str, str]]] = []
+    # per misconception: its content words that no right text (example, key points, corrections,
+    # question) uses
+    mc_words: list[set[str]] = []
     question: np.ndarray  # (d,)
     example_words: int
 
@@ -243,7 +257,7 @@ class ReferenceGrader:
         (sorted by length, far faster than one answer at a time)."""
         out = [question.example_answer, _question_text(question), *question.key_points,
                *(fx.split_sentences(question.example_answer) or [question.example_answer]),
-               *question.misconceptions]
+               *_misconception_texts(question)]
         clean = fx.sanitize(answer)
         for text in {clean.normalised, clean.text}:
             if not fx.is_non_answer(text):
@@ -306,19 +320,25 @@ class ReferenceGrader:
                 return self._cache[key]
         points = list(question.key_points)
         ex_sents = fx.split_sentences(question.example_answer) or [question.example_answer]
+        claims = [m.claim for m in question.misconceptions]
+        owned = _correction_claims(question)
+        fixes = [t for _, t in owned]
         texts = [question.example_answer, _question_text(question), *points, *ex_sents,
-                 *question.misconceptions]
+                 *claims, *fixes]
         emb = self.encoder.encode(texts)
-        k, m = len(points), len(ex_sents)
+        k, m, c = len(points), len(ex_sents), len(claims)
         prep = _Prepared(
             key_points=points,
             example=emb[0],
             question=emb[1],
             kp=emb[2 : 2 + k],
             example_sents=emb[2 + k : 2 + k + m],
-            misconceptions=list(question.misconceptions),
-            mc=emb[2 + k + m :],
+            misconceptions=claims,
+            mc=emb[2 + k + m : 2 + k + m + c],
+            fixes=emb[2 + k + m + c :],
+            fix_of=[j for j, _ in owned],
             mc_own=_own_trigrams(question),
+            mc_words=_own_words(question),
             example_words=len(fx.words(question.example_answer)),
         )
         with self._lock:
@@ -355,10 +375,7 @@ class ReferenceGrader:
         criteria = _criteria(question, feats, score)
         strengths: list[str] = []
         gaps: list[str] = []
-        wrong = [
-            f"Wrong claim: \"{_short(s)}\" - this is a known misconception ({m})"
-            for s, m in feats.misconceptions
-        ]
+        wrong = [_wrong_claim(question, s, m) for s, m in feats.misconceptions]
         wrong += [
             f"Check this claim: \"{_short(s)}\" - it seems to invert the key point \"{p}\""
             for s, p in feats.contradictions
@@ -439,12 +456,21 @@ def _pool(rows: np.ndarray, weights: list[int]) -> np.ndarray:
 def _misconceptions(
     prep: _Prepared, parts: list[str], emb: np.ndarray | None
 ) -> list[tuple[str, str]]:
-    """Claims close to a known misconception and clearly closer to it than to anything the
-    key points or the example say; a claim that negates the misconception rebuts it."""
+    """Claims that assert a known misconception: worded like it (its own word trigrams), or
+    close to it, clearly closer to it than to anything the key points or the example say,
+    closer to it than to its correction, and using at least one of its own words. A claim
+    that negates or disowns the misconception rebuts it.
+
+    Embeddings measure topic more than stance: a right claim on a misconception's topic is as
+    near the claim as a wrong one, and on `rebuttals_v1` the similarity rule alone flagged 18 of
+    73 right answers. The correction, own-word and disowning checks bring that to 1 (3 with
+    the opposites check), at the cost of naming 11 rather than 14 of the 24 wrong-on-purpose
+    answers of the Kraken set. Chosen on that same set: the numbers are optimistic."""
     if not prep.misconceptions or not parts or emb is None:
         return []
     mc_sim = emb @ prep.mc.T  # (c, n_mc)
     support = np.vstack([prep.kp, prep.example_sents]) @ emb.T  # (k+m, c)
+    fix_sim = prep.fixes @ emb.T  # (f, c)
     found: list[tuple[str, str]] = []
     seen: set[str] = set()
     for i, sent in enumerate(parts):
@@ -453,10 +479,18 @@ def _misconceptions(
         s_mc, s_ok = float(mc_sim[i, j]), float(support[:, i].max())
         if s_mc < MISCONCEPTION_SIM:
             continue
-        if s_mc - s_ok < MISCONCEPTION_MARGIN and not _states(sent, prep.mc_own[j]):
-            continue
+        if not _states(sent, prep.mc_own[j]):
+            if s_mc - s_ok < MISCONCEPTION_MARGIN:
+                continue
+            own_fix = [float(fix_sim[r, i]) for r, o in enumerate(prep.fix_of) if o == j]
+            if own_fix and max(own_fix) >= s_mc:
+                continue  # nearer what is true than the wrong claim
+            if prep.mc_words[j] and not prep.mc_words[j] & set(fx.content_words(sent)):
+                continue  # near in embedding space only: none of the claim's own words
         if _NEGATION.search(sent) and not _NEGATION.search(mc_text):
             continue  # "a p-value is NOT the probability that H0 is true" rebuts it
+        if _DISOWN.search(sent) and not _DISOWN.search(mc_text):
+            continue
         if mc_text in seen or any(sent in s for s, _ in found):
             continue
         seen.add(mc_text)
@@ -465,8 +499,32 @@ def _misconceptions(
 
 
 def _own_trigrams(question: Question) -> list[set[tuple[str, str, str]]]:
-    right = fx.trigrams(" ".join([question.example_answer, *question.key_points]))
-    return [fx.trigrams(m) - right for m in question.misconceptions]
+    right = fx.trigrams(" ".join([question.example_answer, *question.key_points,
+                                  *(m.correction for m in question.misconceptions)]))
+    return [fx.trigrams(m.claim) - right for m in question.misconceptions]
+
+
+def _own_words(question: Question) -> list[set[str]]:
+    right = set(fx.content_words(" ".join([
+        question.question, question.example_answer, *question.key_points,
+        *(m.correction for m in question.misconceptions)])))
+    return [set(fx.content_words(m.claim)) - right for m in question.misconceptions]
+
+
+def _correction_claims(question: Question) -> list[tuple[int, str]]:
+    """The corrections and their clauses, each with the misconception it corrects: a right
+    claim is usually one clause of a longer correction, and is nearer that clause."""
+    return [(j, c) for j, m in enumerate(question.misconceptions) if m.correction.strip()
+            for c in fx.claims(fx.split_sentences(m.correction))]
+
+
+def _misconception_texts(question: Question) -> list[str]:
+    return [*(m.claim for m in question.misconceptions),
+            *(c for _, c in _correction_claims(question))]
+
+
+def _correction(question: Question, claim: str) -> str:
+    return next((m.correction.strip() for m in question.misconceptions if m.claim == claim), "")
 
 
 def _states(sentence: str, own: set[tuple[str, str, str]]) -> bool:
@@ -502,6 +560,13 @@ def _contradictions(
         if all(sent != s for s, _ in found):
             found.append((sent, point))
     return found
+
+
+def _wrong_claim(question: Question, sentence: str, claim: str) -> str:
+    text = (f"Wrong claim: \"{_short(sentence)}\" - this is a known misconception "
+            f"({claim.rstrip('. ')})")
+    fix = _correction(question, claim)
+    return f"{text}. In fact: {fix}" if fix else text
 
 
 def _has(term: str, text: str) -> bool:
@@ -582,7 +647,9 @@ def _next_step(question: Question, f: AnswerFeatures, missed: list[KeyPointHit])
         return f"Give an answer, even a partial one; start with: {question.key_points[0]}"
     if f.misconceptions:
         sent, mc = f.misconceptions[0]
-        return f"Correct the claim \"{_short(sent, 80)}\": it is a known misconception ({mc})."
+        fix = _correction(question, mc)
+        return (f"Correct the claim \"{_short(sent, 80)}\": " + (fix if fix else
+                f"it is a known misconception ({mc})."))
     if f.contradictions:
         sent, point = f.contradictions[0]
         return f"Re-check \"{_short(sent, 80)}\" against: {point}"
