@@ -106,6 +106,18 @@ def test_grading_model_is_int8_arithmetic_and_agrees_with_the_shipped_model(
     assert list(tmp_path.iterdir()) == [dest]  # no temporary files left behind
 
 
+def test_batched_encoders_do_not_keep_their_largest_batch_in_memory(model: MiniLM) -> None:
+    """The arena would hold the index build's peak (tens of MB) for the app's lifetime; the
+    one-text grading encoder keeps it (small there, and faster)."""
+    from interviewer.embeddings import MiniLM as Encoder
+
+    assert model.max_batch > 1 and not model.session.get_session_options().enable_cpu_mem_arena
+    assert Encoder.for_grading().session.get_session_options().enable_cpu_mem_arena
+    forced = Encoder(arena=True)
+    assert forced.session.get_session_options().enable_cpu_mem_arena
+    assert np.allclose(forced.encode(SAMPLES), model.encode(SAMPLES), atol=1e-6)
+
+
 def test_grading_model_file_is_built_once_and_named_by_the_shipped_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from interviewer import embeddings
