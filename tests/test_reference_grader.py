@@ -152,6 +152,9 @@ def test_a_right_claim_on_a_misconceptions_topic_is_not_flagged_given_its_correc
     assert wrong.misconceptions == [CLAIM]
     assert any(f"In fact: {FIX}" in g for g in wrong.gaps)
     assert FIX in wrong.next_step
+    assert [(w.text, w.correction) for w in wrong.wrong_claims] == [(CLAIM, FIX)]
+    assert wrong.watch_out() == [f"\u201c{CLAIM}\u201d: a known misconception: "
+                                 f"{CLAIM.rstrip('.')}. In fact: {FIX}"]
 
 
 def test_disowning_a_misconception_in_its_own_words_is_not_flagged(

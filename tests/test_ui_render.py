@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import re
 
-from interviewer.grading.models import CriterionScore, Grade, GradeProvenance, KeyPointHit
+from interviewer.grading.models import (
+    CriterionScore,
+    Grade,
+    GradeProvenance,
+    KeyPointHit,
+    WrongClaim,
+)
 from interviewer.transcripts.summary import AnswerRef, ScoreItem, SessionSummary
 from interviewer.ui import render
 from interviewer.ui.charts import score_chart
@@ -47,6 +53,21 @@ def test_grade_card_shows_scores_points_and_next_step() -> None:
     assert not re.search(r"(?<!\\)<img", card) and "\\<img" in card  # the evidence is text
     assert "**Next step:** Practise power calculations\\." in card
     assert "reference grader" in card
+
+
+def test_grade_card_says_what_is_wrong_and_what_is_true_instead() -> None:
+    wrong = WrongClaim(text="Type I is a <b>false negative</b>",
+                       problem="a known misconception: Type I is a false negative.",
+                       correction="A Type I error is a false positive.")
+    card = render.grade_card(_grade(misconceptions=[wrong.text], wrong_claims=[wrong]))
+    watch = card.split("**Watch out**", 1)[1]
+    assert "\\<b\\>false negative\\</b\\>" in watch  # the answer's words, as text
+    assert "a known misconception: Type I is a false negative\\. In fact: A Type I error is a " \
+        "false positive\\." in watch
+    # an LLM grade names the claims without explanations: they are listed as found
+    plain = render.grade_card(_grade(misconceptions=["Power is alpha"]))
+    assert "- Power is alpha" in plain.split("**Watch out**", 1)[1]
+    assert "**Watch out**" not in render.grade_card(_grade())
 
 
 def test_grade_card_flags_low_confidence_and_llm_fallback() -> None:

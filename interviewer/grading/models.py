@@ -107,6 +107,15 @@ class GradeProvenance(BaseModel):
     fallback_reason: str | None = None  # set when the LLM failed and the reference grade stands
 
 
+class WrongClaim(BaseModel):
+    """A wrong claim found in the answer, why it is wrong, and what is true instead (when the
+    pack says): what the grade card shows under "Watch out"."""
+
+    text: str  # the answer's words
+    problem: str  # e.g. "a known misconception: ..."
+    correction: str = ""
+
+
 class Grade(BaseModel):
     score: float = Field(ge=1, le=5)  # 5 = as good as or better than the guide's example
     criteria: list[CriterionScore]
@@ -114,10 +123,19 @@ class Grade(BaseModel):
     strengths: list[str] = Field(default_factory=list)
     gaps: list[str] = Field(default_factory=list)
     misconceptions: list[str] = Field(default_factory=list)  # wrong claims found in the answer
+    wrong_claims: list[WrongClaim] = Field(default_factory=list)  # the same, explained (reference)
     next_step: str
     low_confidence: bool = False
     confidence_reason: str | None = None
     provenance: GradeProvenance
+
+    def watch_out(self) -> list[str]:
+        """The wrong claims as plain lines: explained when the grader said why, else as found."""
+        if not self.wrong_claims:
+            return list(self.misconceptions)
+        return [f"“{w.text}”: {w.problem.rstrip('. ')}"
+                + (f". In fact: {w.correction}" if w.correction else "")
+                for w in self.wrong_claims]
 
     @property
     def covered(self) -> list[KeyPointHit]:

@@ -32,6 +32,7 @@ from .models import (
     GradeProvenance,
     GradeRequest,
     KeyPointHit,
+    WrongClaim,
     criteria_for,
 )
 
@@ -415,6 +416,11 @@ class ReferenceGrader:
             gaps=gaps,
             misconceptions=[s for s, _ in feats.misconceptions]
             + [s for s, _ in feats.contradictions],
+            wrong_claims=[WrongClaim(text=s, problem=f"a known misconception: {m}",
+                                     correction=_correction(question, m))
+                          for s, m in feats.misconceptions]
+            + [WrongClaim(text=s, problem=f"it seems to invert the key point: {p}")
+               for s, p in feats.contradictions],
             next_step=next_step,
             low_confidence=low,
             confidence_reason=why,

@@ -117,7 +117,7 @@ def _md_grade(g: Grade) -> list[str]:
     out += [f"- {'[x]' if k.covered else '[ ]'} {e(k.point)}" for k in g.key_points]
     out.append("")
     for title, items in (("Strengths", g.strengths), ("Gaps", g.gaps),
-                         ("Misconceptions", g.misconceptions)):
+                         ("Misconceptions", g.watch_out())):
         if items:
             out.append(f"**{title}:** " + "; ".join(e(i) for i in items))
     if g.next_step:
@@ -243,7 +243,7 @@ def _html_question(rec: QuestionRecord) -> str:
             f'{"&#10003;" if k.covered else "&#10007;"} {esc(k.point)}</li>'
             for k in g.key_points) + "</ul>")
         for title, items in (("Strengths", g.strengths), ("Gaps", g.gaps),
-                             ("Misconceptions", g.misconceptions)):
+                             ("Misconceptions", g.watch_out())):
             if items:
                 parts.append(f"<p><strong>{title}:</strong> "
                              + "; ".join(esc(i) for i in items) + "</p>")

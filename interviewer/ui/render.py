@@ -70,8 +70,8 @@ def grade_card(grade: Grade, *, title: str = "Grade") -> str:
     lines.append("")
     lines.append(f"**Key points missed ({len(missed)})**")
     lines += [f"- ✗ {escape_md(k.point)}" for k in missed] or ["- none"]
-    if grade.misconceptions:
-        lines += ["", "**Watch out**"] + [f"- {escape_md(m)}" for m in grade.misconceptions]
+    if watch := grade.watch_out():
+        lines += ["", "**Watch out**"] + [f"- {escape_md(m)}" for m in watch]
     lines += ["", f"**Next step:** {escape_md(grade.next_step)}"]
     return "\n".join(lines)
 
