@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ..errors import InputError, NotFoundError
-from ..knowledge import Question, load_pack
+from ..knowledge import Pack, Question, load_pack
 from ..settings import Settings
 from .metrics.grading import AgreementMetrics, agreement
 
@@ -147,22 +147,31 @@ def saf_cases(split: str) -> list[Case]:
     return cases
 
 
-def kraken_cases(settings: Settings, path: Path | None = None) -> list[Case]:
-    from ..grading.features import is_non_answer
+def _pack_rows(settings: Settings, default: str,
+               path: Path | None) -> tuple[Pack, list[dict[str, Any]]]:
+    """The Kraken pack and the rows of one of its JSONL datasets (bad JSON names its line)."""
     from . import DATASETS_DIR
 
-    src = path or DATASETS_DIR / KRAKEN_FILE
+    src = path or DATASETS_DIR / default
     if not src.is_file():
         raise NotFoundError(f"dataset not found: {src}")
-    pack = load_pack(settings.knowledge_dir, KRAKEN_PACK)
-    cases = []
+    rows = []
     for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            rows.append(json.loads(line))
         except json.JSONDecodeError as e:
             raise InputError(f"{src}:{n}: invalid JSON: {e.msg}") from e
+    return load_pack(settings.knowledge_dir, KRAKEN_PACK), rows
+
+
+def kraken_cases(settings: Settings, path: Path | None = None) -> list[Case]:
+    from ..grading.features import is_non_answer
+
+    pack, rows = _pack_rows(settings, KRAKEN_FILE, path)
+    cases = []
+    for row in rows:
         expected = float(row["expected_score"])
         cases.append(Case(
             id=row["id"], question=pack.question(row["question_id"]), answer=row["answer"],
@@ -174,24 +183,9 @@ def kraken_cases(settings: Settings, path: Path | None = None) -> list[Case]:
 
 def rebuttal_cases(settings: Settings, path: Path | None = None) -> list[Case]:
     """Right answers about each misconception's topic (expected: no misconception flagged)."""
-    from . import DATASETS_DIR
-
-    src = path or DATASETS_DIR / REBUTTALS_FILE
-    if not src.is_file():
-        raise NotFoundError(f"dataset not found: {src}")
-    pack = load_pack(settings.knowledge_dir, KRAKEN_PACK)
-    cases = []
-    for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{src}:{n}: invalid JSON: {e.msg}") from e
-        cases.append(Case(id=row["id"], question=pack.question(row["question_id"]),
-                          answer=row["answer"], human=5.0, human_1_5=5.0, non_answer=False,
-                          kind="rebuttal"))
-    return cases
+    pack, rows = _pack_rows(settings, REBUTTALS_FILE, path)
+    return [Case(id=row["id"], question=pack.question(row["question_id"]), answer=row["answer"],
+                 human=5.0, human_1_5=5.0, non_answer=False, kind="rebuttal") for row in rows]
 
 
 def misconception_checks(rebuttals: list[CaseResult],
