@@ -386,11 +386,12 @@ It has no model of meaning beyond sentence embeddings, so:
 - **Wrong claims worded like right ones.** MiniLM puts "a p-value is the probability that the null
   is true" within 0.05 cosine of the correct definition. A wrong claim is caught only when it uses
   one of the question's listed `misconceptions`' own wording, or is close to it (cosine >= 0.60),
-  clearly closer to it than to every key point and example sentence (margin >= 0.10), closer to it
-  than to its correction, shares a word only the misconception uses, and is not negated or
-  disowned; or when it paraphrases a key point with one term flipped to its opposite
-  (labeled/unlabeled, increase/reduce, Type I/II...). Swapped definitions outside that list, and
-  keyword-stuffed answers that reuse the example's phrases, still score like good answers.
+  clearly closer to it than to every key point and example sentence or than to its correction
+  (margin >= 0.10), closer to it than to its correction, shares a word only the misconception
+  uses, and is not negated or disowned; or when it paraphrases a key point with one term flipped
+  to its opposite (labeled/unlabeled, increase/reduce, Type I/II...). Swapped definitions outside
+  that list, and keyword-stuffed answers that reuse the example's phrases, still score like good
+  answers.
 - **The other side: right answers on a misconception's topic.** Embeddings measure topic more than
   stance, so a right claim is as near a misconception as a wrong one; the correction and own-word
   checks exist for them (see "Misconception checks" above), and they cost some wrong answers that
