@@ -17,6 +17,7 @@ from interviewer.grading.models import (
     GradeProvenance,
     GradeRequest,
     KeyPointHit,
+    WrongClaim,
     criteria_for,
 )
 from interviewer.knowledge import Question
@@ -86,9 +87,10 @@ class FakeGrader:
 
     def __init__(
         self, *, score: float = 3.0, covered: int | None = None, name: str = "reference",
-        error: Exception | None = None,
+        error: Exception | None = None, wrong_claims: list[WrongClaim] | None = None,
     ) -> None:
         self.name = name
+        self.wrong_claims = wrong_claims or []
         self.score = score
         self.covered = covered
         self.error = error
@@ -98,7 +100,12 @@ class FakeGrader:
         self.requests.append(request)
         if self.error is not None:
             raise self.error
-        return make_grade(request, score=self.score, covered=self.covered)
+        grade = make_grade(request, score=self.score, covered=self.covered)
+        if self.wrong_claims:
+            grade = grade.model_copy(update={
+                "wrong_claims": self.wrong_claims,
+                "misconceptions": [w.text for w in self.wrong_claims]})
+        return grade
 
 
 class BagOfWordsEncoder:

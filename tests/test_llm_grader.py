@@ -21,7 +21,7 @@ from interviewer.grading.llm_grader import (
     prompt_values,
     quote_in_answer,
 )
-from interviewer.grading.models import CRITERIA, GradeRequest, criteria_for
+from interviewer.grading.models import CRITERIA, GradeRequest, WrongClaim, criteria_for
 from interviewer.llm import Completion
 from interviewer.settings import PROJECT_ROOT
 
@@ -221,6 +221,25 @@ def test_high_llm_score_while_reference_finds_nothing_is_low_confidence() -> Non
     grade = g.grade(request())
     assert grade.score == 5 and grade.low_confidence
     assert "none of the 3 key points" in (grade.confidence_reason or "")
+
+
+def test_high_llm_score_while_reference_finds_a_wrong_claim_is_low_confidence() -> None:
+    wrong = WrongClaim(text="L2 sets weights to exactly zero.",
+                       problem="a known misconception: L1 and L2 have the same effect.",
+                       correction="L1 zeroes weights; L2 shrinks them.")
+    model = ScriptedChatModel([reply(score=5, misconceptions=["Training never ends."])],
+                              model_name="judge-1")
+    g = LLMGrader(model, PROMPTS, fallback=FakeGrader(score=2.0, covered=3,
+                                                      wrong_claims=[wrong]))
+    grade = g.grade(request())
+    assert grade.low_confidence and "found a wrong claim" in (grade.confidence_reason or "")
+    assert grade.wrong_claims == [wrong]  # the reference's explanation travels with the grade
+    assert grade.watch_out() == [
+        "\u201cL2 sets weights to exactly zero.\u201d: a known misconception: L1 and L2 have the "
+        "same effect. In fact: L1 zeroes weights; L2 shrinks them.", "Training never ends."]
+    calm = LLMGrader(ScriptedChatModel([reply(score=3)], model_name="judge-1"), PROMPTS,
+                     fallback=FakeGrader(score=2.0, covered=3, wrong_claims=[wrong]))
+    assert not calm.grade(request()).low_confidence  # a middling LLM grade is not contested
 
 
 def test_sharp_score_disagreement_is_low_confidence() -> None:

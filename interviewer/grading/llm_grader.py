@@ -323,6 +323,15 @@ class LLMGrader:
                 f"LLM score {grade.score:g} but the reference grader found none of the "
                 f"{len(reference.key_points)} key points covered"
             ))
+        if grade.score >= HIGH_SCORE and reference.wrong_claims:
+            # the reference grader's wrong-claim check is precise (on rebuttals_v1, 3 of 73
+            # right answers flagged): show its explanation next to the LLM's high grade
+            first = reference.wrong_claims[0]
+            grade = _flag(grade, (
+                f"LLM score {grade.score:g} but the reference grader found a wrong claim: "
+                f"\"{first.text}\" ({first.problem.rstrip('. ')})"
+            )).model_copy(update={"wrong_claims": [*grade.wrong_claims,
+                                                   *reference.wrong_claims]})
         if abs(grade.score - reference.score) >= DISAGREEMENT:
             grade = _flag(grade, (
                 f"LLM score {grade.score:g} and reference score {reference.score:g} differ by "

@@ -130,12 +130,12 @@ class Grade(BaseModel):
     provenance: GradeProvenance
 
     def watch_out(self) -> list[str]:
-        """The wrong claims as plain lines: explained when the grader said why, else as found."""
-        if not self.wrong_claims:
-            return list(self.misconceptions)
-        return [f"“{w.text}”: {w.problem.rstrip('. ')}"
-                + (f". In fact: {w.correction}" if w.correction else "")
-                for w in self.wrong_claims]
+        """The wrong claims as plain lines: explained where a grader said why, else as found."""
+        explained = [f"“{w.text}”: {w.problem.rstrip('. ')}"
+                     + (f". In fact: {w.correction}" if w.correction else "")
+                     for w in self.wrong_claims]
+        seen = {w.text for w in self.wrong_claims}
+        return explained + [m for m in self.misconceptions if m not in seen]
 
     @property
     def covered(self) -> list[KeyPointHit]:
