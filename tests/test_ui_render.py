@@ -106,6 +106,19 @@ def test_report_lists_overall_scores_answers_and_steps() -> None:
     assert "Weakest answers" in text and "1. Review power\\." in text
 
 
+def test_report_names_a_long_brief_by_its_first_line() -> None:
+    brief = ("Take-home assignment: build a service that flags suspicious withdrawals.\n\n"
+             "You get a CSV of about 200,000 historical withdrawals ...\n1. A model ...")
+    weak = AnswerRef(question_id="th", stage_id="s", question=brief, topic="ML", score=2.7)
+    text = render.report(_summary(weakest=[weak]))
+    assert "\\- 2.7" not in text and "- 2.7: Take\\-home assignment: build a service that flags " \
+        "suspicious withdrawals\\." in text
+    assert "200,000" not in text
+    long_line = AnswerRef(question_id="q", stage_id="s", question="word " * 60, topic="ML",
+                          score=3.0)
+    assert long_line.title.endswith("\u2026") and len(long_line.title) <= 141
+
+
 def test_report_without_grades_says_so_and_has_no_chart() -> None:
     empty = _summary(answered=0, overall=None, criteria=[], topics=[], strongest=[],
                      weakest=[], next_steps=[])

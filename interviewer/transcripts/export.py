@@ -78,7 +78,7 @@ def to_markdown(t: Transcript, summary: SessionSummary | None = None) -> str:
     for title, refs in (("Strongest answers", s.strongest), ("Weakest answers", s.weakest)):
         if refs:
             out += [f"### {title}", ""]
-            out += [f"- {r.score:.1f}/5: {e(r.question)}" for r in refs]
+            out += [f"- {r.score:.1f}/5: {e(r.title)}" for r in refs]
             out.append("")
     if s.next_steps:
         out += ["### Next steps", ""] + [f"- {e(x)}" for x in s.next_steps] + [""]
@@ -201,7 +201,7 @@ def to_html(t: Transcript, summary: SessionSummary | None = None) -> str:
     for title, refs in (("Strongest answers", s.strongest), ("Weakest answers", s.weakest)):
         if refs:
             body.append(f"<h3>{esc(title)}</h3><ul>" + "".join(
-                f"<li>{r.score:.1f}/5: {esc(r.question)}</li>" for r in refs) + "</ul>")
+                f"<li>{r.score:.1f}/5: {esc(r.title)}</li>" for r in refs) + "</ul>")
     if s.next_steps:
         body.append("<h3>Next steps</h3><ul>"
                     + "".join(f"<li>{esc(x)}</li>" for x in s.next_steps) + "</ul>")

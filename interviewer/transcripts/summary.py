@@ -20,12 +20,25 @@ class ScoreItem(BaseModel):
     count: int
 
 
+TITLE_CHARS = 140
+
+
 class AnswerRef(BaseModel):
     question_id: str
     stage_id: str
     question: str
     topic: str
     score: float
+
+    @property
+    def title(self) -> str:
+        """The question's first line, cut to a list item's length: a take-home brief runs to
+        paragraphs, and a report's list names the question, it does not repeat it."""
+        first = self.question.strip().splitlines()[0] if self.question.strip() else ""
+        text = " ".join(first.split())
+        if len(text) <= TITLE_CHARS:
+            return text
+        return text[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 class SessionSummary(BaseModel):

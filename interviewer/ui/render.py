@@ -113,11 +113,11 @@ def report(summary: SessionSummary) -> str:
         lines.append("")
     if summary.strongest:
         lines.append("**Strongest answers**")
-        lines += [f"- {a.score:.1f}: {escape_md(a.question)}" for a in summary.strongest]
+        lines += [f"- {a.score:.1f}: {escape_md(a.title)}" for a in summary.strongest]
         lines.append("")
     if summary.weakest:
         lines.append("**Weakest answers**")
-        lines += [f"- {a.score:.1f}: {escape_md(a.question)}" for a in summary.weakest]
+        lines += [f"- {a.score:.1f}: {escape_md(a.title)}" for a in summary.weakest]
         lines.append("")
     if summary.next_steps:
         lines.append("**Next steps**")
