@@ -233,8 +233,9 @@ def bench_grading(settings: Settings) -> Result:
         (time.perf_counter() - t0) * 1000 / len(pack.questions), 1)
     times, cpu = [], []
     for row in rows:
-        req = GradeRequest(question=pack.question(row["question_id"]), answer=row["answer"],
-                           pack=PACK)
+        q = pack.question(row["question_id"])
+        req = GradeRequest(question=q, answer=row["answer"], pack=PACK,
+                           neighbours=pack.neighbours(q))
         t, c = time.perf_counter(), time.process_time()
         grader.grade(req)
         times.append(time.perf_counter() - t)

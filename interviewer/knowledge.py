@@ -175,6 +175,14 @@ class Pack(_Model):
     def questions_for(self, stage_id: str) -> list[Question]:
         return [q for q in self.questions if stage_id in q.stages]
 
+    def neighbours(self, question: Question) -> list[Question]:
+        """The technical questions of the same section: the ones an answer to `question` may be
+        meant for instead (a candidate who misheard, or answers what they know)."""
+        if question.kind != "technical":
+            return []
+        return [q for q in self.questions if q.section == question.section
+                and q.id != question.id and q.kind == "technical"]
+
     def topic(self, name: str) -> Topic | None:
         return next((t for t in self.topics if t.name == name), None)
 

@@ -90,13 +90,17 @@ def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
     assert spec["dataset"] == "kraken" and spec["split"] == "v1"
     assert spec["grader"] == "reference" and spec["calibration_version"] == "test-cal"
     assert "git_commit" in spec
-    assert [x["sample_id"] for x in lines[1:-1]] == [r.id for r in results] + ["r-right",
-                                                                            "r-wrong"]
+    cross = [f"a-excellent@machine-learning-{n}" for n in (1, 2, 4)]  # its section's others
+    assert [x["sample_id"] for x in lines[1:-1]] == [r.id for r in results] + [
+        "r-right", "r-wrong", *cross]
+    cc = report.cross_checks
+    assert cc is not None and cc.n == 3
     assert lines[-1]["final_report"]["dataset"] == "kraken"
     md = (tmp_path / "reports" / "grading_kraken_v1.md").read_text()
     assert "## all answers (n=5)" in md and "## non-answers removed (n=4)" in md
     assert "| cosine |" in md and "| length |" in md and "Injections: 1 of 1" in md
     assert "told they assert one: 1 of 2 (50.0%): `r-wrong`" in md
+    assert "answer to every other technical question of its section (3 pairs" in md
 
 
 def _metrics(p: float, s: float | None = None) -> AgreementMetrics:

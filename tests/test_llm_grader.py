@@ -242,6 +242,18 @@ def test_high_llm_score_while_reference_finds_a_wrong_claim_is_low_confidence() 
     assert not calm.grade(request()).low_confidence  # a middling LLM grade is not contested
 
 
+def test_high_llm_score_for_an_answer_to_another_question_is_low_confidence() -> None:
+    class OtherQuestion(FakeGrader):
+        def grade(self, request: GradeRequest):  # type: ignore[no-untyped-def]
+            return super().grade(request).model_copy(update={"other_question": "What is AUC?"})
+
+    model = ScriptedChatModel([reply(score=5)], model_name="judge-1")
+    grade = LLMGrader(model, PROMPTS, fallback=OtherQuestion(score=2.0, covered=3)).grade(
+        request())
+    assert grade.low_confidence and "What is AUC?" in (grade.confidence_reason or "")
+    assert grade.other_question == "What is AUC?"
+
+
 def test_sharp_score_disagreement_is_low_confidence() -> None:
     g, _, _ = grader(reply(score=1), ref_score=4.0, ref_covered=2)
     grade = g.grade(request())

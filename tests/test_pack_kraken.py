@@ -321,3 +321,10 @@ def test_pack_validate_catches_a_changed_guide(
 
 def test_pack_validate_unknown_pack() -> None:
     assert main(["pack", "validate", "no-such-pack"]) == 2
+
+
+def test_neighbours_are_the_other_technical_questions_of_the_section(pack: Pack) -> None:
+    q = pack.question("statistics-probability-1")
+    assert [n.id for n in pack.neighbours(q)] == [
+        "statistics-probability-2", "statistics-probability-3", "statistics-probability-4"]
+    assert pack.neighbours(pack.question("behavioral-1")) == []  # stories fit many questions

@@ -172,6 +172,28 @@ def test_a_misconception_may_be_written_as_text_or_claim_and_correction() -> Non
         technical_question(misconceptions=[{"claim": " ", "correction": FIX}])
 
 
+OTHER_KP = ["A p-value is the probability of data this extreme if the null is true.",
+            "A small p-value is evidence against the null hypothesis."]
+
+
+def test_an_answer_to_a_neighbouring_question_is_told_so_and_capped(
+    grader: ReferenceGrader,
+) -> None:
+    other = technical_question(id="t-2", question="What is a p-value?",
+                               example_answer=" ".join(OTHER_KP), key_points=OTHER_KP)
+    q = technical_question()
+    wrong = grader.grade(GradeRequest(question=q, answer=" ".join(OTHER_KP), neighbours=[other]))
+    assert wrong.other_question == "What is a p-value?" and wrong.score <= 2.0
+    assert not any("?" in g for g in wrong.gaps) and "?" not in wrong.next_step
+    assert any("answer to another question" in g and "What is a p-value" in g
+               for g in wrong.gaps)
+    assert "Answer the question asked" in wrong.next_step
+    right = grader.grade(GradeRequest(question=q, answer=GOOD, neighbours=[other]))
+    assert right.other_question is None and right.score >= 4.5
+    alone = grader.grade(GradeRequest(question=q, answer=" ".join(OTHER_KP)))
+    assert alone.other_question is None  # nothing to compare with: no such verdict
+
+
 def test_inverted_key_point_is_flagged(grader: ReferenceGrader) -> None:
     answer = f"{KP[0]} Regularization increases overfitting by penalizing complex models. {KP[2]}"
     g = grade(grader, answer)

@@ -595,6 +595,21 @@ def test_follow_up_answers_are_graded_knowing_the_follow_ups_asked(services: Ser
     assert len(second.asked) == 1 and second.asked[0] in replies[1].text
 
 
+def test_answers_are_graded_knowing_the_questions_they_could_be_mistaken_for(
+    services: Services,
+) -> None:
+    """The grader gets the same section's other technical questions, so an answer to one of
+    them is not taken for an answer to the question asked."""
+    s = _session(services)
+    first = [r for r in s.start() if r.kind == "question"][0]
+    s.send(FULL)
+    (request,) = services.grader.requests  # type: ignore[attr-defined]
+    q = s.pack.question(first.question_id)
+    assert [n.id for n in request.neighbours] == [
+        x.id for x in s.pack.questions if x.section == q.section and x.id != q.id]
+    assert request.neighbours and all(n.kind == "technical" for n in request.neighbours)
+
+
 def test_clarifying_question_after_a_polite_lead_in(services: Services) -> None:
     s = _session(services)
     s.start()

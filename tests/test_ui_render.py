@@ -70,6 +70,13 @@ def test_grade_card_says_what_is_wrong_and_what_is_true_instead() -> None:
     assert "**Watch out**" not in render.grade_card(_grade())
 
 
+def test_grade_card_says_when_the_answer_fits_another_question() -> None:
+    card = render.grade_card(_grade(other_question="What is a *p-value*?"))
+    assert "reads like an answer to another question" in card
+    assert "\u201cWhat is a \\*p\\-value\\*\u201d" in card  # quoted as text, asking nothing
+    assert "another question" not in render.grade_card(_grade())
+
+
 def test_grade_card_flags_low_confidence_and_llm_fallback() -> None:
     grade = _grade(low_confidence=True, confidence_reason="graders disagree",
                    provenance=GradeProvenance(grader="llm", model="gpt-x",

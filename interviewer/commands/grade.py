@@ -147,9 +147,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             done += 1
             try:
                 data, item = parse_line(raw)
+                question = question_for(item, packs)
+                free = bool(item.reference_answer and item.reference_answer.strip())
                 request = GradeRequest(
-                    question=question_for(item, packs), answer=item.answer,
-                    pack=None if item.reference_answer else packs.name,
+                    question=question, answer=item.answer, pack=None if free else packs.name,
+                    neighbours=[] if free else packs.get().neighbours(question),
                 )
                 grade = grader.grade(request)
             except (LineError, InterviewerError) as e:

@@ -68,6 +68,7 @@ class Case(BaseModel):
     non_answer: bool
     kind: str | None = None
     twin_id: str | None = None
+    neighbours: list[Question] = Field(default_factory=list)  # as the app passes them
 
 
 class CaseResult(BaseModel):
@@ -80,6 +81,7 @@ class CaseResult(BaseModel):
     cosine: float  # raw cosine(answer, reference)
     length: float  # log(1 + words)
     misconceptions: list[str] = Field(default_factory=list)
+    other_question: str | None = None
     covered: int = 0
     key_points: int = 0
     duration_ms: float = 0.0
@@ -89,6 +91,20 @@ class SubsetReport(BaseModel):
     name: str
     n: int
     metrics: dict[str, AgreementMetrics]  # grader/baseline -> metrics
+
+
+class CrossChecks(BaseModel):
+    """Right answers graded against a neighbouring question of the same section (answering what
+    was not asked): they should be told so and score low."""
+
+    n: int
+    flagged: int
+    mean_score: float
+    at_least_3: int
+
+    @property
+    def flag_rate(self) -> float:
+        return self.flagged / self.n if self.n else 0.0
 
 
 class MisconceptionChecks(BaseModel):
@@ -121,6 +137,7 @@ class GradingReport(BaseModel):
     targets: dict[str, bool] = Field(default_factory=dict)
     mean_ms: float = 0.0
     misconception_checks: MisconceptionChecks | None = None
+    cross_checks: CrossChecks | None = None
 
 
 # --- datasets ----------------------------------------------------------------------------------
@@ -173,10 +190,11 @@ def kraken_cases(settings: Settings, path: Path | None = None) -> list[Case]:
     cases = []
     for row in rows:
         expected = float(row["expected_score"])
+        q = pack.question(row["question_id"])
         cases.append(Case(
-            id=row["id"], question=pack.question(row["question_id"]), answer=row["answer"],
+            id=row["id"], question=q, answer=row["answer"],
             human=expected, human_1_5=expected, non_answer=is_non_answer(row["answer"]),
-            kind=row.get("kind"), twin_id=row.get("twin_id"),
+            kind=row.get("kind"), twin_id=row.get("twin_id"), neighbours=pack.neighbours(q),
         ))
     return cases
 
@@ -184,8 +202,38 @@ def kraken_cases(settings: Settings, path: Path | None = None) -> list[Case]:
 def rebuttal_cases(settings: Settings, path: Path | None = None) -> list[Case]:
     """Right answers about each misconception's topic (expected: no misconception flagged)."""
     pack, rows = _pack_rows(settings, REBUTTALS_FILE, path)
-    return [Case(id=row["id"], question=pack.question(row["question_id"]), answer=row["answer"],
-                 human=5.0, human_1_5=5.0, non_answer=False, kind="rebuttal") for row in rows]
+    cases = []
+    for row in rows:
+        q = pack.question(row["question_id"])
+        cases.append(Case(id=row["id"], question=q, answer=row["answer"], human=5.0,
+                          human_1_5=5.0, non_answer=False, kind="rebuttal",
+                          neighbours=pack.neighbours(q)))
+    return cases
+
+
+# the Kraken set's kinds that answer their own question well enough to answer no other one
+RIGHT_KINDS = ("excellent", "good", "average")
+
+
+def cross_cases(settings: Settings, cases: list[Case]) -> list[Case]:
+    """Each right answer of the Kraken set, posed as the answer to each other technical question
+    of its section (expected: flagged, and scored low)."""
+    pack = load_pack(settings.knowledge_dir, KRAKEN_PACK)
+    out = []
+    for c in cases:
+        if c.kind not in RIGHT_KINDS:
+            continue
+        for n in pack.neighbours(c.question):
+            out.append(Case(id=f"{c.id}@{n.id}", question=n, answer=c.answer, human=1.0,
+                            human_1_5=1.0, non_answer=False, kind="cross",
+                            neighbours=pack.neighbours(n)))
+    return out
+
+
+def cross_checks(results: list[CaseResult]) -> CrossChecks:
+    return CrossChecks(n=len(results), flagged=sum(1 for r in results if r.other_question),
+                       mean_score=float(np.mean([r.reference for r in results])) if results
+                       else 0.0, at_least_3=sum(1 for r in results if r.reference >= 3.0))
 
 
 def misconception_checks(rebuttals: list[CaseResult],
@@ -211,18 +259,21 @@ def run_cases(
     texts: list[str] = []
     for c in cases:
         texts += grader.texts_to_encode(c.question, c.answer)
+        texts += [n.example_answer for n in c.neighbours]
         texts += [c.answer, c.question.example_answer]
     encoder.warm(texts)
     results = []
     for i, c in enumerate(cases):
-        grade = grader.grade(GradeRequest(question=c.question, answer=c.answer))
+        grade = grader.grade(GradeRequest(question=c.question, answer=c.answer,
+                                          neighbours=c.neighbours))
         a, r = encoder.encode([c.answer, c.question.example_answer])
         results.append(CaseResult(
             id=c.id, kind=c.kind, human=c.human, human_1_5=c.human_1_5,
             non_answer=c.non_answer, reference=grade.score,
             cosine=0.0 if c.non_answer else float(a @ r),
             length=math.log1p(len(words(c.answer))),
-            misconceptions=grade.misconceptions, covered=len(grade.covered),
+            misconceptions=grade.misconceptions, other_question=grade.other_question,
+            covered=len(grade.covered),
             key_points=len(grade.key_points), duration_ms=grade.provenance.duration_ms,
         ))
         if progress:
@@ -362,6 +413,14 @@ def markdown(report: GradingReport, results: list[CaseResult], run_path: Path | 
                      if mc.rebuttals_flagged else ""),
                   f"- Wrong-on-purpose answers ({', '.join(WRONG_KINDS)}) with a wrong claim "
                   f"named: {mc.wrong_flagged} of {mc.wrong} ({mc.wrong_flag_rate:.1%})", ""]
+    if report.cross_checks:
+        cc = report.cross_checks
+        lines += ["## Answering another question", "",
+                  f"The set's {', '.join(RIGHT_KINDS)} answers, each graded as the answer to every "
+                  f"other technical question of its section ({cc.n} pairs; a candidate who "
+                  f"misheard, or answers what they know): told so in {cc.flagged} "
+                  f"({cc.flag_rate:.1%}); mean score {cc.mean_score:.2f}; {cc.at_least_3} "
+                  "scored 3 or more.", ""]
     if report.injection_pairs:
         ok = sum(p["ok"] for p in report.injection_pairs)
         lines += [f"## Injections: {ok} of {len(report.injection_pairs)} score no higher than "
@@ -475,6 +534,10 @@ def print_summary(report: GradingReport, out: Any = sys.stdout) -> None:
         print(f"  right answers on a misconception's topic flagged: "
               f"{len(mc.rebuttals_flagged)}/{mc.rebuttals}; wrong answers with a wrong claim "
               f"named: {mc.wrong_flagged}/{mc.wrong}", file=out)
+    if report.cross_checks:
+        cc = report.cross_checks
+        print(f"  answers to another question told so: {cc.flagged}/{cc.n}; mean score "
+              f"{cc.mean_score:.2f}, {cc.at_least_3} at 3 or more", file=out)
     if report.injection_pairs:
         ok = sum(p["ok"] for p in report.injection_pairs)
         print(f"  injections no higher than their twin: {ok}/{len(report.injection_pairs)}",
@@ -514,8 +577,13 @@ def run_eval(
         mean_ms=float(np.mean([r.duration_ms for r in results])) if results else 0.0,
     )
     rebuttal_results: list[CaseResult] = []
+    cross_results: list[CaseResult] = []
     if dataset == "kraken":
         rebuttal_results = run_cases(rebuttal_cases(settings, rebuttals_path), grader, cache)
+        cross_results = run_cases(cross_cases(settings, cases), grader, cache)
+        report.cross_checks = cross_checks(cross_results)
+        report.targets["answers to another question told so >= 80%"] = (
+            report.cross_checks.flag_rate >= 0.80)
         report.misconception_checks = misconception_checks(rebuttal_results, results)
         report.targets["right answers on a misconception's topic flagged <= 10%"] = (
             report.misconception_checks.false_flag_rate <= 0.10)
@@ -530,7 +598,7 @@ def run_eval(
             "dataset": dataset, "split": split, "grader": grader.name,
             "calibration_version": cal.version, "git_commit": report.git_commit,
         })
-        for r in [*results, *rebuttal_results]:
+        for r in [*results, *rebuttal_results, *cross_results]:
             log.case(r.id, r)
         log.final(report)
         run_path = log.path

@@ -332,6 +332,11 @@ class LLMGrader:
                 f"\"{first.text}\" ({first.problem.rstrip('. ')})"
             )).model_copy(update={"wrong_claims": [*grade.wrong_claims,
                                                    *reference.wrong_claims]})
+        if grade.score >= HIGH_SCORE and reference.other_question:
+            grade = _flag(grade, (
+                f"LLM score {grade.score:g} but the answer reads like one to another question: "
+                f"\"{reference.other_question}\""
+            )).model_copy(update={"other_question": reference.other_question})
         if abs(grade.score - reference.score) >= DISAGREEMENT:
             grade = _flag(grade, (
                 f"LLM score {grade.score:g} and reference score {reference.score:g} differ by "

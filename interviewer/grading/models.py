@@ -82,6 +82,9 @@ class GradeRequest(BaseModel):
     pack: str | None = None
     # follow-up questions shown for this question: text copied from them is not the candidate's
     asked: list[str] = Field(default_factory=list)
+    # the pack's questions an answer to this one could be mistaken for (`Pack.neighbours`): an
+    # answer much closer to one of their example answers answers that question instead
+    neighbours: list[Question] = Field(default_factory=list)
 
 
 class CriterionScore(BaseModel):
@@ -124,6 +127,8 @@ class Grade(BaseModel):
     gaps: list[str] = Field(default_factory=list)
     misconceptions: list[str] = Field(default_factory=list)  # wrong claims found in the answer
     wrong_claims: list[WrongClaim] = Field(default_factory=list)  # the same, explained (reference)
+    # the pack question this answer seems to answer instead of the one asked (reference grader)
+    other_question: str | None = None
     next_step: str
     low_confidence: bool = False
     confidence_reason: str | None = None

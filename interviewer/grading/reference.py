@@ -52,6 +52,12 @@ CONTRADICTION_SIM = 0.65
 ECHO_CAP = 1.5
 # a bare list of terms names topics without saying anything about them
 TERM_LIST_CAP = 2.0
+# An answer this much closer (cosine, answer vs example answer) to another question's example
+# than to its own answers that other question. On the Kraken set, right answers to the question
+# asked reach at most +0.14 (rebuttals_v1 included), while good answers to a same-section question
+# sit at +0.23 or more in 9 of 10 cases (median +0.40).
+OTHER_QUESTION_GAP = 0.20
+OTHER_QUESTION_CAP = 2.0
 # An answer unrelated to the question and the example (max of the answer's cosine with the
 # question, with the example and its mean key-point cover) is capped on a ramp: 1 at RELEVANCE_LOW,
 # no cap from RELEVANCE_HIGH.
@@ -107,6 +113,7 @@ class AnswerFeatures(BaseModel):
     key_points: list[KeyPointHit] = []
     misconceptions: list[tuple[str, str]] = []  # (answer sentence, misconception)
     contradictions: list[tuple[str, str]] = []  # (answer sentence, key point it inverts)
+    other_question: str | None = None  # the neighbouring question this answer fits instead
 
     def vector(self, names: list[str]) -> list[float]:
         return [self.values[n] for n in names]
@@ -189,10 +196,10 @@ class ReferenceGrader:
         started = time.perf_counter()
         question = request.question
         clean = fx.sanitize(fx.drop_copied(request.answer, request.asked))
-        feats = self.features(question, clean.text)
+        feats = self.features(question, clean.text, request.neighbours)
         score = self._overall(question, feats)
         if clean.changed:
-            raw_feats = self.features(question, clean.normalised)
+            raw_feats = self.features(question, clean.normalised, request.neighbours)
             raw_score = self._overall(question, raw_feats)
             # never let removal help: keep the lower grade, and mark the attempt down
             score = max(1.0, min(score, raw_score) - INJECTION_PENALTY)
@@ -200,7 +207,8 @@ class ReferenceGrader:
         grade.provenance.duration_ms = (time.perf_counter() - started) * 1000.0
         return grade
 
-    def features(self, question: Question, answer: str) -> AnswerFeatures:
+    def features(self, question: Question, answer: str,
+                 neighbours: list[Question] | None = None) -> AnswerFeatures:
         """The calibration's features for one answer (also used to fit the calibration)."""
         prep = self._prepare(question)
         cal = self.calibration
@@ -250,6 +258,7 @@ class ReferenceGrader:
             term_list=fx.is_term_list(answer),
             misconceptions=_misconceptions(prep, parts, part_emb),
             contradictions=_contradictions(prep, sents, sim[:, :-1]),
+            other_question=self._other_question(whole, prep, neighbours or []),
         )
 
     @staticmethod
@@ -286,6 +295,19 @@ class ReferenceGrader:
         if not parts:
             return [], None
         return parts, np.array([known[c] for c in parts])
+
+    def _other_question(self, whole: np.ndarray, prep: _Prepared,
+                        neighbours: list[Question]) -> str | None:
+        """The neighbour whose example answer this answer is clearly closer to than its own.
+        Only the neighbours' example answers are embedded (once each, then cached by text)."""
+        if not neighbours:
+            return None
+        examples = self._encode([n.example_answer for n in neighbours])
+        sims = examples @ whole
+        best = int(sims.argmax())
+        if float(sims[best]) - float(whole @ prep.example) >= OTHER_QUESTION_GAP:
+            return neighbours[best].question
+        return None
 
     def prepare(self, questions: list[Question]) -> None:
         """Embed these questions' reference texts now (say, when a question is asked): the first
@@ -344,6 +366,8 @@ class ReferenceGrader:
         )
         with self._lock:
             self._cache[key] = prep
+            # a neighbour's example is looked up by its text (see _other_question)
+            self._vectors[question.example_answer] = emb[0]
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return prep
@@ -364,6 +388,8 @@ class ReferenceGrader:
             score = min(score, ECHO_CAP)
         if feats.term_list:
             score = min(score, TERM_LIST_CAP)
+        if feats.other_question:
+            score = min(score, OTHER_QUESTION_CAP)
         if feats.misconceptions:
             score = min(score, MISCONCEPTION_CAP)
         if feats.contradictions:
@@ -389,6 +415,9 @@ class ReferenceGrader:
             gaps.append("The answer mostly restates the question instead of answering it.")
         elif feats.term_list:
             gaps.append("The answer lists terms without saying anything about them.")
+        if feats.other_question:
+            gaps.append("This reads like an answer to another question (\""
+                        f"{_bare(feats.other_question)}\"), not to the one asked.")
         for k in covered[:3]:
             strengths.append(f"Covers: {k.point}")
         if feats.values.get("cos_example", 0) > 0.75 and not wrong:
@@ -421,6 +450,7 @@ class ReferenceGrader:
                           for s, m in feats.misconceptions]
             + [WrongClaim(text=s, problem=f"it seems to invert the key point: {p}")
                for s, p in feats.contradictions],
+            other_question=feats.other_question,
             next_step=next_step,
             low_confidence=low,
             confidence_reason=why,
@@ -436,6 +466,11 @@ class ReferenceGrader:
 
 def _question_text(q: Question) -> str:
     return q.question
+
+
+def _bare(question: str, limit: int = 140) -> str:
+    """A question quoted in feedback, without its question mark: feedback asks nothing."""
+    return _short(question, limit).rstrip("?").rstrip()
 
 
 def _short(text: str, limit: int = 140) -> str:
@@ -655,6 +690,9 @@ def _rubric_score(c: Criterion, f: AnswerFeatures, overall: float) -> CriterionS
 def _next_step(question: Question, f: AnswerFeatures, missed: list[KeyPointHit]) -> str:
     if f.non_answer:
         return f"Give an answer, even a partial one; start with: {question.key_points[0]}"
+    if f.other_question:
+        return (f"Answer the question asked (\"{_bare(question.question, 100)}\"); start "
+                f"with: {question.key_points[0]}")
     if f.misconceptions:
         sent, mc = f.misconceptions[0]
         fix = _correction(question, mc)

@@ -488,7 +488,8 @@ class InterviewSession:
         try:
             grade = self.services.grader.grade(
                 GradeRequest(question=q, answer=graded_text, pack=self.pack.name,
-                             asked=st.used_follow_ups.get(pi, [])))
+                             asked=st.used_follow_ups.get(pi, []),
+                             neighbours=self.pack.neighbours(q)))
         except (GradingError, ModelError) as e:
             yield self._notice(f"Your answer could not be graded ({e}). It is kept: send it "
                                "again in a moment.", kept_text=text)

@@ -53,6 +53,10 @@ def grade_card(grade: Grade, *, title: str = "Grade") -> str:
     """Overall score, criterion scores, key points covered and missed, one next step."""
     lines = [f"### {title}: {grade.score:.1f} / 5  {stars(grade.score)}",
              f"*{grader_label(grade)}*", ""]
+    if grade.other_question:
+        lines += [f"> This reads like an answer to another question: "
+                  f"\u201c{escape_md(grade.other_question.rstrip('?').rstrip())}\u201d. "
+                  "Answer the one asked.", ""]
     if grade.low_confidence:
         reason = (grade.confidence_reason or "").strip().rstrip(".")
         why = f": {escape_md(reason)}" if reason else ""
