@@ -55,6 +55,9 @@ def _write_dataset(path: Path, settings: Settings) -> None:
     ]
     (path.parent / "rebuttals.jsonl").write_text(
         "\n".join(json.dumps(r) for r in rebuttals) + "\n", encoding="utf-8")
+    dsi = {"id": "dsi-right", "question_id": "dsi-theory-001",
+           "answer": "Linear regression fits a line that predicts a numeric target."}
+    (path.parent / "dsi.jsonl").write_text(json.dumps(dsi) + "\n", encoding="utf-8")
 
 
 def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
@@ -64,7 +67,7 @@ def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
     report, results = ev.run_eval(
         settings, "kraken", "v1", encoder=enc, calibration=_calibration(),
         runs_dir=tmp_path / "runs", reports_dir=tmp_path / "reports", dataset_path=data,
-        rebuttals_path=tmp_path / "rebuttals.jsonl",
+        rebuttals_path=tmp_path / "rebuttals.jsonl", dsi_path=tmp_path / "dsi.jsonl",
     )
     assert [r.id for r in results] == ["a-excellent", "a-thin", "a-inj", "a-off", "a-empty"]
     # a right answer that is told it is wrong, and the wrong claim itself, are both counted
@@ -92,9 +95,9 @@ def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
     assert "git_commit" in spec
     cross = [f"a-excellent@machine-learning-{n}" for n in (1, 2, 4)]  # its section's others
     assert [x["sample_id"] for x in lines[1:-1]] == [r.id for r in results] + [
-        "r-right", "r-wrong", *cross]
+        "r-right", "r-wrong", *cross, "dsi-right"]
     cc = report.cross_checks
-    assert cc is not None and cc.n == 3
+    assert cc is not None and cc.n == 3 and cc.own_n == 4  # a-excellent, 2 rebuttals, dsi
     assert lines[-1]["final_report"]["dataset"] == "kraken"
     md = (tmp_path / "reports" / "grading_kraken_v1.md").read_text()
     assert "## all answers (n=5)" in md and "## non-answers removed (n=4)" in md

@@ -32,7 +32,8 @@ MARGIN_POLICY = (
     "share of unguarded control sessions caught 0.05; retrieval recall@1, recall@5 and MRR "
     "0.02; grading correlations and within-one agreement 0.03, exact agreement 0.05, the "
     "share of right answers not flagged 0.03 (2 of 73), of wrong answers named 0.045 (1 of "
-    "24), of answers to another question told so 0.03 (3 of 108). The guarded evals run "
+    "24), of answers to another question told so 0.03 (3 of 108), of right answers kept on "
+    "their question 0.03 (4 of 149). The guarded evals run "
     "offline and are deterministic, so a drop below a threshold is a real change. Thresholds "
     "only go up unless lowered on purpose with a recorded reason."
 )
@@ -192,7 +193,10 @@ def measure_grading(settings: Settings) -> dict[str, float]:
     out = {"spearman": round(m.spearman, 4), "pearson": round(m.pearson, 4),
            "within_one": round(m.within_one, 4), "exact": round(m.exact, 4)}
     if report.cross_checks:
-        out["other_question_named"] = round(report.cross_checks.flag_rate, 4)
+        cc = report.cross_checks
+        out["other_question_named"] = round(cc.flag_rate, 4)
+        out["right_answers_kept_on_question"] = round(
+            1.0 - len(cc.own_flagged) / max(cc.own_n, 1), 4)
     if report.misconception_checks:
         mc = report.misconception_checks
         out["rebuttals_not_flagged"] = round(1.0 - mc.false_flag_rate, 4)

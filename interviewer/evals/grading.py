@@ -29,6 +29,9 @@ KRAKEN_FILE = "kraken_answers_v1.jsonl"
 # Right answers that discuss one listed misconception's topic (one per misconception): none
 # should be told it asserts a misconception.
 REBUTTALS_FILE = "rebuttals_v1.jsonl"
+# Right answers to 40 questions of the second pack: none should be told it answers another one.
+DSI_FILE = "dsi_answers_v1.jsonl"
+DSI_PACK = "data-science-interviews"
 # the Kraken set's kinds whose answers are wrong on purpose
 WRONG_KINDS = ("confidently_wrong", "keyword_stuffed")
 KRAKEN_PACK = "kraken-ml-engineer"
@@ -95,12 +98,16 @@ class SubsetReport(BaseModel):
 
 class CrossChecks(BaseModel):
     """Right answers graded against a neighbouring question of the same section (answering what
-    was not asked): they should be told so and score low."""
+    was not asked): they should be told so and score low. And right answers to their own
+    question, in the second pack too: none should be."""
 
     n: int
     flagged: int
     mean_score: float
     at_least_3: int
+    own_n: int = 0
+    own_flagged: list[str] = Field(default_factory=list)  # ids
+    own_mean_score: float = 0.0
 
     @property
     def flag_rate(self) -> float:
@@ -164,9 +171,9 @@ def saf_cases(split: str) -> list[Case]:
     return cases
 
 
-def _pack_rows(settings: Settings, default: str,
-               path: Path | None) -> tuple[Pack, list[dict[str, Any]]]:
-    """The Kraken pack and the rows of one of its JSONL datasets (bad JSON names its line)."""
+def _pack_rows(settings: Settings, default: str, path: Path | None,
+               pack_name: str = KRAKEN_PACK) -> tuple[Pack, list[dict[str, Any]]]:
+    """A pack and the rows of one of its JSONL datasets (bad JSON names its line)."""
     from . import DATASETS_DIR
 
     src = path or DATASETS_DIR / default
@@ -180,7 +187,7 @@ def _pack_rows(settings: Settings, default: str,
             rows.append(json.loads(line))
         except json.JSONDecodeError as e:
             raise InputError(f"{src}:{n}: invalid JSON: {e.msg}") from e
-    return load_pack(settings.knowledge_dir, KRAKEN_PACK), rows
+    return load_pack(settings.knowledge_dir, pack_name), rows
 
 
 def kraken_cases(settings: Settings, path: Path | None = None) -> list[Case]:
@@ -230,10 +237,27 @@ def cross_cases(settings: Settings, cases: list[Case]) -> list[Case]:
     return out
 
 
-def cross_checks(results: list[CaseResult]) -> CrossChecks:
-    return CrossChecks(n=len(results), flagged=sum(1 for r in results if r.other_question),
-                       mean_score=float(np.mean([r.reference for r in results])) if results
-                       else 0.0, at_least_3=sum(1 for r in results if r.reference >= 3.0))
+def dsi_cases(settings: Settings, path: Path | None = None) -> list[Case]:
+    """Right answers to questions of the data-science-interviews pack, with its neighbours."""
+    pack, rows = _pack_rows(settings, DSI_FILE, path, DSI_PACK)
+    cases = []
+    for row in rows:
+        q = pack.question(row["question_id"])
+        cases.append(Case(id=row["id"], question=q, answer=row["answer"], human=5.0,
+                          human_1_5=5.0, non_answer=False, kind="dsi_right",
+                          neighbours=pack.neighbours(q)))
+    return cases
+
+
+def cross_checks(results: list[CaseResult], own: list[CaseResult]) -> CrossChecks:
+    """`results`: answers posed to a neighbour; `own`: right answers to their own question."""
+    return CrossChecks(
+        n=len(results), flagged=sum(1 for r in results if r.other_question),
+        mean_score=float(np.mean([r.reference for r in results])) if results else 0.0,
+        at_least_3=sum(1 for r in results if r.reference >= 3.0),
+        own_n=len(own), own_flagged=[r.id for r in own if r.other_question],
+        own_mean_score=float(np.mean([r.reference for r in own])) if own else 0.0,
+    )
 
 
 def misconception_checks(rebuttals: list[CaseResult],
@@ -420,7 +444,14 @@ def markdown(report: GradingReport, results: list[CaseResult], run_path: Path | 
                   f"other technical question of its section ({cc.n} pairs; a candidate who "
                   f"misheard, or answers what they know): told so in {cc.flagged} "
                   f"({cc.flag_rate:.1%}); mean score {cc.mean_score:.2f}; {cc.at_least_3} "
-                  "scored 3 or more.", ""]
+                  "scored 3 or more.",
+                  f"- The other side: right answers to their own question (this set's "
+                  f"{', '.join(RIGHT_KINDS)} answers, `{REBUTTALS_FILE}` and `{DSI_FILE}`, 40 "
+                  f"questions of the `{DSI_PACK}` pack) told they answer another: "
+                  f"{len(cc.own_flagged)} of {cc.own_n}"
+                  + (": " + ", ".join(f"`{i}`" for i in cc.own_flagged)
+                     if cc.own_flagged else "") + f" (their mean score {cc.own_mean_score:.2f}).",
+                  ""]
     if report.injection_pairs:
         ok = sum(p["ok"] for p in report.injection_pairs)
         lines += [f"## Injections: {ok} of {len(report.injection_pairs)} score no higher than "
@@ -537,7 +568,8 @@ def print_summary(report: GradingReport, out: Any = sys.stdout) -> None:
     if report.cross_checks:
         cc = report.cross_checks
         print(f"  answers to another question told so: {cc.flagged}/{cc.n}; mean score "
-              f"{cc.mean_score:.2f}, {cc.at_least_3} at 3 or more", file=out)
+              f"{cc.mean_score:.2f}, {cc.at_least_3} at 3 or more; right answers told so: "
+              f"{len(cc.own_flagged)}/{cc.own_n}", file=out)
     if report.injection_pairs:
         ok = sum(p["ok"] for p in report.injection_pairs)
         print(f"  injections no higher than their twin: {ok}/{len(report.injection_pairs)}",
@@ -548,6 +580,7 @@ def run_eval(
     settings: Settings, dataset: str, split: str, *, encoder: Any = None,
     calibration: Any = None, runs_dir: Path | None = None, reports_dir: Path | None = None,
     dataset_path: Path | None = None, rebuttals_path: Path | None = None,
+    dsi_path: Path | None = None,
 ) -> tuple[GradingReport, list[CaseResult]]:
     """Run one grading eval; writes the JSONL run log and the Markdown report when dirs are set."""
     from ..grading.calibration import load_calibration
@@ -578,12 +611,17 @@ def run_eval(
     )
     rebuttal_results: list[CaseResult] = []
     cross_results: list[CaseResult] = []
+    dsi_results: list[CaseResult] = []
     if dataset == "kraken":
         rebuttal_results = run_cases(rebuttal_cases(settings, rebuttals_path), grader, cache)
         cross_results = run_cases(cross_cases(settings, cases), grader, cache)
-        report.cross_checks = cross_checks(cross_results)
+        dsi_results = run_cases(dsi_cases(settings, dsi_path), grader, cache)
+        own = [r for r in results if r.kind in RIGHT_KINDS] + rebuttal_results + dsi_results
+        report.cross_checks = cross_checks(cross_results, own)
         report.targets["answers to another question told so >= 80%"] = (
             report.cross_checks.flag_rate >= 0.80)
+        report.targets["right answers told they answer another question <= 5%"] = (
+            len(report.cross_checks.own_flagged) <= 0.05 * max(report.cross_checks.own_n, 1))
         report.misconception_checks = misconception_checks(rebuttal_results, results)
         report.targets["right answers on a misconception's topic flagged <= 10%"] = (
             report.misconception_checks.false_flag_rate <= 0.10)
@@ -598,7 +636,7 @@ def run_eval(
             "dataset": dataset, "split": split, "grader": grader.name,
             "calibration_version": cal.version, "git_commit": report.git_commit,
         })
-        for r in [*results, *rebuttal_results, *cross_results]:
+        for r in [*results, *rebuttal_results, *cross_results, *dsi_results]:
             log.case(r.id, r)
         log.final(report)
         run_path = log.path
