@@ -610,6 +610,29 @@ def test_answers_are_graded_knowing_the_questions_they_could_be_mistaken_for(
     assert request.neighbours and all(n.kind == "technical" for n in request.neighbours)
 
 
+def test_an_answer_to_another_question_is_steered_back_once(settings: Settings) -> None:
+    """The grader says the answer fits another question: the offline interviewer asks its own
+    question again (once), then probes with the pack's follow-ups as usual."""
+    from session_support import KeywordGrader
+
+    from interviewer.interview.offline import REDIRECT
+
+    class OtherQuestionGrader(KeywordGrader):
+        def grade(self, request):  # type: ignore[no-untyped-def]
+            grade = super().grade(request)
+            return grade.model_copy(update={"other_question": "Tell me about tech 9?"})
+
+    s = InterviewSession.create(make_services(settings, grader=OtherQuestionGrader()),
+                                SessionConfig(pack="mini", stage="technical", questions=1,
+                                              seed=4, max_follow_ups=2, mode="interview"))
+    first = [r for r in s.start() if r.kind == "question"][0]
+    q = s.pack.question(first.question_id)
+    steer = [r for r in s.send(PARTIAL) if r.kind == "follow_up"]
+    assert [r.text for r in steer] == [f"{REDIRECT} {q.question}"]
+    again = [r for r in s.send(PARTIAL) if r.kind == "follow_up"]
+    assert len(again) == 1 and again[0].text in q.follow_ups  # not the same redirect twice
+
+
 def test_clarifying_question_after_a_polite_lead_in(services: Services) -> None:
     s = _session(services)
     s.start()

@@ -26,6 +26,10 @@ _ROLE_BY_ORDER = ["recruiter", "take-home reviewer", "ML engineer", "hiring mana
                   "senior leader"]
 
 
+# How the offline interviewer steers back a candidate who answered another question.
+REDIRECT = "I think that answers a different question. Let me ask mine again:"
+
+
 class ComposeRequest(BaseModel):
     """Everything an interviewer may need to say one thing. Hidden fields stay hidden."""
 
@@ -40,6 +44,8 @@ class ComposeRequest(BaseModel):
     questions_in_stage: int = 0
     answers: list[str] = Field(default_factory=list)  # the candidate's answers to this question
     missed: list[str] = Field(default_factory=list)  # hidden: key points not covered yet
+    # the grader found the answer fits another question of the section better than this one
+    other_question: bool = False
     used_follow_ups: list[str] = Field(default_factory=list)
     hint_number: int = 0
     candidate_text: str = ""  # a clarifying question or derail attempt
@@ -113,6 +119,9 @@ class OfflineInterviewer:
         q = req.question
         if q is None:
             return None
+        redirect = f"{REDIRECT} {q.question.strip()}"
+        if req.other_question and redirect not in req.used_follow_ups:
+            return redirect  # an interviewer steers back before probing deeper
         left = [f for f in q.follow_ups if f not in req.used_follow_ups]
         if not left:
             return None

@@ -526,7 +526,8 @@ class InterviewSession:
         asked_follow_ups = st.follow_ups.get(pi, 0)
         if _has_gap(grade, self.config.follow_up_below, self.config.follow_up_missed_share) and \
                 asked_follow_ups < self.config.max_follow_ups:
-            req = self._request("follow_up", pi, missed=[k.point for k in grade.missed])
+            req = self._request("follow_up", pi, missed=[k.point for k in grade.missed],
+                                other_question=bool(grade.other_question))
             practice = self.config.mode == "practice"
             held: list[TextDelta] = []
             stream = self._compose(req)
