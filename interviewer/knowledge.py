@@ -9,16 +9,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from .errors import NotFoundError, PackError
 
 Provenance = Literal["guide", "authored", "source"]
 QuestionKind = Literal["technical", "behavioral", "take_home", "conversational"]
 Difficulty = Literal["easy", "medium", "hard", "expert"]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
 class _Model(BaseModel):
@@ -81,7 +97,7 @@ class Misconception(_Model):
     who makes the claim, and it tells the grader what a right answer on the same topic says (a
     right answer is as close to the claim in embedding space as a wrong one)."""
 
-    claim: str
+    claim: NonBlank
     correction: str = ""
 
     @model_validator(mode="before")
@@ -89,12 +105,6 @@ class Misconception(_Model):
     def _from_text(cls, value: object) -> object:
         return {"claim": value} if isinstance(value, str) else value
 
-    @field_validator("claim")
-    @classmethod
-    def _claim_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value
 
 
 class Question(_Model):
@@ -104,23 +114,16 @@ class Question(_Model):
     kind: QuestionKind = "technical"
     stages: list[str] = Field(min_length=1)
     difficulty: Difficulty = "medium"
-    question: str
+    question: NonBlank
     intent: str
-    how_to_answer: str
-    example_answer: str
+    how_to_answer: NonBlank
+    example_answer: NonBlank
     key_points: list[str] = Field(min_length=1, max_length=8)
     follow_ups: list[str] = Field(default_factory=list, max_length=3)
     misconceptions: list[Misconception] = Field(default_factory=list, max_length=4)
     hints: list[str] = Field(default_factory=list)
     rubric: list[RubricCriterion] = Field(default_factory=list)
     provenance: Provenance = "guide"
-
-    @field_validator("question", "example_answer", "how_to_answer")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value
 
 
 class Pack(_Model):

@@ -206,16 +206,22 @@ def kraken_cases(settings: Settings, path: Path | None = None) -> list[Case]:
     return cases
 
 
-def rebuttal_cases(settings: Settings, path: Path | None = None) -> list[Case]:
-    """Right answers about each misconception's topic (expected: no misconception flagged)."""
-    pack, rows = _pack_rows(settings, REBUTTALS_FILE, path)
+def _right_answers(settings: Settings, default: str, path: Path | None, kind: str,
+                   pack_name: str = KRAKEN_PACK) -> list[Case]:
+    """A set of right answers (no expected score: nothing should be flagged in them)."""
+    pack, rows = _pack_rows(settings, default, path, pack_name)
     cases = []
     for row in rows:
         q = pack.question(row["question_id"])
         cases.append(Case(id=row["id"], question=q, answer=row["answer"], human=5.0,
-                          human_1_5=5.0, non_answer=False, kind="rebuttal",
+                          human_1_5=5.0, non_answer=False, kind=kind,
                           neighbours=pack.neighbours(q)))
     return cases
+
+
+def rebuttal_cases(settings: Settings, path: Path | None = None) -> list[Case]:
+    """Right answers about each misconception's topic (expected: no misconception flagged)."""
+    return _right_answers(settings, REBUTTALS_FILE, path, "rebuttal")
 
 
 # the Kraken set's kinds that answer their own question well enough to answer no other one
@@ -239,14 +245,7 @@ def cross_cases(settings: Settings, cases: list[Case]) -> list[Case]:
 
 def dsi_cases(settings: Settings, path: Path | None = None) -> list[Case]:
     """Right answers to questions of the data-science-interviews pack, with its neighbours."""
-    pack, rows = _pack_rows(settings, DSI_FILE, path, DSI_PACK)
-    cases = []
-    for row in rows:
-        q = pack.question(row["question_id"])
-        cases.append(Case(id=row["id"], question=q, answer=row["answer"], human=5.0,
-                          human_1_5=5.0, non_answer=False, kind="dsi_right",
-                          neighbours=pack.neighbours(q)))
-    return cases
+    return _right_answers(settings, DSI_FILE, path, "dsi_right", DSI_PACK)
 
 
 def cross_checks(results: list[CaseResult], own: list[CaseResult]) -> CrossChecks:
