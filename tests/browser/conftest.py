@@ -84,7 +84,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.when == "call":
         item.stash[FAILED] = report.failed
+        if report.failed:  # the server's side of a failure, in the report CI prints
+            for name in SERVER_FIXTURES:
+                srv = getattr(item, "funcargs", {}).get(name)
+                if isinstance(srv, Server):
+                    report.sections.append((f"{name} log (tail)", srv.log_text()[-6000:]))
     return report
+
+
+SERVER_FIXTURES = ("server", "auth_server")
 
 
 FAILED = pytest.StashKey[bool]()
@@ -98,7 +106,7 @@ def page(context: object, request: pytest.FixtureRequest, output_dir: Path) -> I
     if request.node.stash.get(FAILED, False):
         name = request.node.name
         pg.screenshot(path=str(output_dir / f"FAILED-{name}.png"), full_page=True)
-        for fixture in ("server", "auth_server"):
+        for fixture in SERVER_FIXTURES:
             if fixture in request.fixturenames:
                 srv = request.getfixturevalue(fixture)
                 (output_dir / f"FAILED-{name}-server.log").write_text(srv.log_text())

@@ -136,10 +136,32 @@ class ChatPage:
         """The composer's send button is back (no run in progress)."""
         self.page.locator("#chat-submit").wait_for(state="visible", timeout=timeout)  # type: ignore[attr-defined]
 
-    def send(self, text: str) -> None:
+    def user_count(self) -> int:
+        return self.page.locator(USER).count()  # type: ignore[attr-defined]
+
+    def send(self, text: str, *, tries: int = 3) -> None:
+        """Type and press Enter as a person would, and wait until the message shows as sent.
+
+        Chainlit's composer ignores Enter while its socket is (re)connecting or a run is in
+        progress, keeping the text in the box; a person then presses Enter again. So does this,
+        a few times, and fails with what it saw if the page never takes the message."""
         box = self.page.locator("#chat-input")  # type: ignore[attr-defined]
+        before = self.user_count()
         box.fill(text)
-        box.press("Enter")
+        for _ in range(tries):
+            self.page.wait_for_function(  # type: ignore[attr-defined]
+                "() => { const b = document.querySelector('#chat-submit');"
+                " return b !== null && !b.disabled; }", timeout=90_000)
+            box.press("Enter")
+            try:
+                self.page.wait_for_function(  # type: ignore[attr-defined]
+                    "([sel, n]) => document.querySelectorAll(sel).length > n",
+                    arg=[USER, before], timeout=10_000)
+                return
+            except Exception as e:  # noqa: BLE001 - playwright's TimeoutError; checked below
+                if box.input_value() != text:  # the page took it after all
+                    raise AssertionError("the message left the box but never showed") from e
+        raise AssertionError(f"the page refused the message {tries} times; box still holds it")
 
     def attach_and_send(self, path: Path) -> None:
         """Attach a file in the composer and send it (the page uploads it first)."""
