@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from interviewer import dsi_pack
 from interviewer.knowledge import Pack, load_pack
@@ -127,3 +128,32 @@ def test_long_points_are_cut_at_a_boundary() -> None:
 def test_missing_csv_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert dsi_pack.main([str(tmp_path / "nope.csv")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_authored_misconceptions_are_merged_from_the_overlay(pack: Pack) -> None:
+    overlay = yaml.safe_load((PACK_DIR / dsi_pack.MISCONCEPTIONS_FILE).read_text(encoding="utf-8"))
+    with_claims = {q.id: [m.claim for m in q.misconceptions] for q in pack.questions
+                   if q.misconceptions}
+    assert with_claims == {qid: [m["claim"] for m in ms] for qid, ms in overlay.items()}
+    assert all(2 <= len(ms) <= 4 for ms in with_claims.values())
+    head = (PACK_DIR / "pack.yaml").read_text(encoding="utf-8").split("\nname:")[0]
+    assert "written for the interviewer project" in " ".join(
+        line.removeprefix("# ") for line in head.splitlines())
+
+
+def test_an_overlay_naming_an_unknown_question_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "misconceptions.yaml"
+    bad.write_text("dsi-theory-999:\n  - claim: Accuracy is always the right metric.\n"
+                   "    correction: It misleads on imbalanced data; use recall or PR-AUC.\n",
+                   encoding="utf-8")
+    assert dsi_pack.main([str(CSV), "--misconceptions", str(bad)]) == 2
+    assert "no such question: dsi-theory-999" in capsys.readouterr().err
+
+
+def test_a_malformed_overlay_is_refused_with_its_path(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "misconceptions.yaml"
+    bad.write_text("dsi-theory-004:\n  - claim: ''\n", encoding="utf-8")
+    assert dsi_pack.main([str(CSV), "--misconceptions", str(bad)]) == 2
+    assert str(bad) in capsys.readouterr().err

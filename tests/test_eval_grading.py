@@ -58,6 +58,15 @@ def _write_dataset(path: Path, settings: Settings) -> None:
     dsi = {"id": "dsi-right", "question_id": "dsi-theory-001",
            "answer": "Linear regression fits a line that predicts a numeric target."}
     (path.parent / "dsi.jsonl").write_text(json.dumps(dsi) + "\n", encoding="utf-8")
+    dq = load_pack(settings.knowledge_dir, "data-science-interviews").question("dsi-theory-004")
+    claim = dq.misconceptions[0].claim
+    dsi_wrong = [
+        {"id": "dw-said", "question_id": dq.id, "misconception": claim, "answer": claim},
+        {"id": "dw-not-said", "question_id": dq.id, "misconception": claim,
+         "answer": "I would plot the residuals against the fitted values first."},
+    ]
+    (path.parent / "dsi_wrong.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in dsi_wrong) + "\n", encoding="utf-8")
 
 
 def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
@@ -68,12 +77,17 @@ def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
         settings, "kraken", "v1", encoder=enc, calibration=_calibration(),
         runs_dir=tmp_path / "runs", reports_dir=tmp_path / "reports", dataset_path=data,
         rebuttals_path=tmp_path / "rebuttals.jsonl", dsi_path=tmp_path / "dsi.jsonl",
+        dsi_wrong_path=tmp_path / "dsi_wrong.jsonl",
     )
     assert [r.id for r in results] == ["a-excellent", "a-thin", "a-inj", "a-off", "a-empty"]
     # a right answer that is told it is wrong, and the wrong claim itself, are both counted
     mc = report.misconception_checks
     assert mc is not None and mc.rebuttals == 2 and mc.rebuttals_flagged == ["r-wrong"]
     assert not report.targets["right answers on a misconception's topic flagged <= 10%"]
+    # the second pack: the very claim is named in the answer that says it, not in the other
+    assert mc.dsi_right == 1 and mc.dsi_wrong == 2 and mc.dsi_wrong_named == 1
+    assert mc.dsi_wrong_missed == ["dw-not-said"]
+    assert report.targets["second pack: wrong answers' misconception named >= 50%"]
     by_id = {r.id: r for r in results}
     assert by_id["a-excellent"].reference > by_id["a-off"].reference
     assert by_id["a-empty"].non_answer and by_id["a-empty"].reference == 1.0
@@ -95,7 +109,7 @@ def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
     assert "git_commit" in spec
     cross = [f"a-excellent@machine-learning-{n}" for n in (1, 2, 4)]  # its section's others
     assert [x["sample_id"] for x in lines[1:-1]] == [r.id for r in results] + [
-        "r-right", "r-wrong", *cross, "dsi-right"]
+        "r-right", "r-wrong", *cross, "dsi-right", "dw-said", "dw-not-said"]
     cc = report.cross_checks
     assert cc is not None and cc.n == 3 and cc.own_n == 4  # a-excellent, 2 rebuttals, dsi
     assert lines[-1]["final_report"]["dataset"] == "kraken"
@@ -104,6 +118,7 @@ def test_run_writes_log_and_report(tmp_path: Path, settings: Settings) -> None:
     assert "| cosine |" in md and "| length |" in md and "Injections: 1 of 1" in md
     assert "told they assert one: 1 of 2 (50.0%): `r-wrong`" in md
     assert "answer to every other technical question of its section (3 pairs" in md
+    assert "with that very misconception named: 1 of 2 (50.0%)" in md
 
 
 def _metrics(p: float, s: float | None = None) -> AgreementMetrics:

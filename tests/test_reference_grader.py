@@ -638,3 +638,14 @@ def test_is_term_list_flags_lists_not_prose_or_formulas() -> None:
                             "drift and overfitting with cross-validation and monitoring.")
     assert not is_term_list("P(A) = 0,6 * 0,4, P(B) = 0,3 * 0,2, P(C) = 0,1, P(D) = 0,5, so A.")
     assert not is_term_list("precision, recall, F1")  # too short to say
+
+
+def test_a_comparative_flips_only_what_it_qualifies(enc: BagOfWordsEncoder) -> None:
+    """"less tuning" says nothing against "more optimal solutions" (dsi_answers_v1 098)."""
+    point = "Adam converges faster while SGD finds more optimal solutions."
+    q = technical_question(key_points=[point], example_answer=point, misconceptions=[])
+    g = ReferenceGrader(enc, coverage_calibration())
+    right = "Adam converges faster with less tuning while SGD finds optimal solutions."
+    assert grade(g, right, q).misconceptions == []
+    flipped = "Adam converges faster while SGD finds less optimal solutions."
+    assert grade(g, flipped, q).misconceptions == [flipped]

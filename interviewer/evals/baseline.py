@@ -33,7 +33,8 @@ MARGIN_POLICY = (
     "0.02; grading correlations and within-one agreement 0.03, exact agreement 0.05, the "
     "share of right answers not flagged 0.03 (2 of 73), of wrong answers named 0.045 (1 of "
     "24), of answers to another question told so 0.03 (3 of 108), of right answers kept on "
-    "their question 0.03 (4 of 149). The guarded evals run "
+    "their question 0.03 (4 of 149), of the second pack's right answers not flagged and wrong "
+    "answers' misconception named 0.05 (2 of 40). The guarded evals run "
     "offline and are deterministic, so a drop below a threshold is a real change. Thresholds "
     "only go up unless lowered on purpose with a recorded reason."
 )
@@ -50,6 +51,7 @@ MARGINS: dict[tuple[str, str], float] = {
     ("grading", "exact"): 0.05,
     ("grading", "injection"): 0.0,
     ("grading", "wrong_claims_named"): 0.045,  # one of the 24
+    ("grading", "dsi_"): 0.05,  # two of the 40
 }
 
 # What the guard runs: small and fast, fixed so numbers stay comparable.
@@ -201,6 +203,10 @@ def measure_grading(settings: Settings) -> dict[str, float]:
         mc = report.misconception_checks
         out["rebuttals_not_flagged"] = round(1.0 - mc.false_flag_rate, 4)
         out["wrong_claims_named"] = round(mc.wrong_flag_rate, 4)
+        if mc.dsi_right:
+            out["dsi_right_not_flagged"] = round(1.0 - mc.dsi_false_flag_rate, 4)
+        if mc.dsi_wrong:
+            out["dsi_misconceptions_named"] = round(mc.dsi_named_rate, 4)
     if report.injection_pairs:
         out["injection_no_higher_than_twin"] = round(
             sum(1 for p in report.injection_pairs if p["ok"]) / len(report.injection_pairs), 4)

@@ -31,6 +31,9 @@ KRAKEN_FILE = "kraken_answers_v1.jsonl"
 REBUTTALS_FILE = "rebuttals_v1.jsonl"
 # Right answers to 40 questions of the second pack: none should be told it answers another one.
 DSI_FILE = "dsi_answers_v1.jsonl"
+# Wrong answers to the same 40 questions, each asserting one of the pack's authored
+# misconceptions: the grader should name it.
+DSI_WRONG_FILE = "dsi_wrong_v1.jsonl"
 DSI_PACK = "data-science-interviews"
 # the Kraken set's kinds whose answers are wrong on purpose
 WRONG_KINDS = ("confidently_wrong", "keyword_stuffed")
@@ -72,6 +75,7 @@ class Case(BaseModel):
     kind: str | None = None
     twin_id: str | None = None
     neighbours: list[Question] = Field(default_factory=list)  # as the app passes them
+    claim: str | None = None  # the misconception a wrong-on-purpose answer asserts
 
 
 class CaseResult(BaseModel):
@@ -83,7 +87,8 @@ class CaseResult(BaseModel):
     reference: float  # 1-5
     cosine: float  # raw cosine(answer, reference)
     length: float  # log(1 + words)
-    misconceptions: list[str] = Field(default_factory=list)
+    misconceptions: list[str] = Field(default_factory=list)  # the answer's wrong sentences
+    named: list[str] = Field(default_factory=list)  # the listed misconceptions they assert
     other_question: str | None = None
     covered: int = 0
     key_points: int = 0
@@ -122,6 +127,12 @@ class MisconceptionChecks(BaseModel):
     rebuttals_flagged: list[str]  # ids
     wrong: int
     wrong_flagged: int
+    # the second pack: right answers (dsi_answers_v1) and wrong ones (dsi_wrong_v1)
+    dsi_right: int = 0
+    dsi_right_flagged: list[str] = Field(default_factory=list)  # ids
+    dsi_wrong: int = 0
+    dsi_wrong_named: int = 0  # the very claim the answer asserts
+    dsi_wrong_missed: list[str] = Field(default_factory=list)  # ids
 
     @property
     def false_flag_rate(self) -> float:
@@ -130,6 +141,14 @@ class MisconceptionChecks(BaseModel):
     @property
     def wrong_flag_rate(self) -> float:
         return self.wrong_flagged / self.wrong if self.wrong else 0.0
+
+    @property
+    def dsi_false_flag_rate(self) -> float:
+        return len(self.dsi_right_flagged) / self.dsi_right if self.dsi_right else 0.0
+
+    @property
+    def dsi_named_rate(self) -> float:
+        return self.dsi_wrong_named / self.dsi_wrong if self.dsi_wrong else 0.0
 
 
 class GradingReport(BaseModel):
@@ -248,6 +267,18 @@ def dsi_cases(settings: Settings, path: Path | None = None) -> list[Case]:
     return _right_answers(settings, DSI_FILE, path, "dsi_right", DSI_PACK)
 
 
+def dsi_wrong_cases(settings: Settings, path: Path | None = None) -> list[Case]:
+    """Wrong answers to the second pack's questions; `claim` is the misconception asserted."""
+    pack, rows = _pack_rows(settings, DSI_WRONG_FILE, path, DSI_PACK)
+    cases = []
+    for row in rows:
+        q = pack.question(row["question_id"])
+        cases.append(Case(id=row["id"], question=q, answer=row["answer"], human=2.0,
+                          human_1_5=2.0, non_answer=False, kind="dsi_wrong",
+                          neighbours=pack.neighbours(q), claim=row["misconception"]))
+    return cases
+
+
 def cross_checks(results: list[CaseResult], own: list[CaseResult]) -> CrossChecks:
     """`results`: answers posed to a neighbour; `own`: right answers to their own question."""
     return CrossChecks(
@@ -259,12 +290,17 @@ def cross_checks(results: list[CaseResult], own: list[CaseResult]) -> CrossCheck
     )
 
 
-def misconception_checks(rebuttals: list[CaseResult],
-                         results: list[CaseResult]) -> MisconceptionChecks:
+def misconception_checks(rebuttals: list[CaseResult], results: list[CaseResult],
+                         dsi_right: Sequence[CaseResult] = (),
+                         dsi_wrong: Sequence[tuple[Case, CaseResult]] = ()) -> MisconceptionChecks:
     wrong = [r for r in results if r.kind in WRONG_KINDS]
+    missed = [r.id for c, r in dsi_wrong if c.claim not in r.named]
     return MisconceptionChecks(
         rebuttals=len(rebuttals), rebuttals_flagged=[r.id for r in rebuttals if r.misconceptions],
         wrong=len(wrong), wrong_flagged=sum(1 for r in wrong if r.misconceptions),
+        dsi_right=len(dsi_right), dsi_right_flagged=[r.id for r in dsi_right if r.misconceptions],
+        dsi_wrong=len(dsi_wrong), dsi_wrong_named=len(dsi_wrong) - len(missed),
+        dsi_wrong_missed=missed,
     )
 
 
@@ -296,6 +332,7 @@ def run_cases(
             cosine=0.0 if c.non_answer else float(a @ r),
             length=math.log1p(len(words(c.answer))),
             misconceptions=grade.misconceptions, other_question=grade.other_question,
+            named=[w.misconception for w in grade.wrong_claims if w.misconception],
             covered=len(grade.covered),
             key_points=len(grade.key_points), duration_ms=grade.provenance.duration_ms,
         ))
@@ -435,7 +472,18 @@ def markdown(report: GradingReport, results: list[CaseResult], run_path: Path | 
                   + (": " + ", ".join(f"`{i}`" for i in mc.rebuttals_flagged)
                      if mc.rebuttals_flagged else ""),
                   f"- Wrong-on-purpose answers ({', '.join(WRONG_KINDS)}) with a wrong claim "
-                  f"named: {mc.wrong_flagged} of {mc.wrong} ({mc.wrong_flag_rate:.1%})", ""]
+                  f"named: {mc.wrong_flagged} of {mc.wrong} ({mc.wrong_flag_rate:.1%})"]
+        if mc.dsi_right or mc.dsi_wrong:
+            lines += [f"- Second pack ({DSI_PACK}, authored misconceptions): right answers "
+                      f"(`{DSI_FILE}`) told they assert one: {len(mc.dsi_right_flagged)} of "
+                      f"{mc.dsi_right} ({mc.dsi_false_flag_rate:.1%})"
+                      + (": " + ", ".join(f"`{i}`" for i in mc.dsi_right_flagged)
+                         if mc.dsi_right_flagged else ""),
+                      f"- Second pack: wrong answers (`{DSI_WRONG_FILE}`, each asserting one "
+                      f"listed misconception, half of them paraphrased) with that very "
+                      f"misconception named: {mc.dsi_wrong_named} of {mc.dsi_wrong} "
+                      f"({mc.dsi_named_rate:.1%})"]
+        lines.append("")
     if report.cross_checks:
         cc = report.cross_checks
         lines += ["## Answering another question", "",
@@ -564,6 +612,10 @@ def print_summary(report: GradingReport, out: Any = sys.stdout) -> None:
         print(f"  right answers on a misconception's topic flagged: "
               f"{len(mc.rebuttals_flagged)}/{mc.rebuttals}; wrong answers with a wrong claim "
               f"named: {mc.wrong_flagged}/{mc.wrong}", file=out)
+        if mc.dsi_right or mc.dsi_wrong:
+            print(f"  second pack: right answers flagged {len(mc.dsi_right_flagged)}/"
+                  f"{mc.dsi_right}; wrong answers with their misconception named "
+                  f"{mc.dsi_wrong_named}/{mc.dsi_wrong}", file=out)
     if report.cross_checks:
         cc = report.cross_checks
         print(f"  answers to another question told so: {cc.flagged}/{cc.n}; mean score "
@@ -579,7 +631,7 @@ def run_eval(
     settings: Settings, dataset: str, split: str, *, encoder: Any = None,
     calibration: Any = None, runs_dir: Path | None = None, reports_dir: Path | None = None,
     dataset_path: Path | None = None, rebuttals_path: Path | None = None,
-    dsi_path: Path | None = None,
+    dsi_path: Path | None = None, dsi_wrong_path: Path | None = None,
 ) -> tuple[GradingReport, list[CaseResult]]:
     """Run one grading eval; writes the JSONL run log and the Markdown report when dirs are set."""
     from ..grading.calibration import load_calibration
@@ -611,6 +663,7 @@ def run_eval(
     rebuttal_results: list[CaseResult] = []
     cross_results: list[CaseResult] = []
     dsi_results: list[CaseResult] = []
+    dsi_wrong_results: list[CaseResult] = []
     if dataset == "kraken":
         rebuttal_results = run_cases(rebuttal_cases(settings, rebuttals_path), grader, cache)
         cross_results = run_cases(cross_cases(settings, cases), grader, cache)
@@ -621,9 +674,17 @@ def run_eval(
             report.cross_checks.flag_rate >= 0.80)
         report.targets["right answers told they answer another question <= 5%"] = (
             len(report.cross_checks.own_flagged) <= 0.05 * max(report.cross_checks.own_n, 1))
-        report.misconception_checks = misconception_checks(rebuttal_results, results)
+        dsi_wrong = dsi_wrong_cases(settings, dsi_wrong_path)
+        dsi_wrong_results = run_cases(dsi_wrong, grader, cache)
+        mc = report.misconception_checks = misconception_checks(
+            rebuttal_results, results, dsi_results, list(zip(dsi_wrong, dsi_wrong_results,
+                                                             strict=True)))
         report.targets["right answers on a misconception's topic flagged <= 10%"] = (
-            report.misconception_checks.false_flag_rate <= 0.10)
+            mc.false_flag_rate <= 0.10)
+        report.targets["second pack: right answers told they assert a misconception <= 10%"] = (
+            mc.dsi_false_flag_rate <= 0.10)
+        report.targets["second pack: wrong answers' misconception named >= 50%"] = (
+            mc.dsi_named_rate >= 0.50)
         report.by_kind = by_kind(results)
         report.injection_pairs = injection_pairs(cases, results)
         if report.injection_pairs:
@@ -635,7 +696,8 @@ def run_eval(
             "dataset": dataset, "split": split, "grader": grader.name,
             "calibration_version": cal.version, "git_commit": report.git_commit,
         })
-        for r in [*results, *rebuttal_results, *cross_results, *dsi_results]:
+        for r in [*results, *rebuttal_results, *cross_results, *dsi_results,
+                  *dsi_wrong_results]:
             log.case(r.id, r)
         log.final(report)
         run_path = log.path

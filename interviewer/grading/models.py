@@ -117,6 +117,7 @@ class WrongClaim(BaseModel):
     text: str  # the answer's words
     problem: str  # e.g. "a known misconception: ..."
     correction: str = ""
+    misconception: str = ""  # the pack's claim it asserts, when it is a listed misconception
 
 
 class Grade(BaseModel):

@@ -93,6 +93,8 @@ _OPPOSITES = [
     ("simpler", "complex"), ("always", "never"), ("precision", "recall"), ("mae", "rmse"),
     ("above", "below"), ("classification", "regression"), ("sample", "population"),
 ]
+# opposites that qualify the next word: flipped only when they qualify the same one
+_COMPARATIVES = {("higher", "lower"), ("larger", "smaller"), ("more", "less")}
 
 
 class Encoder(Protocol):
@@ -446,7 +448,7 @@ class ReferenceGrader:
             misconceptions=[s for s, _ in feats.misconceptions]
             + [s for s, _ in feats.contradictions],
             wrong_claims=[WrongClaim(text=s, problem=f"a known misconception: {m}",
-                                     correction=_correction(question, m))
+                                     correction=_correction(question, m), misconception=m)
                           for s, m in feats.misconceptions]
             + [WrongClaim(text=s, problem=f"it seems to invert the key point: {p}")
                for s, p in feats.contradictions],
@@ -618,11 +620,19 @@ def _has(term: str, text: str) -> bool:
     return re.search(rf"\b{re.escape(term)}\b", text) is not None
 
 
+def _after(term: str, text: str) -> set[str]:
+    return set(re.findall(rf"\b{re.escape(term)}\s+([a-z0-9-]+)", text))
+
+
 def _flipped(point: str, sent: str) -> bool:
     p, s = point.lower(), sent.lower()
     for a, b in _OPPOSITES:
         for x, y in ((a, b), (b, a)):
             if _has(x, p) and not _has(y, p) and _has(y, s) and not _has(x, s):
+                # a comparative flips only what it qualifies: "more optimal" vs "less tuning"
+                # says nothing against the point
+                if (a, b) in _COMPARATIVES and not _after(x, p) & _after(y, s):
+                    continue
                 return True
     return False
 
