@@ -62,6 +62,7 @@ from .models import (
 from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, feedback_text
 from .plan import build_plan, draw_seed, plan_stages
 from .ratelimit import TokenBucket
+from .settle import settle_follow_up
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -494,6 +495,8 @@ class InterviewSession:
             yield self._notice(f"Your answer could not be graded ({e}). It is kept: send it "
                                "again in a moment.", kept_text=text)
             return
+        if asked.follow_up and pi in st.grades:
+            grade = settle_follow_up(st.grades[pi], grade)
         self._record(Answered(
             plan_index=pi, stage_id=asked.stage_id, question_id=q.id,
             follow_up=asked.follow_up, prompt=asked.text, answer=text, graded_text=graded_text,
