@@ -649,3 +649,27 @@ def test_a_comparative_flips_only_what_it_qualifies(enc: BagOfWordsEncoder) -> N
     assert grade(g, right, q).misconceptions == []
     flipped = "Adam converges faster while SGD finds less optimal solutions."
     assert grade(g, flipped, q).misconceptions == [flipped]
+
+
+def test_an_inverted_point_that_a_listed_claim_inverts_alike_is_that_claim(
+        enc: BagOfWordsEncoder) -> None:
+    """Swapped definitions sit as near the right key point as the listed claim does: only the flip
+    tells them apart, and naming the claim brings its correction and its cap (QA: 2.5, "check
+    this claim", no correction)."""
+    claim = "A Type I error is a false negative."
+    fix = "A Type I error is a false positive: rejecting a null hypothesis that is true."
+    q = technical_question(
+        key_points=["A Type I error is a false positive.", "A Type II error is a false negative."],
+        example_answer="A Type I error is a false positive. A Type II error is a false negative.",
+        misconceptions=[{"claim": claim, "correction": fix},
+                        {"claim": "Power is the probability of a Type I error.",
+                         "correction": "Power is one minus the Type II error rate, beta."}],
+    )
+    g = grade(ReferenceGrader(enc, coverage_calibration()), claim, q)
+    assert [(w.text, w.misconception, w.correction) for w in g.wrong_claims] == [
+        (claim, claim, fix)]
+    assert g.score <= 2.0
+    assert g.covered == []  # a wrong claim covers no point on the card
+    no_claim = q.model_copy(update={"misconceptions": []})
+    plain = grade(ReferenceGrader(enc, coverage_calibration()), claim, no_claim)
+    assert [w.problem.startswith("it seems to invert") for w in plain.wrong_claims] == [True]

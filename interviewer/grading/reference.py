@@ -225,14 +225,19 @@ class ReferenceGrader:
         cands = np.vstack([sent_emb, whole[None, :]])  # sentences and the answer as a whole
         cand_text = [*sents, answer.strip()]
         sim = prep.kp @ cands.T  # (k, s+1)
-        best = sim.argmax(axis=1)
         cov = sim.max(axis=1)
+        mistakes = _named_inversions(prep, _misconceptions(prep, parts, part_emb),
+                                     _contradictions(prep, sents, sim[:, :-1]), sents, sent_emb)
+        # a wrong claim covers nothing: the card must not list it as a point covered (the
+        # calibration's features keep every sentence; it was fitted on them)
+        shown = _without_wrong(sim, sents, [w for pairs in mistakes.values() for w, _ in pairs])
+        best, cov_shown = shown.argmax(axis=1), shown.max(axis=1)
         hits = []
         for i, point in enumerate(prep.key_points):
             j = int(best[i])
-            covered = bool(cov[i] >= cal.cover_threshold)
+            covered = bool(cov_shown[i] >= cal.cover_threshold)
             hits.append(KeyPointHit(
-                point=point, covered=covered, similarity=round(float(cov[i]), 3),
+                point=point, covered=covered, similarity=round(float(cov_shown[i]), 3),
                 evidence=_short(cand_text[j]) if covered else None,
             ))
         n_words = len(fx.words(answer))
@@ -258,8 +263,7 @@ class ReferenceGrader:
             key_points=hits,
             echo=nov < 0.34 and q_sim > 0.6,
             term_list=fx.is_term_list(answer),
-            misconceptions=_misconceptions(prep, parts, part_emb),
-            contradictions=_contradictions(prep, sents, sim[:, :-1]),
+            **mistakes,
             other_question=self._other_question(whole, prep, neighbours or []),
         )
 
@@ -607,6 +611,43 @@ def _contradictions(
         if all(sent != s for s, _ in found):
             found.append((sent, point))
     return found
+
+
+def _without_wrong(sim: np.ndarray, sents: list[str], wrong: list[str]) -> np.ndarray:
+    """`sim` (key points x sentences + the whole answer) with the sentences that hold a wrong
+    claim, and then the whole answer too, unable to cover anything."""
+    bad = [k for k, s in enumerate(sents) if any(w in s for w in wrong)]
+    if not bad:
+        return sim
+    out = sim.copy()
+    out[:, [*bad, sim.shape[1] - 1]] = -1.0
+    return out
+
+
+def _named_inversions(
+    prep: _Prepared, found: list[tuple[str, str]], inverted: list[tuple[str, str]],
+    sents: list[str], sent_emb: np.ndarray,
+) -> dict[str, list[tuple[str, str]]]:
+    """An inverted key point that a listed misconception inverts the same way is that
+    misconception: named, corrected and capped like one. "A Type I error is a false negative"
+    sits as near the Type II key point as the claim, so only the flip tells them apart, and the
+    flip alone knows no correction."""
+    named = {m for _, m in found}
+    rest: list[tuple[str, str]] = []
+    for sent, point in inverted:
+        if any(sent == s for s, _ in found):
+            continue
+        i = sents.index(sent)
+        sims = sent_emb[i] @ prep.mc.T if len(prep.misconceptions) else np.zeros(0)
+        match = [(float(sims[j]), m) for j, m in enumerate(prep.misconceptions)
+                 if sims[j] >= MISCONCEPTION_SIM and m not in named and _flipped(point, m)]
+        if match:
+            claim = max(match)[1]
+            named.add(claim)
+            found = [*found, (sent, claim)]
+        else:
+            rest.append((sent, point))
+    return {"misconceptions": found, "contradictions": rest}
 
 
 def _wrong_claim(question: Question, sentence: str, claim: str) -> str:
