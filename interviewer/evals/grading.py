@@ -369,8 +369,8 @@ def evaluate(
     reports = []
     for name, mask in subsets:
         idx = [i for i, keep in enumerate(mask) if keep]
-        if not idx:
-            continue
+        if not idx or (reports and len(idx) == reports[0].n):
+            continue  # empty, or the same answers as "all answers" (a set with no non-answers)
         sub = [results[i] for i in idx]
         sets = score_sets(sub, calibration, native_scale)
         h15 = [r.human_1_5 for r in sub]
@@ -456,6 +456,9 @@ def markdown(report: GradingReport, results: list[CaseResult], run_path: Path | 
         lines.append("")
     if report.by_kind:
         lines += ["## By kind (mean scores)", "",
+                  "`expected` is the mean of the dataset's expected scores for the kind (an "
+                  "injection answer expects what its twin without the injection expects); "
+                  "`cosine` is the raw cosine with the example answer.", "",
                   "| kind | n | expected | reference | cosine | words |",
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for k, v in report.by_kind.items():
@@ -535,6 +538,12 @@ It has no model of meaning beyond sentence embeddings, so:
   are no longer named.
 - **Confidently wrong answers** that match no listed misconception keep a middling grade: the
   grade measures coverage and closeness, not truth.
+- **Exact 1-5 agreement is low** and can be below the length baseline's: the reference grades
+  spread across the scale where the expected scores bunch, so they land one step off more often.
+  Read the correlations and within-one agreement for ranking and closeness.
+- **Off-topic but fluent answers to conversational, behavioral and final-round questions** keep
+  2.6-3.4 (four such answers in a QA pass): those questions have broad key points, so a generic
+  career story stays close to them.
 - **Thin answers are graded leniently** (SAF students' answers are short, so the calibration does
   not punish brevity much); they still rank below average and good answers.
 - **False alarms of the opposites check.** On SAF `training` it fires on 10 of 1,309 non-empty
