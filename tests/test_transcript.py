@@ -126,6 +126,73 @@ def test_corrupt_middle_line_is_an_error_not_silence(services: Services) -> None
         store.load(s.session_id)
 
 
+@pytest.mark.parametrize("tail", [b'{"broken', b'{"broken\n', b'{"type":"said"}'])
+def test_a_torn_last_line_is_skipped_with_a_warning_and_the_next_append_starts_clean(
+        services: Services, tail: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    """What a crash mid-write leaves (no newline, or not JSON), appended while the app runs:
+    every earlier event loads, and the same store's next append does not glue onto it."""
+    s, store, path = _played(services, FULL, PARTIAL)
+    before = store.load(s.session_id)
+    with open(path, "ab") as f:
+        f.write(tail)
+    with caplog.at_level("WARNING", logger="interviewer.transcripts.store"):
+        assert store.load(s.session_id) == before
+        assert [i.session_id for i in store.list()] == [s.session_id]
+    assert "partial event" in caplog.text and str(path) in caplog.text
+    s.send(FULL)  # the same process goes on writing (the UI server did not restart)
+    assert _answered(store, s.session_id) == [FULL, PARTIAL, FULL]
+    for line in path.read_bytes().splitlines():
+        json.loads(line)  # every line whole: the fragment was cut, not glued to
+    assert path.read_bytes().endswith(b"\n")
+
+
+def test_a_whole_last_event_that_lost_its_newline_is_kept(services: Services) -> None:
+    s, store, path = _played(services, FULL)
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    before = store.load(s.session_id)
+    s.send(PARTIAL)
+    assert store.load(s.session_id)[: len(before)] == before
+    assert _answered(store, s.session_id) == [FULL, PARTIAL]
+
+
+def test_a_corrupt_line_says_where_and_what_in_plain_words(services: Services) -> None:
+    s, store, path = _played(services, FULL)
+    lines = path.read_text().splitlines(keepends=True)
+    lines[2] = '{"type":"said","kind":"notice"}\n'  # a valid JSON line that is not an event
+    path.write_text("".join(lines))
+    with pytest.raises(TranscriptStoreError) as err:
+        store.load(s.session_id)
+    message = str(err.value)
+    assert message == f"{path}: line 3 is corrupt: said event: field 'text' is missing"
+    lines[2] = "{not json\n"
+    path.write_text("".join(lines))
+    with pytest.raises(TranscriptStoreError, match=r"line 3 is corrupt: not valid JSON \("):
+        store.load(s.session_id)
+    lines[2] = '{"type":"nonsense"}\n'
+    path.write_text("".join(lines))
+    with pytest.raises(TranscriptStoreError, match="line 3 is corrupt: unknown event type "
+                                                   "'nonsense'"):
+        store.load(s.session_id)
+
+
+def test_list_reports_unreadable_sessions_instead_of_dropping_them(
+        services: Services, caplog: pytest.LogCaptureFixture) -> None:
+    good, store, _ = _played(services, FULL)
+    bad, _, bad_path = _played(services, FULL)
+    lines = bad_path.read_text().splitlines(keepends=True)
+    lines[1] = "{not json\n"
+    bad_path.write_text("".join(lines))
+    with caplog.at_level("WARNING", logger="interviewer.transcripts.store"):
+        assert [i.session_id for i in store.list()] == [good.session_id]
+        store.list()  # the UI lists on every page load: one warning per damaged file
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert bad.session_id in warnings[0] and "line 2 is corrupt: not valid JSON" in warnings[0]
+    [unreadable] = store.unreadable()
+    assert unreadable.session_id == bad.session_id and unreadable.path == bad_path
+    assert "line 2 is corrupt" in unreadable.reason
+
+
 def test_ids_are_checked_and_unknown_ids_not_found(services: Services) -> None:
     store = services.store
     for bad in ("../../etc/passwd", "abc", "x" * 32):

@@ -7,6 +7,7 @@ random) so a seeded session reads the same every time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Literal
 
@@ -103,7 +104,7 @@ class OfflineInterviewer:
 
     def _opening(self, req: ComposeRequest) -> str:
         s = req.stage
-        who = f"I'm {persona_name(s)}, {article(persona_of(s))} {persona_of(s)} at {req.company}"
+        who = f"I'm {persona_name(s)}, {persona_at(persona_of(s), req.company)}"
         fmt = f" ({s.format})" if s.format else ""
         count = req.questions_in_stage
         plural = "question" if count == 1 else "questions"
@@ -177,6 +178,28 @@ class OfflineInterviewer:
                 "with you. Here is your summary.")
 
 
+def with_article(persona: str) -> str:
+    """"ML engineer" -> "an ML engineer"; a persona written with its article keeps it."""
+    if persona.lower().startswith(("a ", "an ", "the ")):
+        return persona
+    return f"{article(persona)} {persona}"
+
+
+def is_generic(company: str) -> bool:
+    """A pack not tied to a company names itself e.g. "Generic ML/DS interview": no "at X"."""
+    return not company.strip() or re.search(r"\bgeneric\b", company, re.IGNORECASE) is not None
+
+
+def persona_at(persona: str, company: str) -> str:
+    """"an ML engineer at Kraken"; the company goes before a relative clause ("a screener at
+    Acme who keeps a brisk pace") and is left out for a generic pack."""
+    phrase = with_article(persona)
+    if is_generic(company):
+        return phrase
+    head, sep, tail = phrase.partition(" who ")
+    return f"{head} at {company.strip()}{sep}{tail}"
+
+
 def article(word: str) -> str:
     if word[:2].isupper():  # an acronym: "an ML engineer"
         return "an" if word[0] in "AEFHILMNORSX" else "a"
@@ -188,7 +211,8 @@ def _structure_hint(q: Question, company: str) -> str:
         return ("Tell one real story with STAR: the situation, your task, the actions you took "
                 "yourself, and a measurable result, then what you learned.")
     if q.kind == "conversational":
-        return (f"Be specific: connect your own experience and motivation to {company} and this "
+        where = "the company" if is_generic(company) else company
+        return (f"Be specific: connect your own experience and motivation to {where} and this "
                 "role, with one or two concrete examples.")
     if q.kind == "take_home":
         return ("Walk through it as you would in the write-up: assumptions, data checks, a simple "

@@ -1,8 +1,12 @@
 """Exports of a graded transcript: Markdown, JSON and a self-contained HTML report.
 
 Candidate text is untrusted. Markdown puts answers in fenced code blocks longer than any fence in
-the text and escapes everything else; HTML escapes every value with `html.escape` and forbids
-scripts with a Content-Security-Policy; JSON escapes `<`, `>` and `&` so it can be embedded.
+the text; other untrusted text (prompts, grader notes, quoted claims) goes through `md_escape`
+(Markdown escapes, HTML entities for `<` and `>`), and the pack's own text (questions, names,
+example answers) through `md_authored`, which escapes only what Markdown would act on and keeps
+the author's code spans, so a report reads like its pack. HTML escapes every value with
+`html.escape` and forbids scripts with a Content-Security-Policy; JSON escapes `<`, `>` and `&`
+so it can be embedded.
 """
 
 from __future__ import annotations
@@ -17,23 +21,66 @@ from typing import Literal
 
 from ..grading.models import Grade
 from .model import QuestionRecord, Transcript
-from .summary import ScoreItem, SessionSummary, summarize
+from .summary import AnswerRef, ScoreItem, SessionSummary, summarize
 
 Format = Literal["md", "json", "html"]
 FORMATS: tuple[Format, ...] = ("md", "json", "html")
 
 # --- Markdown ------------------------------------------------------------------------------------
 
-_MD_INLINE = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_MD_INLINE = re.compile(r"([\\`*\[\]|~])")  # code, emphasis, links/images, tables, strikeout
+_MD_UNDERSCORE = re.compile(r"_(?![^\W_])|(?<![^\W_])_")  # not inside a word (snake_case)
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # only an `&` that would start a character reference
+_MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # only a `<` that could open HTML or an autolink
+_MD_BLOCK = re.compile(r"(?m)^([ \t]*)([-+=#>])")  # list, setext, heading, quote markers
+_MD_ORDERED = re.compile(r"(?m)^([ \t]*\d+)([.)])")
+_MD_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)([^\n]+?)(?<!`)\1(?!`)")
+_KEPT = re.compile(r"\x00(\d+)\x00")
+
+
+def _md_text(text: str, *, untrusted: bool) -> str:
+    text = _MD_INLINE.sub(r"\\\1", text)
+    text = _MD_UNDERSCORE.sub(r"\\_", text)
+    text = _MD_ENTITY.sub(r"\\&", text)
+    if untrusted:  # entities, not backslashes: no renderer can read a tag in them
+        text = text.replace("<", "&lt;").replace(">", "&gt;")
+    else:
+        text = _MD_TAG.sub(r"\\<", text)
+    text = _MD_BLOCK.sub(r"\1\\\2", text)
+    text = _MD_ORDERED.sub(r"\1\\\2", text)
+    return text.replace("\n", "  \n")
 
 
 def md_escape(text: str) -> str:
-    """Text that renders as itself in Markdown: no HTML, links, emphasis, headings or lists."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_INLINE.sub(r"\\\1", text)
-    text = re.sub(r"(?m)^(\s*)([-=])", r"\1\\\2", text)
-    text = re.sub(r"(?m)^(\s*\d+)\.", r"\1\\.", text)
-    return text.replace("\n", "  \n")
+    """Untrusted text that renders as itself in Markdown: no HTML, links, emphasis, code,
+    headings or lists."""
+    return _md_text(text, untrusted=True)
+
+
+def md_authored(text: str, *, cell: bool = False) -> str:
+    """The pack's own text (trusted, written as prose with `code` spans): escapes only what
+    Markdown would act on, without HTML entities, and keeps one-line code spans as code.
+    `cell`: the text goes in a table cell (one line, pipes escaped even inside code)."""
+    if cell:
+        text = " ".join(text.split())
+    spans: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        spans.append(m.group(0).replace("|", "\\|") if cell else m.group(0))
+        return f"\x00{len(spans) - 1}\x00"
+
+    text = _MD_CODE_SPAN.sub(keep, text.replace("\x00", "\ufffd"))
+    return _KEPT.sub(lambda m: spans[int(m.group(1))], _md_text(text, untrusted=False))
+
+
+def _md_cell(text: str) -> str:
+    """Untrusted text in a table cell: one line (a newline would end the row)."""
+    return md_escape(" ".join(text.split()))
+
+
+def _md_heading(text: str) -> str:
+    """A one-line heading whose trailing `#`s are text, not the heading's closing sequence."""
+    return re.sub(r"(#+)$", r"\\\1", md_authored(" ".join(text.split())))
 
 
 def md_block(text: str) -> str:
@@ -41,6 +88,45 @@ def md_block(text: str) -> str:
     longest = max((len(m) for m in re.findall(r"`+|~+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}text\n{text}\n{fence}"
+
+
+STANDS_OUT = 0.25  # points from the session's mean
+
+
+def contrast(s: SessionSummary) -> tuple[list[AnswerRef], list[AnswerRef]]:
+    """The strongest and weakest answers worth naming in a report: only those that stand out
+    from the session's mean, so a single answer, or answers that all scored alike, are not
+    called both strongest and weakest."""
+    if s.overall is None:
+        return [], []
+    mean = s.overall
+    strong = [r for r in s.strongest if r.score - mean >= STANDS_OUT - 1e-9]
+    weak = [r for r in s.weakest if mean - r.score >= STANDS_OUT - 1e-9]
+    return strong, weak
+
+
+def _asked_in(prompt: str, question: str) -> int:
+    """Where the pack's question text sits in a prompt as asked (-1: not there verbatim)."""
+    q = question.strip()
+    return prompt.find(q) if q else -1
+
+
+def _md_prompt(prompt: str, question: str) -> str:
+    """A prompt as asked: the pack question inside it reads as authored text, the interviewer's
+    own words around it (an LLM's, possibly steered by the candidate) stay fully escaped."""
+    at = _asked_in(prompt, question)
+    if at < 0:
+        return md_escape(prompt)
+    end = at + len(question.strip())
+    return md_escape(prompt[:at]) + md_authored(prompt[at:end]) + md_escape(prompt[end:])
+
+
+def _shows_whole_question(rec: QuestionRecord) -> bool:
+    """Whether the report must print the question under its heading: the heading holds only its
+    first line, and no prompt as asked repeated it word for word."""
+    if rec.title == " ".join(rec.question.split()):
+        return False
+    return not any(_asked_in(x.prompt, rec.question) >= 0 for x in rec.exchanges)
 
 
 def _fmt_time(at: datetime | None) -> str:
@@ -53,12 +139,12 @@ def _score(value: float | None) -> str:
 
 def to_markdown(t: Transcript, summary: SessionSummary | None = None) -> str:
     s = summary or summarize(t)
-    e = md_escape
+    e, a = md_escape, md_authored
     out = [
-        f"# Interview transcript: {e(t.pack)}",
+        f"# Interview transcript: {a(t.pack)}",
         "",
         f"- Session: `{t.session_id}`",
-        f"- Stages: {e(', '.join(t.stage_names.get(x, x) for x in t.stage_ids))}",
+        f"- Stages: {a(', '.join(t.stage_names.get(x, x) for x in t.stage_ids))}",
         f"- Mode: {e(t.mode)}; seed {t.seed}",
         f"- Interviewer: {e(t.interviewer)}; grader: {e(t.grader)}",
         f"- Started: {_fmt_time(t.started_at)}; ended: {_fmt_time(t.ended_at)}"
@@ -66,19 +152,20 @@ def to_markdown(t: Transcript, summary: SessionSummary | None = None) -> str:
         "",
         "## Score card",
         "",
-        e(s.headline()),
+        a(s.headline()),
         "",
     ]
     for title, items in (("Criteria", s.criteria), ("Topics", s.topics),
                          ("Stages", s.stage_scores)):
         if items:
             out += [f"| {title} | Score | Answers |", "|---|---|---|"]
-            out += [f"| {e(i.name)} | {i.score:.1f} | {i.count} |" for i in items]
+            out += [f"| {a(i.name, cell=True)} | {i.score:.1f} | {i.count} |" for i in items]
             out.append("")
-    for title, refs in (("Strongest answers", s.strongest), ("Weakest answers", s.weakest)):
+    strongest, weakest = contrast(s)
+    for title, refs in (("Strongest answers", strongest), ("Weakest answers", weakest)):
         if refs:
             out += [f"### {title}", ""]
-            out += [f"- {r.score:.1f}/5: {e(r.title)}" for r in refs]
+            out += [f"- {r.score:.1f}/5: {a(r.title)}" for r in refs]
             out.append("")
     if s.next_steps:
         out += ["### Next steps", ""] + [f"- {e(x)}" for x in s.next_steps] + [""]
@@ -91,38 +178,46 @@ def to_markdown(t: Transcript, summary: SessionSummary | None = None) -> str:
 
 
 def _md_question(rec: QuestionRecord) -> list[str]:
-    e = md_escape
+    a = md_authored
     grade = rec.final_grade
-    status = _score(grade.score if grade else None) if not rec.skipped else "skipped"
-    out = [f"### Q{rec.plan_index + 1}. {e(rec.question)}", "",
-           f"*{e(rec.stage_id)} / {e(rec.topic)} / {e(rec.difficulty)}*: **{status}**", ""]
+    status = "skipped" if rec.skipped else _score(grade.score) if grade else "not answered"
+    out = [f"### Q{rec.plan_index + 1}. {_md_heading(rec.title)}", "",
+           f"*{a(rec.stage_id)} / {a(rec.topic)} / {a(rec.difficulty)}*: **{status}**", ""]
+    if _shows_whole_question(rec):
+        out += [a(rec.question), ""]
     for x in rec.exchanges:
         label = "Question" if x.kind == "question" else "Follow-up"
-        out += [f"**{label}:** {e(x.prompt)}", ""]
+        out += [f"**{label}:** {_md_prompt(x.prompt, rec.question)}", ""]
         if x.skipped:
             out += ["*Skipped.*", ""]
         elif x.answer is not None:
             out += [f"**Answer** ({_fmt_time(x.answered_at)}):", "", md_block(x.answer), ""]
+        else:
+            out += ["*(not answered)*", ""]
     if grade:
         out += _md_grade(grade)
-    out += ["**Example answer:**", "", e(rec.example_answer), ""]
+    out += ["**Example answer:**", "", a(rec.example_answer), ""]
     return out
 
 
 def _md_grade(g: Grade) -> list[str]:
-    e = md_escape
-    out = ["| Criterion | Score |", "|---|---|"]
-    out += [f"| {e(c.name)} | {c.score} |" for c in g.criteria]
+    e, a = md_escape, md_authored
+    why = any(c.rationale.strip() for c in g.criteria)
+    out = ["| Criterion | Score |" + (" Why |" if why else ""),
+           "|---|---|" + ("---|" if why else "")]
+    out += [f"| {a(c.name, cell=True)} | {c.score} |" + (f" {_md_cell(c.rationale)} |" if why
+                                                          else "")
+            for c in g.criteria]
     out.append("")
-    out += [f"- {'[x]' if k.covered else '[ ]'} {e(k.point)}" for k in g.key_points]
+    out += [f"- {'[x]' if k.covered else '[ ]'} {a(k.point)}" for k in g.key_points]
     out.append("")
+    # one paragraph each: consecutive lines would run together into one
     for title, items in (("Strengths", g.strengths), ("Gaps", g.gaps),
                          ("Misconceptions", g.watch_out())):
         if items:
-            out.append(f"**{title}:** " + "; ".join(e(i) for i in items))
+            out += [f"**{title}:** " + "; ".join(e(i) for i in items), ""]
     if g.next_step:
-        out.append(f"**Next step:** {e(g.next_step)}")
-    out.append("")
+        out += [f"**Next step:** {e(g.next_step)}", ""]
     return out
 
 
@@ -150,7 +245,7 @@ pre.answer{white-space:pre-wrap;word-wrap:break-word;background:#f6f8fa;
 border-left:3px solid #0969da;padding:.6rem;font-family:inherit}
 .q{border:1px solid #d0d7de;border-radius:8px;padding:.2rem 1rem 1rem;margin:1rem 0}
 .covered{color:#1a7f37}.missed{color:#cf222e}.example{background:#fff8c5;padding:.6rem;
-border-radius:6px}
+border-radius:6px;white-space:pre-line}.prompt{white-space:pre-line}
 .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;background:#ddf4ff;font-weight:600}
 """
 
@@ -198,7 +293,8 @@ def to_html(t: Transcript, summary: SessionSummary | None = None) -> str:
         _bar_chart("Per criterion", s.criteria),
         _bar_chart("Per topic", s.topics),
     ]
-    for title, refs in (("Strongest answers", s.strongest), ("Weakest answers", s.weakest)):
+    strongest, weakest = contrast(s)
+    for title, refs in (("Strongest answers", strongest), ("Weakest answers", weakest)):
         if refs:
             body.append(f"<h3>{esc(title)}</h3><ul>" + "".join(
                 f"<li>{r.score:.1f}/5: {esc(r.title)}</li>" for r in refs) + "</ul>")
@@ -220,17 +316,21 @@ def to_html(t: Transcript, summary: SessionSummary | None = None) -> str:
 def _html_question(rec: QuestionRecord) -> str:
     esc = html.escape
     g = rec.final_grade
-    status = "skipped" if rec.skipped else _score(g.score if g else None)
-    parts = [f'<section class="q"><h3>Q{rec.plan_index + 1}. {esc(rec.question)}</h3>',
+    status = "skipped" if rec.skipped else _score(g.score) if g else "not answered"
+    parts = [f'<section class="q"><h3>Q{rec.plan_index + 1}. {esc(rec.title)}</h3>',
              f'<p class="muted">{esc(rec.stage_id)} · {esc(rec.topic)} · '
              f'{esc(rec.difficulty)} <span class="badge">{esc(status)}</span></p>']
+    if _shows_whole_question(rec):
+        parts.append(f'<p class="prompt">{esc(rec.question.strip())}</p>')
     for x in rec.exchanges:
         label = "Question" if x.kind == "question" else "Follow-up"
-        parts.append(f"<p><strong>{label}:</strong> {esc(x.prompt)}</p>")
+        parts.append(f'<p class="prompt"><strong>{label}:</strong> {esc(x.prompt.strip())}</p>')
         if x.skipped:
             parts.append("<p><em>Skipped.</em></p>")
         elif x.answer is not None:
             parts.append(f'<pre class="answer">{esc(x.answer)}</pre>')
+        else:
+            parts.append("<p><em>(not answered)</em></p>")
     if g:
         why = any(c.rationale for c in g.criteria)
         parts.append("<table><tr><th>Criterion</th><th>Score</th>"
@@ -250,7 +350,7 @@ def _html_question(rec: QuestionRecord) -> str:
         if g.next_step:
             parts.append(f"<p><strong>Next step:</strong> {esc(g.next_step)}</p>")
     parts.append(f'<p><strong>Example answer:</strong></p><div class="example">'
-                 f"{esc(rec.example_answer)}</div></section>")
+                 f"{esc(rec.example_answer.strip())}</div></section>")
     return "".join(parts)
 
 

@@ -33,6 +33,19 @@ class Exchange(BaseModel):
     skipped: bool = False
 
 
+TITLE_CHARS = 140
+
+
+def question_title(question: str) -> str:
+    """The question's first line, cut to a heading's length: a take-home brief runs to
+    paragraphs, and a heading that holds them breaks (the same rule as `AnswerRef.title`)."""
+    first = question.strip().splitlines()[0] if question.strip() else ""
+    text = " ".join(first.split())
+    if len(text) <= TITLE_CHARS:
+        return text
+    return text[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 class QuestionRecord(BaseModel):
     plan_index: int
     stage_id: str
@@ -44,6 +57,10 @@ class QuestionRecord(BaseModel):
     example_answer: str
     key_points: list[str]
     exchanges: list[Exchange] = Field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return question_title(self.question)
 
     @property
     def final_grade(self) -> Grade | None:

@@ -24,7 +24,14 @@ from pydantic import ValidationError
 
 from ..errors import NotFoundError
 from .events import EVENT_ADAPTER, Answered, Ended, Event, SessionStarted
-from .store import SessionInfo, TranscriptStoreError, check_id, new_session_id
+from .store import (
+    SessionInfo,
+    TranscriptCorruptError,
+    TranscriptStoreError,
+    check_id,
+    describe_invalid,
+    new_session_id,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -216,7 +223,8 @@ class PostgresTranscriptStore:
             try:
                 events.append(EVENT_ADAPTER.validate_json(body))
             except ValidationError as e:
-                raise TranscriptStoreError(f"session {sid}: event {seq} is corrupt: {e}") from e
+                raise TranscriptCorruptError(f"session {sid}", f"event {seq}",
+                                             describe_invalid(e)) from e
         if not isinstance(events[0], SessionStarted):
             raise TranscriptStoreError(f"session {sid}: does not start with a session_started "
                                        "event")

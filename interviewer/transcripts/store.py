@@ -1,13 +1,15 @@
 """Append-only transcript storage: one JSONL file per session, fsync on every append.
 
 Behind the small `TranscriptStore` protocol so a PostgreSQL store can replace it later. A crash
-can tear only the last line; loading ignores it, and reopening for append cuts it off first so
-the next event starts on a clean line.
+can tear only the last line (no newline, or not valid JSON): loading skips it with a warning, and
+every append first checks the file's end and cuts such a line off, so an event never glues onto
+a fragment. Any other unreadable line is an error that names the file, the line and the problem.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import uuid
@@ -21,10 +23,27 @@ from ..errors import InputError, InterviewerError, NotFoundError
 from .events import EVENT_ADAPTER, Answered, Ended, Event, SessionStarted
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
+log = logging.getLogger(__name__)
 
 
 class TranscriptStoreError(InterviewerError):
     """A transcript cannot be written or read."""
+
+
+class TranscriptCorruptError(TranscriptStoreError):
+    """A stored event cannot be read back: says where (`line 18`, `event 3`) and what is wrong."""
+
+    def __init__(self, where: str, position: str, reason: str) -> None:
+        super().__init__(f"{where}: {position} is corrupt: {reason}")
+        self.where, self.position, self.reason = where, position, reason
+
+
+class UnreadableSession(BaseModel):
+    """A stored session that `list` cannot show, and why (so it is reported, not dropped)."""
+
+    session_id: str
+    path: Path
+    reason: str
 
 
 class SessionInfo(BaseModel):
@@ -71,7 +90,8 @@ class JsonlTranscriptStore:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._repaired: set[str] = set()
+        # warnings given per file version: `list` runs on every page load in the UI
+        self._warned: set[tuple[str, int, int, str]] = set()
 
     def new_id(self) -> str:
         return new_session_id()
@@ -89,13 +109,15 @@ class JsonlTranscriptStore:
             created = not path.exists()
             if created:
                 self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            elif session_id not in self._repaired:
-                _cut_torn_tail(path)
-            self._repaired.add(session_id)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                _lock(fd)
+                if not created:
+                    # every time, not once per process: a crash of another process (or a hand
+                    # edit) may have torn the end since this one last wrote
+                    _end_on_a_whole_line(fd, path)
                 os.write(fd, line)
-                os.fsync(fd)
+                os.fsync(fd)  # also makes a cut-off tail durable
             finally:
                 os.close(fd)
             if created:
@@ -112,34 +134,61 @@ class JsonlTranscriptStore:
         except OSError as e:
             raise TranscriptStoreError(f"cannot read transcript {path}: {e}") from e
         lines = raw.split(b"\n")
-        torn_tail = not raw.endswith(b"\n")
+        numbered = [(n, line) for n, line in enumerate(lines, 1) if line.strip()]
         events: list[Event] = []
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
+        for i, (n, line) in enumerate(numbered):
             try:
                 events.append(EVENT_ADAPTER.validate_json(line))
             except ValidationError as e:
-                if torn_tail and n == len(lines):
-                    break  # a crash mid-write: the event was never acknowledged
-                raise TranscriptStoreError(f"{path}: line {n} is corrupt: {e}") from e
+                if i == len(numbered) - 1 and _torn(line, newline=n < len(lines)):
+                    # a crash mid-write: the event was never acknowledged, the rest stands
+                    self._warn_once(path, f"{path}: skipped line {n}, a partial event left by "
+                                          f"an interrupted write ({describe_invalid(e)})")
+                    break
+                raise TranscriptCorruptError(str(path), f"line {n}", describe_invalid(e)) from e
         if not events or not isinstance(events[0], SessionStarted):
             raise TranscriptStoreError(f"{path}: does not start with a session_started event")
         return events
 
     def list(self, owner: str | None = None) -> list[SessionInfo]:
-        if not self.directory.is_dir():
-            return []
-        out = []
-        for path in self.directory.glob("*.jsonl"):
-            try:
-                events = self.load(path.stem)
-            except (TranscriptStoreError, InputError):
-                continue
-            info = session_info(events)
-            if owner is None or info.owner == owner:
-                out.append(info)
+        """Readable sessions, newest first; each unreadable one is logged as a warning (see
+        `unreadable`), since a session that silently disappears looks like lost data."""
+        infos, bad = self._scan()
+        for u in bad:
+            self._warn_once(u.path, f"transcript {u.session_id} is unreadable and not listed: "
+                                    f"{u.reason}")
+        out = [i for i in infos if owner is None or i.owner == owner]
         return sorted(out, key=lambda i: i.updated_at, reverse=True)
+
+    def unreadable(self) -> list[UnreadableSession]:
+        """Stored sessions `list` leaves out because they cannot be read, with the reason."""
+        return self._scan()[1]
+
+    def _scan(self) -> tuple[list[SessionInfo], list[UnreadableSession]]:
+        infos: list[SessionInfo] = []
+        bad: list[UnreadableSession] = []
+        if not self.directory.is_dir():
+            return infos, bad
+        for path in sorted(self.directory.glob("*.jsonl")):
+            if not _ID.match(path.stem):
+                continue  # not a session file
+            try:
+                infos.append(session_info(self.load(path.stem)))
+            except NotFoundError:
+                continue  # deleted since the directory was read
+            except TranscriptStoreError as e:
+                bad.append(UnreadableSession(session_id=path.stem, path=path, reason=str(e)))
+        return infos, bad
+
+    def _warn_once(self, path: Path, message: str) -> None:
+        try:
+            st = path.stat()
+            key = (str(path), st.st_size, st.st_mtime_ns, message)
+        except OSError:
+            key = (str(path), -1, -1, message)
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning("%s", message)
 
 
 def session_info(events: list[Event]) -> SessionInfo:
@@ -154,21 +203,88 @@ def session_info(events: list[Event]) -> SessionInfo:
     )
 
 
-def _cut_torn_tail(path: Path) -> None:
-    """Drop a partial last line left by a crash so the next append starts a clean line."""
-    with open(path, "rb+") as f:
-        data = f.read()
-        if not data or data.endswith(b"\n"):
-            return
-        keep = data.rfind(b"\n") + 1
-        tail = data[keep:]
-        try:
-            json.loads(tail)
-            f.write(b"\n")  # a complete event that only lost its newline
-        except ValueError:
-            f.truncate(keep)
-        f.flush()
-        os.fsync(f.fileno())
+def describe_invalid(e: ValidationError) -> str:
+    """What is wrong with a stored event, in plain words (no pydantic type names or URLs)."""
+    parts = []
+    for err in e.errors(include_url=False)[:3]:
+        kind, loc, msg = err["type"], err["loc"], err["msg"]
+        if kind == "json_invalid":
+            detail = msg.removeprefix("Invalid JSON: ").replace("at line 1 column", "at column")
+            parts.append(f"not valid JSON ({detail})")
+        elif kind == "union_tag_not_found":
+            parts.append("not an event (it has no type)")
+        elif kind == "union_tag_invalid":
+            parts.append(f"unknown event type {err.get('ctx', {}).get('tag', '?')!r}")
+        elif kind in ("dict_type", "model_type", "model_attributes_type") and not loc:
+            parts.append("not an event (a JSON object was expected)")
+        else:
+            event, field = (str(loc[0]), ".".join(str(x) for x in loc[1:])) if loc else ("", "")
+            what = f"field {field!r} is missing" if kind == "missing" else (
+                f"field {field!r}: {msg[0].lower()}{msg[1:]}" if field else msg)
+            parts.append(f"{event} event: {what}" if event else what)
+    more = e.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _torn(line: bytes, *, newline: bool) -> bool:
+    """Whether a last line that is not a valid event is what a crash mid-write leaves: it lost
+    its newline, or it is not even JSON (a whole line is a JSON object with no gap in it)."""
+    if not newline:
+        return True
+    try:
+        json.loads(line)
+    except ValueError:
+        return True
+    return False
+
+
+def _is_event(line: bytes) -> bool:
+    try:
+        EVENT_ADAPTER.validate_json(line)
+    except ValidationError:
+        return False
+    return True
+
+
+def _lock(fd: int) -> None:
+    """Serialise the appends to one file (another tab's session, another process) until `fd` is
+    closed: checking the end and writing must not interleave with a write in progress."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no advisory locks
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _last_line(fd: int, size: int) -> tuple[int, bytes, bool]:
+    """Offset and bytes of the last non-blank line and whether a newline follows it, reading
+    back from the end only as far as needed (a transcript can be long; its last event rarely
+    is)."""
+    chunk = 8192
+    while True:
+        start = max(0, size - chunk)
+        data = os.pread(fd, size - start, start)
+        body = data.rstrip()
+        nl = body.rfind(b"\n")
+        if nl >= 0 or start == 0:
+            return start + nl + 1, body[nl + 1:], b"\n" in data[len(body):]
+        chunk *= 4
+
+
+def _end_on_a_whole_line(fd: int, path: Path) -> None:
+    """Before an append: a torn last line (see `_torn`) is cut off and a whole event that only
+    lost its newline gets it back, so the next event starts a line of its own and never turns
+    a skippable tail into a corrupt middle line."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return
+    start, line, newline = _last_line(fd, size)
+    if line and _torn(line, newline=newline) and not _is_event(line):
+        log.warning("%s: cut off a partial last event (%d bytes) left by an interrupted write",
+                    path, size - start)
+        os.ftruncate(fd, start)
+    elif not newline:
+        os.write(fd, b"\n")  # O_APPEND: at the end
 
 
 def fsync_dir(directory: Path) -> None:
