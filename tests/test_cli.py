@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from interviewer.cli import build_parser, main
@@ -26,3 +31,30 @@ def test_invalid_settings_are_one_clear_error(
     assert main(["pack", "list"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("interviewer: error: invalid settings") and "LLM_TIMEOUT" in err
+
+
+def test_any_command_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`interviewer ... | head`: the reader leaves; no traceback, exit 1 (as Python does)."""
+    code = (
+        "import argparse, sys\n"
+        "from interviewer import cli\n"
+        "def build():\n"
+        "    p = argparse.ArgumentParser()\n"
+        "    sub = p.add_subparsers()\n"
+        "    def run(args, settings):\n"
+        "        for _ in range(100000):\n"
+        "            print('line ' * 20)\n"
+        "    sub.add_parser('spew').set_defaults(func=run)\n"
+        "    return p\n"
+        "cli.build_parser = build\n"
+        "sys.exit(cli.main(['spew']))\n"
+    )
+    env = {**os.environ, "INTERVIEWER_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(100)
+    proc.stdout.close()  # the reader leaves
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -369,8 +369,14 @@ def test_transcript_records_versions_and_timestamps(services: Services) -> None:
 
 def test_an_answer_is_never_both_strongest_and_weakest(services: Services) -> None:
     one = _finished(services, [FULL]).summary()
-    assert [r.score for r in one.strongest] == [5.0] and one.weakest == []
+    assert one.strongest == [] and one.weakest == []  # nothing to stand out from
     three = _finished(services, [FULL, POOR, PARTIAL]).summary()
     strong = {r.question_id for r in three.strongest}
     weak = {r.question_id for r in three.weakest}
     assert strong and weak and not strong & weak
+
+
+def test_answers_that_scored_alike_are_neither_strongest_nor_weakest(services: Services) -> None:
+    tied = _finished(services, [POOR, POOR]).summary()
+    assert tied.strongest == [] and tied.weakest == []
+    assert "2 answered questions" in tied.headline()

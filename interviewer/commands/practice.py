@@ -283,35 +283,18 @@ def render_reply(r: InterviewerReply) -> str:
     return r.text
 
 
-def count(n: int, noun: str) -> str:
-    """"1 question", "2 questions": a summary reads as prose, not as "question(s)"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def headline(s: SessionSummary) -> str:
-    """The summary's first line, in words that read naturally when nothing was answered."""
-    if s.overall is None or not s.answered:
-        if s.skipped:
-            return f"No answers graded: {count(s.skipped, 'question')} skipped of {s.planned} " \
-                "planned."
-        return f"No answers graded ({count(s.planned, 'question')} planned, none answered)."
-    return (f"Overall {s.overall:.1f}/5 over {count(s.answered, 'answered question')} "
-            f"({s.skipped} skipped, {s.planned} planned)")
-
-
 def render_summary(s: SessionSummary) -> str:
-    lines = ["=== Summary ===", headline(s)]
+    lines = ["=== Summary ===", s.headline()]
     if s.criteria:
         lines.append("Criteria: " + ", ".join(f"{c.name} {c.score:.1f}" for c in s.criteria))
     if s.topics:
         lines.append("Topics: " + ", ".join(f"{c.name} {c.score:.1f}" for c in s.topics))
     if s.strongest:
-        lines.append("Strongest: " + "; ".join(f"{r.question} ({r.score:.1f})"
+        lines.append("Strongest: " + "; ".join(f"{r.title} ({r.score:.1f})"
                                                for r in s.strongest))
     if s.weakest:
-        lines.append("Weakest: " + "; ".join(f"{r.question} ({r.score:.1f})" for r in s.weakest))
+        lines.append("Weakest: " + "; ".join(f"{r.title} ({r.score:.1f})" for r in s.weakest))
     if s.next_steps:
         lines.append("Next steps:")
-        skipped = "the skipped question" if s.skipped == 1 else "the skipped questions"
-        lines += [f"  - {x.replace('the skipped question(s)', skipped)}" for x in s.next_steps]
+        lines += [f"  - {x}" for x in s.next_steps]
     return "\n".join(lines)

@@ -25,7 +25,14 @@ from ..prompts import Prompt, load_prompt
 from ..settings import Settings
 from ..textnorm import normalise_for_checks
 from .guard import STOP_WORDS, count_questions, find_leak
-from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, article, persona_of
+from .offline import (
+    Composed,
+    ComposeRequest,
+    OfflineInterviewer,
+    Task,
+    persona_of,
+    with_article,
+)
 
 # One prompt per stage (`interviewer_<stage id>`, else `interviewer_default`), all with these.
 PROMPT_VARIABLES: dict[str, tuple[str, ...]] = {
@@ -185,7 +192,7 @@ class LLMInterviewer:
                 convo.append(f"Candidate's message:\n<<<\n{_data(req.candidate_text)}\n>>>")
         values = {
             "company": req.company, "role": req.role, "stage_name": req.stage.name,
-            "persona": _with_article(persona_of(req.stage)), "stage_brief": _stage_text(req),
+            "persona": with_article(persona_of(req.stage)), "stage_brief": _stage_text(req),
             "material": self.material(req, pack) or "(none)", "instruction": instruction,
             "question": req.question.question if req.question else "(none yet)",
             "conversation": "\n\n".join(convo) or "(nothing yet)",
@@ -319,12 +326,6 @@ def _material_text(req: ComposeRequest) -> str:
 def _data(text: str) -> str:
     """Candidate text cannot close the delimiters it is wrapped in."""
     return text.replace("<<<", "< < <").replace(">>>", "> > >")
-
-
-def _with_article(persona: str) -> str:
-    if persona.lower().startswith(("the ", "a ", "an ")):
-        return persona
-    return f"{article(persona)} {persona}"
 
 
 def _stage_text(req: ComposeRequest) -> str:

@@ -623,8 +623,8 @@ class InterviewSession:
             return
         self._record(CandidateSaid(handled_as="repeat", text="/repeat",
                                    plan_index=asked.plan_index))
-        yield self._done(InterviewerReply(
-            kind=asked.kind, text=asked.text, stage_id=asked.stage_id,
+        yield self._done(InterviewerReply(  # the question again, not its lead-in
+            kind=asked.kind, text=self._bare(asked), stage_id=asked.stage_id,
             question_id=asked.question_id, interviewer=asked.interviewer, repeated=True))
 
     def _derail(self, text: str, kind: str | None) -> Generator[StreamEvent, None, None]:

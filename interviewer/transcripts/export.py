@@ -21,7 +21,7 @@ from typing import Literal
 
 from ..grading.models import Grade
 from .model import QuestionRecord, Transcript
-from .summary import AnswerRef, ScoreItem, SessionSummary, summarize
+from .summary import ScoreItem, SessionSummary, summarize
 
 Format = Literal["md", "json", "html"]
 FORMATS: tuple[Format, ...] = ("md", "json", "html")
@@ -90,21 +90,6 @@ def md_block(text: str) -> str:
     return f"{fence}text\n{text}\n{fence}"
 
 
-STANDS_OUT = 0.25  # points from the session's mean
-
-
-def contrast(s: SessionSummary) -> tuple[list[AnswerRef], list[AnswerRef]]:
-    """The strongest and weakest answers worth naming in a report: only those that stand out
-    from the session's mean, so a single answer, or answers that all scored alike, are not
-    called both strongest and weakest."""
-    if s.overall is None:
-        return [], []
-    mean = s.overall
-    strong = [r for r in s.strongest if r.score - mean >= STANDS_OUT - 1e-9]
-    weak = [r for r in s.weakest if mean - r.score >= STANDS_OUT - 1e-9]
-    return strong, weak
-
-
 def _asked_in(prompt: str, question: str) -> int:
     """Where the pack's question text sits in a prompt as asked (-1: not there verbatim)."""
     q = question.strip()
@@ -161,7 +146,7 @@ def to_markdown(t: Transcript, summary: SessionSummary | None = None) -> str:
             out += [f"| {title} | Score | Answers |", "|---|---|---|"]
             out += [f"| {a(i.name, cell=True)} | {i.score:.1f} | {i.count} |" for i in items]
             out.append("")
-    strongest, weakest = contrast(s)
+    strongest, weakest = s.strongest, s.weakest
     for title, refs in (("Strongest answers", strongest), ("Weakest answers", weakest)):
         if refs:
             out += [f"### {title}", ""]
@@ -293,7 +278,7 @@ def to_html(t: Transcript, summary: SessionSummary | None = None) -> str:
         _bar_chart("Per criterion", s.criteria),
         _bar_chart("Per topic", s.topics),
     ]
-    strongest, weakest = contrast(s)
+    strongest, weakest = s.strongest, s.weakest
     for title, refs in (("Strongest answers", strongest), ("Weakest answers", weakest)):
         if refs:
             body.append(f"<h3>{esc(title)}</h3><ul>" + "".join(

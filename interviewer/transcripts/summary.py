@@ -20,7 +20,7 @@ class ScoreItem(BaseModel):
     count: int
 
 
-TITLE_CHARS = 140
+STANDS_OUT = 0.25  # points from the session's mean for an answer to be named strongest/weakest
 
 
 class AnswerRef(BaseModel):
@@ -32,13 +32,16 @@ class AnswerRef(BaseModel):
 
     @property
     def title(self) -> str:
-        """The question's first line, cut to a list item's length: a take-home brief runs to
-        paragraphs, and a report's list names the question, it does not repeat it."""
-        first = self.question.strip().splitlines()[0] if self.question.strip() else ""
-        text = " ".join(first.split())
-        if len(text) <= TITLE_CHARS:
-            return text
-        return text[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        """A list names the question, it does not repeat it (a take-home brief runs to
+        paragraphs)."""
+        from .model import question_title
+
+        return question_title(self.question)
+
+
+def count(n: int, noun: str) -> str:
+    """"1 question", "2 questions": a summary reads as prose, not as "question(s)"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 class SessionSummary(BaseModel):
@@ -60,11 +63,14 @@ class SessionSummary(BaseModel):
     next_steps: list[str] = Field(default_factory=list)
 
     def headline(self) -> str:
-        score = f"{self.overall:.1f}/5" if self.overall is not None else "no graded answers"
-        return (
-            f"Overall {score} over {self.answered} answered question(s)"
-            f" ({self.skipped} skipped, {self.planned} planned)"
-        )
+        """The summary's first line, in words that read naturally when nothing was answered."""
+        if self.overall is None or not self.answered:
+            if self.skipped:
+                return (f"No answers graded: {count(self.skipped, 'question')} skipped of "
+                        f"{self.planned} planned.")
+            return f"No answers graded ({count(self.planned, 'question')} planned, none answered)."
+        return (f"Overall {self.overall:.1f}/5 over {count(self.answered, 'answered question')} "
+                f"({self.skipped} skipped, {self.planned} planned)")
 
 
 def _mean(values: list[float]) -> float:
@@ -91,14 +97,7 @@ def summarize(transcript: Transcript, *, top: int = 2) -> SessionSummary:
             question_id=rec.question_id, stage_id=rec.stage_id, question=rec.question,
             topic=rec.topic, score=round(grade.score, 2),
         ))
-    # each answer is on one side only: the top `top` and, from the rest, the bottom `top`
-    by_score = sorted(refs, key=lambda r: (-r.score, r.question_id))
-    if len(by_score) == 1:
-        strongest, weakest = (by_score, []) if by_score[0].score >= 3.5 else ([], by_score)
-    else:
-        strongest = by_score[: min(top, len(by_score) // 2 or 1)]
-        rest = by_score[len(strongest):]
-        weakest = sorted(rest, key=lambda r: (r.score, r.question_id))[:top]
+    strongest, weakest = _contrast(refs, top)
     stage_names = transcript.stage_names
     return SessionSummary(
         session_id=transcript.session_id, pack=transcript.pack, mode=transcript.mode,
@@ -114,6 +113,19 @@ def summarize(transcript: Transcript, *, top: int = 2) -> SessionSummary:
                       for k, v in stages.items()],
         strongest=strongest, weakest=weakest, next_steps=_next_steps(transcript),
     )
+
+
+def _contrast(refs: list[AnswerRef], top: int) -> tuple[list[AnswerRef], list[AnswerRef]]:
+    """The answers worth naming: each on one side only, and only when it stands out from the
+    session's mean (a single answer, or answers that all scored alike, name none)."""
+    if not refs:
+        return [], []
+    mean = sum(r.score for r in refs) / len(refs)
+    by_score = sorted(refs, key=lambda r: (-r.score, r.question_id))
+    strongest = [r for r in by_score if r.score - mean >= STANDS_OUT - 1e-9][:top]
+    rest = [r for r in reversed(by_score) if r not in strongest]
+    weakest = [r for r in rest if mean - r.score >= STANDS_OUT - 1e-9][:top]
+    return strongest, weakest
 
 
 def _next_steps(transcript: Transcript, limit: int = 4) -> list[str]:
@@ -135,7 +147,10 @@ def _next_steps(transcript: Transcript, limit: int = 4) -> list[str]:
     skipped = [r for r in transcript.questions if r.skipped]
     if skipped:
         topics = sorted({r.topic for r in skipped})
-        steps.append("Prepare the skipped question(s) on: " + ", ".join(topics) + ".")
+        noun = "question" if len(skipped) == 1 else "questions"
+        steps.append(f"Prepare the skipped {noun} on: " + ", ".join(topics) + ".")
     if not steps and graded:
-        steps.append("Strong session: try the full loop in interview mode, or a harder stage.")
+        steps.append("Strong session: run it again at a harder difficulty, or try another stage."
+                     if transcript.mode == "interview" else
+                     "Strong session: try the full loop in interview mode, or a harder stage.")
     return steps
