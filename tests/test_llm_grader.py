@@ -21,7 +21,7 @@ from interviewer.grading.llm_grader import (
     prompt_values,
     quote_in_answer,
 )
-from interviewer.grading.models import CRITERIA, GradeRequest, WrongClaim, criteria_for
+from interviewer.grading.models import CRITERIA, Grade, GradeRequest, WrongClaim, criteria_for
 from interviewer.llm import Completion
 from interviewer.settings import PROJECT_ROOT
 
@@ -417,3 +417,20 @@ def test_prepare_warms_the_fallback_grader_and_sends_nothing_to_the_model() -> N
     grader.prepare([make_question()])
     assert prepared == [make_question().id]
     assert model.calls == []
+
+
+class _UncheckableReference(FakeGrader):
+    """A reference grade whose key points it cannot check (rubric descriptors)."""
+
+    def grade(self, request: GradeRequest) -> Grade:
+        g = super().grade(request)
+        return g.model_copy(update={"key_points": [
+            k.model_copy(update={"covered": False, "measured": False}) for k in g.key_points]})
+
+
+def test_points_the_reference_cannot_check_neither_flag_nor_cap_the_llm() -> None:
+    model = ScriptedChatModel([reply(score=5)], model_name="judge-1")
+    g = LLMGrader(model, PROMPTS, fallback=_UncheckableReference(score=4.5))
+    grade = g.grade(request())
+    assert grade.score == 5 and not grade.low_confidence
+    assert [k.covered for k in grade.key_points] == [True, True, True]

@@ -132,6 +132,15 @@ def test_follow_up_without_a_gap_or_over_the_cap_fails() -> None:
     assert not res.passed and "2 follow-ups (cap 1)" in res.failures[-1]
 
 
+def test_points_the_grader_could_not_check_are_a_gap_too() -> None:
+    turns = good_turns()
+    turns[1].missed = []
+    res = check_follow_ups(turns, max_follow_ups=1, follow_up_below=4.0)
+    assert not res.passed and "0 missed point(s) and 0 unchecked" in res.failures[0]
+    turns[1].unchecked = ["Gives a specific situation"]
+    assert check_follow_ups(turns, max_follow_ups=1, follow_up_below=4.0).passed
+
+
 def test_a_repeated_follow_up_is_not_a_second_follow_up() -> None:
     turns = good_turns()
     again = r("follow_up", "How would you check that it worked?")

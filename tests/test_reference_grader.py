@@ -26,7 +26,7 @@ from interviewer.grading.reference import (
     ReferenceGrader,
     question_from_reference,
 )
-from interviewer.knowledge import Question, RubricCriterion
+from interviewer.knowledge import Pack, Question, RubricCriterion
 
 
 def coverage_calibration() -> Calibration:
@@ -673,3 +673,37 @@ def test_an_inverted_point_that_a_listed_claim_inverts_alike_is_that_claim(
     no_claim = q.model_copy(update={"misconceptions": []})
     plain = grade(ReferenceGrader(enc, coverage_calibration()), claim, no_claim)
     assert [w.problem.startswith("it seems to invert") for w in plain.wrong_claims] == [True]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("pack_name", ["kraken-ml-engineer", "data-science-interviews"])
+def test_real_example_answers_are_never_told_they_miss_a_point(
+        real_grader: ReferenceGrader, pack_name: str) -> None:
+    """QA: the guide's own answer scored 4.7 with "Key points covered (0/5)" and a next step
+    asking for a point it makes. A point the example answer reaches counts as covered at 0.9 of
+    that reach; a point nothing can be seen to reach is shown as not checkable, never missed."""
+    from interviewer.knowledge import load_pack
+    from interviewer.settings import PROJECT_ROOT
+
+    questions = load_pack(PROJECT_ROOT / "knowledge", pack_name).questions
+    if pack_name != "kraken-ml-engineer":
+        questions = questions[::10]
+    for q in questions:
+        g = real_grader.grade(GradeRequest(question=q, answer=q.example_answer))
+        assert g.missed == [], (q.id, [k.point for k in g.missed])
+        assert not g.next_step.startswith("Add this point"), (q.id, g.next_step)
+        if q.kind == "technical":
+            assert g.covered and len(g.covered) + len(g.unchecked) == len(g.key_points), q.id
+
+
+@pytest.mark.integration
+def test_a_rubric_point_no_answer_can_be_seen_to_make_is_unchecked_not_missed(
+        real_grader: ReferenceGrader, pack: Pack) -> None:
+    q = next(q for q in pack.questions if q.kind == "behavioral")
+    g = real_grader.grade(GradeRequest(question=q, answer="I like sourdough and long walks."))
+    assert g.missed == [] and g.covered == [] and len(g.unchecked) == len(g.key_points)
+    t = next(q for q in pack.questions if q.kind == "technical")
+    thin = real_grader.grade(GradeRequest(question=t, answer="I like sourdough and long walks."))
+    assert thin.missed and all(k.measured for k in thin.missed)
+    note = next(c.rationale for c in thin.criteria if c.id == "completeness")
+    assert note.startswith("Covers 0 of ")

@@ -23,10 +23,19 @@ def _grade(score: float, covered: int, wrong: list[str] | None = None) -> Grade:
     return g
 
 
+def _same_verdict(a: Grade, b: Grade) -> bool:
+    return a.model_dump(exclude={"provenance"}) == b.model_dump(exclude={"provenance"})
+
+
 def test_a_follow_up_that_adds_nothing_leaves_the_grade() -> None:
     before = _grade(3.8, covered=1)
-    assert settle_follow_up(before, _grade(3.9, covered=1)) is before  # gibberish, longer
-    assert settle_follow_up(before, _grade(3.5, covered=1)) is before  # diluted
+    for after in (_grade(3.9, covered=1), _grade(3.5, covered=1)):  # longer; diluted
+        after.provenance.fallback_reason = "HTTP 500"
+        settled = settle_follow_up(before, after)
+        assert _same_verdict(settled, before)
+        # the grading that ran is what the transcript records, and why its verdict did not
+        assert settled.provenance.fallback_reason == "HTTP 500"
+        assert "earlier grade stands" in (settled.provenance.settled or "")
 
 
 def test_a_newly_covered_point_may_raise_the_grade_never_lower_it() -> None:
@@ -35,6 +44,7 @@ def test_a_newly_covered_point_may_raise_the_grade_never_lower_it() -> None:
     assert settle_follow_up(before, up) is up
     down = settle_follow_up(before, _grade(3.5, covered=2))
     assert down.score == 3.8 and len(down.covered) == 2  # the new point shows as covered
+    assert down.provenance.settled and up.provenance.settled is None
 
 
 def test_a_new_wrong_claim_in_the_follow_up_counts() -> None:
@@ -42,7 +52,8 @@ def test_a_new_wrong_claim_in_the_follow_up_counts() -> None:
     wrong = _grade(2.0, covered=2, wrong=["Accuracy is all you need."])
     assert settle_follow_up(before, wrong) is wrong
     old = _grade(3.0, covered=1, wrong=["Old claim."])  # said before: nothing new
-    assert settle_follow_up(old, _grade(3.4, covered=1, wrong=["Old claim."])) is old
+    assert _same_verdict(settle_follow_up(old, _grade(3.4, covered=1, wrong=["Old claim."])),
+                         old)
 
 
 class ScriptedGrader:

@@ -380,3 +380,18 @@ def test_answers_that_scored_alike_are_neither_strongest_nor_weakest(services: S
     tied = _finished(services, [POOR, POOR]).summary()
     assert tied.strongest == [] and tied.weakest == []
     assert "2 answered questions" in tied.headline()
+
+
+@pytest.mark.parametrize(("mode", "stage", "expect"), [
+    ("practice", "technical", "full loop in interview mode"),
+    ("interview", "technical", "harder difficulty, or try the full loop"),
+    ("interview", None, "run the full loop again at a harder difficulty"),
+])
+def test_a_strong_session_is_told_to_try_something_it_was_not(
+        services: Services, mode: str, stage: str | None, expect: str) -> None:
+    from interviewer.transcripts.summary import _after_a_strong_session
+
+    cfg = {"pack": "mini", "questions": 1, "seed": 4, "mode": mode, "stage": stage}
+    s = InterviewSession.create(services, SessionConfig(**cfg))  # type: ignore[arg-type]
+    s.start()
+    assert expect in _after_a_strong_session(s.transcript())

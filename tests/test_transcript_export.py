@@ -184,3 +184,18 @@ def test_strongest_and_weakest_only_when_they_differ(services: Services, answers
     for text in (to_markdown(t), to_html(t)):
         assert ("Strongest answers" in text) is shown
         assert ("Weakest answers" in text) is shown
+
+
+def test_a_point_the_grader_cannot_check_is_not_shown_as_missed(services: Services) -> None:
+    t = played(services, [FULL, POOR])
+    rec = next(r for r in t.questions if r.final_grade is not None)
+    g = rec.final_grade
+    assert g is not None
+    points = [k.model_copy(update={"covered": False, "measured": i != 0})
+              for i, k in enumerate(g.key_points)]
+    rec.exchanges[-1].grade = g.model_copy(update={"key_points": points})
+    md = to_markdown(t)
+    assert f"- [ ] {points[0].point} *(not checked automatically)*" in md
+    assert f"- [ ] {points[1].point}\n" in md
+    page = to_html(t)
+    assert '<li class="unchecked">?' in page and '<li class="missed">&#10007;' in page

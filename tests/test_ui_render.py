@@ -31,6 +31,18 @@ def _grade(**extra: object) -> Grade:
     return Grade(**base)  # type: ignore[arg-type]
 
 
+def test_grade_card_lists_points_the_grader_cannot_check_apart_from_missed() -> None:
+    points = [KeyPointHit(point="Type I is a false positive", covered=True),
+              KeyPointHit(point="Power is 1 - beta", covered=False),
+              KeyPointHit(point="Gives a specific situation", covered=False, measured=False)]
+    card = render.grade_card(_grade(key_points=points))
+    assert "Key points covered (1/2)" in card and "Key points missed (1)" in card
+    assert "**Check yourself (1)**" in card and "- ? Gives a specific situation" in card
+    missed = card.split("**Key points missed")[1].split("**Check yourself")[0]
+    assert "specific situation" not in missed
+    assert "Check yourself" not in render.grade_card(_grade())
+
+
 def test_escape_md_neutralises_markup_and_images() -> None:
     text = "![x](http://evil.example/p.png) **bold** <b>hi</b> [link](http://a) `code`"
     out = render.escape_md(text)
@@ -181,3 +193,46 @@ def test_banner_says_why_a_configured_model_was_switched_off() -> None:
     assert text.startswith("**Offline mode: the configured model is unreachable.**")
     assert "Cannot connect" in text and "<b>" not in text  # shown as text
     assert "A language model is configured" not in text
+
+
+def test_kept_text_is_verbatim_in_a_block_nothing_in_it_can_close() -> None:
+    text = "a ```` fence `x` and <script>alert(1)</script> ![i](http://e.example/p.png)"
+    block = render.fenced(text)
+    fence = block.split("text\n", 1)[0]
+    assert fence == "`" * 5 and block.endswith("\n" + fence)
+    assert block[len(fence) + len("text\n"):-len(fence) - 1] == text  # as typed
+    assert render.fenced("plain").startswith("```text\n")
+
+
+def test_kept_note_inline_when_short_else_its_length() -> None:
+    assert render.kept_note("my *answer*") == "\n\nYour text, kept:\n\nmy \\*answer\\*"
+    long = "x" * 20_500
+    note = render.kept_note(long)
+    assert "20,500 characters" in note and "xx" not in note
+    assert render.kept_label(long) == "Your text, kept (20,500 characters)"
+
+
+def test_question_review_shows_the_card_and_the_example_answer() -> None:
+    from interviewer.transcripts.model import Exchange, QuestionRecord
+
+    def rec(**extra: object) -> QuestionRecord:
+        base: dict[str, object] = dict(
+            plan_index=1, stage_id="s", question_id="q", topic="Statistics", kind="technical",
+            difficulty="medium", question="Type I vs Type II errors?\nMore detail.",
+            example_answer="A Type I error is a <b>false positive</b>.",
+            key_points=["Type I is a false positive", "Power is 1 - beta"])
+        base.update(extra)
+        return QuestionRecord(**base)  # type: ignore[arg-type]
+
+    graded = rec(exchanges=[Exchange(kind="question", prompt="p", answer="a", grade=_grade())])
+    assert render.review_title(graded) == "2. Type I vs Type II errors? · 3.6 / 5"
+    text = render.question_review(graded)
+    assert text.startswith("### Grade: 3.6 / 5")
+    assert "Key points covered (1/2)" in text and "Key points missed (1)" in text
+    assert text.endswith("**Example answer**\n\nA Type I error is a &lt;b&gt;false "
+                         "positive&lt;/b&gt;.")
+    skipped = rec(exchanges=[Exchange(kind="question", prompt="p", skipped=True)])
+    assert render.review_title(skipped).endswith("· skipped")
+    assert render.question_review(skipped).startswith("**Skipped.**")
+    open_one = rec(exchanges=[Exchange(kind="question", prompt="p")])
+    assert render.review_title(open_one).endswith("· not answered")

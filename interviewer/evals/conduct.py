@@ -269,17 +269,18 @@ def drive(session: InterviewSession, persona: Persona, *, max_turns: int) -> lis
         now_answered = _answers_count(transcript)
         graded = now_answered > answered
         answered = now_answered
-        score, missed, n_points = None, [], 0
+        score, missed, unchecked, n_points = None, [], [], 0
         if graded and q is not None:
             rec = next(r for r in transcript.questions if r.question_id == q.id)
             grade = rec.final_grade
             if grade is not None:
                 score, missed = grade.score, [k.point for k in grade.missed]
+                unchecked = [k.point for k in grade.unchecked]
                 n_points = len(grade.key_points)
         turns.append(TurnView(index=len(turns), candidate=text,
                               open_question_id=q.id if q else None, open_follow_up=follow_up,
                               graded=graded, grade_score=score, missed=missed,
-                              key_points=n_points, replies=replies))
+                              unchecked=unchecked, key_points=n_points, replies=replies))
         note(replies)
     return turns
 

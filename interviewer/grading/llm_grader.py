@@ -318,10 +318,10 @@ class LLMGrader:
     def _check_against(self, grade: Grade, reference: Grade, answer: str) -> Grade:
         """A sharp disagreement with the reference grader is worth a human look; a suspicious
         one (the answer talks to the grader, or the LLM is far above) is contained."""
-        if grade.score >= HIGH_SCORE and reference.key_points and not reference.covered:
+        if grade.score >= HIGH_SCORE and reference.checked and not reference.covered:
             grade = _flag(grade, (
                 f"LLM score {grade.score:g} but the reference grader found none of the "
-                f"{len(reference.key_points)} key points covered"
+                f"{len(reference.checked)} key points it can check covered"
             ))
         if grade.score >= HIGH_SCORE and reference.wrong_claims:
             # the reference grader's wrong-claim check is precise (on rebuttals_v1, 3 of 73
@@ -382,7 +382,8 @@ def contain(grade: Grade, reference: Grade, answer: str) -> Grade:
         else f"the LLM score is {gap:.2f} above the reference grade"
     )
     criterion_cap = max(1, math.ceil(cap))
-    by_reference = {k.point: k.covered for k in reference.key_points}
+    # a point the reference grader cannot check keeps the LLM's judgement
+    by_reference = {k.point: k.covered or not k.measured for k in reference.key_points}
     key_points = [
         k if not k.covered or by_reference.get(k.point, False)
         else k.model_copy(update={"covered": False, "evidence": None})

@@ -99,6 +99,10 @@ class KeyPointHit(BaseModel):
     covered: bool
     evidence: str | None = None  # the answer's words that show it
     similarity: float | None = None
+    # False: the grader cannot tell whether an answer makes this point (the reference grader,
+    # when even the guide's example answer does not come near it: a rubric descriptor such as
+    # "gives a specific situation"); shown as something to check, never as missed
+    measured: bool = True
 
 
 class GradeProvenance(BaseModel):
@@ -108,6 +112,9 @@ class GradeProvenance(BaseModel):
     calibration_version: str | None = None
     duration_ms: float = 0.0
     fallback_reason: str | None = None  # set when the LLM failed and the reference grade stands
+    # set when the question's grade is not this grading's own verdict: a follow-up answer that
+    # added nothing keeps the earlier grade (see interview/settle.py)
+    settled: str | None = None
 
 
 class WrongClaim(BaseModel):
@@ -149,7 +156,16 @@ class Grade(BaseModel):
 
     @property
     def missed(self) -> list[KeyPointHit]:
-        return [k for k in self.key_points if not k.covered]
+        return [k for k in self.key_points if not k.covered and k.measured]
+
+    @property
+    def unchecked(self) -> list[KeyPointHit]:
+        """Points the grader could not check: the candidate judges these themselves."""
+        return [k for k in self.key_points if not k.covered and not k.measured]
+
+    @property
+    def checked(self) -> list[KeyPointHit]:
+        return [k for k in self.key_points if k.covered or k.measured]
 
 
 class Grader(Protocol):

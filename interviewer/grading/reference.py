@@ -41,6 +41,8 @@ VECTOR_CACHE = 4096  # answer texts/sentences kept embedded (about 6 MB)
 MAX_KEY_POINTS = 8
 # A misconception is asserted when a sentence is this close to it and clearly closer to it than
 # to anything the example answer says.
+COVER_RELATIVE = 0.9  # of what the example answer reaches (see _cover_bars)
+MEASURABLE = 0.40  # below this even the example answer is not near the point
 MISCONCEPTION_SIM = 0.60
 # a sentence this close to a misconception has its clauses checked one by one
 CLAUSE_GATE = 0.40
@@ -142,6 +144,8 @@ class _Prepared(BaseModel):
     mc_words: list[set[str]] = []
     question: np.ndarray  # (d,)
     example_words: int
+    bar: np.ndarray  # (k,) per key point: the similarity that covers it (see _cover_bars)
+    measured: np.ndarray  # (k,) bool: whether the point can be checked at all
 
 
 def _slug_hash(text: str) -> str:
@@ -235,10 +239,11 @@ class ReferenceGrader:
         hits = []
         for i, point in enumerate(prep.key_points):
             j = int(best[i])
-            covered = bool(cov_shown[i] >= cal.cover_threshold)
+            covered = bool(prep.measured[i] and cov_shown[i] >= prep.bar[i])
             hits.append(KeyPointHit(
                 point=point, covered=covered, similarity=round(float(cov_shown[i]), 3),
                 evidence=_short(cand_text[j]) if covered else None,
+                measured=bool(prep.measured[i]),
             ))
         n_words = len(fx.words(answer))
         ex_words = max(prep.example_words, 1)
@@ -356,7 +361,11 @@ class ReferenceGrader:
                  *claims, *fixes]
         emb = self.encoder.encode(texts)
         k, m, c = len(points), len(ex_sents), len(claims)
+        bar, measured = _cover_bars(question, emb[2 : 2 + k], emb[0], emb[2 + k : 2 + k + m],
+                                    self.calibration.cover_threshold)
         prep = _Prepared(
+            bar=bar,
+            measured=measured,
             key_points=points,
             example=emb[0],
             question=emb[1],
@@ -414,7 +423,7 @@ class ReferenceGrader:
             for s, p in feats.contradictions
         ]
         covered = [k for k in feats.key_points if k.covered]
-        missed = [k for k in feats.key_points if not k.covered]
+        missed = [k for k in feats.key_points if not k.covered and k.measured]
         if feats.non_answer:
             gaps.append("No answer was given.")
         elif feats.echo:
@@ -488,7 +497,8 @@ def _non_answer(prep: _Prepared) -> AnswerFeatures:
     return AnswerFeatures(
         values={n: 0.0 for n in FEATURES},
         non_answer=True,
-        key_points=[KeyPointHit(point=p, covered=False) for p in prep.key_points],
+        key_points=[KeyPointHit(point=p, covered=False, measured=bool(m))
+                    for p, m in zip(prep.key_points, prep.measured, strict=True)],
     )
 
 
@@ -613,6 +623,22 @@ def _contradictions(
     return found
 
 
+def _cover_bars(question: Question, kp: np.ndarray, example: np.ndarray,
+                example_sents: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per key point: the similarity that counts as covering it, and whether it can be checked
+    at all. Key points restate the example answer in other words, so the example itself often
+    stays under the calibration's threshold: a point is covered at COVER_RELATIVE of what the
+    example reaches, when that is lower. A point the example reaches less than MEASURABLE cannot
+    be checked from embeddings; nor can a conversational or behavioral point that the example does
+    not cover outright ("gives a specific situation": any story comes as near, a good one or not;
+    measured on the QA answers of 2026-11-30)."""
+    ex = np.vstack([example_sents, example[None, :]]) if len(example_sents) else example[None, :]
+    reach = (kp @ ex.T).max(axis=1) if len(kp) else np.zeros(0)
+    if question.kind in ("behavioral", "conversational"):
+        return np.full(len(reach), threshold), reach >= threshold
+    return np.minimum(threshold, COVER_RELATIVE * reach), reach >= MEASURABLE
+
+
 def _without_wrong(sim: np.ndarray, sents: list[str], wrong: list[str]) -> np.ndarray:
     """`sim` (key points x sentences + the whole answer) with the sentences that hold a wrong
     claim, and then the whole answer too, unable to cover anything."""
@@ -705,8 +731,7 @@ def _criteria(question: Question, f: AnswerFeatures, overall: float) -> list[Cri
             min(overall, 1.5) if wrong else overall,
             "Asserts a wrong claim." if wrong else "No known misconception found.",
         ),
-        "completeness": (1.0 + 4.0 * frac, f"Covers {sum(k.covered for k in f.key_points)} of "
-                         f"{len(f.key_points)} key points."),
+        "completeness": (1.0 + 4.0 * frac, _coverage_note(f.key_points)),
         "depth": (depth_raw, "Length and detail relative to the example answer."),
         "communication": (comm, f"{len(f.sentences)} sentence(s), {f.words} words."),
         "star": (1.0 + star.parts, f"STAR parts found: {star.parts} of 4."),
@@ -765,7 +790,18 @@ def _next_step(question: Question, f: AnswerFeatures, missed: list[KeyPointHit])
                 return f"Tell it as a STAR story: add the {part}."
     if missed:
         return f"Add this point: {missed[0].point}"
+    unchecked = [k for k in f.key_points if not k.covered and not k.measured]
+    if unchecked and question.kind != "technical":
+        return f"Check your answer against what the interviewer looks for: {unchecked[0].point}"
     return "Add a concrete example or a trade-off (when you would choose otherwise)."
+
+
+def _coverage_note(points: list[KeyPointHit]) -> str:
+    checked = [k for k in points if k.covered or k.measured]
+    note = f"Covers {sum(k.covered for k in checked)} of {len(checked)} key points checked"
+    if len(checked) < len(points):
+        note += f"; {len(points) - len(checked)} not checkable automatically"
+    return note + "."
 
 
 def _confidence(

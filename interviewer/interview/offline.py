@@ -107,9 +107,10 @@ class OfflineInterviewer:
         who = f"I'm {persona_name(s)}, {persona_at(persona_of(s), req.company)}"
         fmt = f" ({s.format})" if s.format else ""
         count = req.questions_in_stage
-        plural = "question" if count == 1 else "questions"
+        plan = ("I'll ask you 1 question, so take your time with it." if count == 1 else
+                f"I'll ask you {count} questions, one at a time.")
         return (f"Hi, {who}. Welcome to the {s.name}{fmt} for the {req.role} role. "
-                f"I'll ask you {count} {plural}, one at a time. {HELP_LINE}")
+                f"{plan} {HELP_LINE}")
 
     def _lead_in(self, req: ComposeRequest) -> str:
         if req.question and req.question.kind == "take_home":
@@ -221,6 +222,11 @@ def _structure_hint(q: Question, company: str) -> str:
             "versus an alternative, and a concrete example from your own work.")
 
 
+def _joined(items: list[str]) -> str:
+    """Items that end in a full stop read as sentences; joining them with ";" gave ".;"."""
+    return "; ".join(x.strip().rstrip(".") for x in items) + "."
+
+
 def feedback_text(grade: Grade, question: Question, *, partial: bool = False) -> str:
     """Practice-mode feedback. `partial`: a follow-up comes next, so keep the gaps to yourself."""
     lines = [f"Score: {grade.score:.1f}/5"]
@@ -229,17 +235,23 @@ def feedback_text(grade: Grade, question: Question, *, partial: bool = False) ->
         lines.append(f"Criteria: {crit}")
     covered = [k.point for k in grade.covered]
     if covered:
-        lines.append("Covered: " + "; ".join(covered))
+        lines.append("Covered: " + _joined(covered))
     if partial:
         lines.append("Full feedback and the example answer come after the follow-up.")
         return "\n".join(lines)
     missed = [k.point for k in grade.missed]
     if missed:
-        lines.append("Missed: " + "; ".join(missed))
-    if grade.strengths:
-        lines.append("Strengths: " + "; ".join(grade.strengths))
-    if grade.gaps:
-        lines.append("Gaps: " + "; ".join(grade.gaps))
+        lines.append("Missed: " + _joined(missed))
+    unchecked = [k.point for k in grade.unchecked]
+    if unchecked:
+        lines.append("Check yourself (the grader cannot tell): " + _joined(unchecked))
+    # the grader's strengths and gaps, less the key points listed just above
+    strengths = [x for x in grade.strengths if not x.startswith("Covers: ")]
+    gaps = [x for x in grade.gaps if not x.startswith("Missing: ")]
+    if strengths:
+        lines.append("Strengths: " + _joined(strengths))
+    if gaps:
+        lines.append("Gaps: " + _joined(gaps))
     if grade.next_step:
         lines.append(f"Next step: {grade.next_step}")
     lines.append(f"Example answer: {question.example_answer.strip()}")

@@ -260,6 +260,18 @@ class InterviewSession:
         a = self._state.awaiting
         return self.pack.question(a.question_id) if a else None
 
+    @property
+    def open_turn(self) -> tuple[int, int] | None:
+        """The prompt awaiting an answer as (plan index, follow-up number), or None: two session
+        objects on one interview expect the same answer exactly when these are equal."""
+        a = self._state.awaiting
+        return (a.plan_index, a.follow_up) if a else None
+
+    def behind_store(self) -> bool:
+        """Whether the durable transcript holds events this object has not seen: another object
+        on the same interview (a second tab, another process) has moved it on since."""
+        return len(self.services.store.load(self.session_id)) > len(self._events)
+
     def status(self) -> SessionStatus:
         st = self._state
         item = self.plan[st.current] if st.current >= 0 else None
@@ -529,7 +541,8 @@ class InterviewSession:
         asked_follow_ups = st.follow_ups.get(pi, 0)
         if _has_gap(grade, self.config.follow_up_below, self.config.follow_up_missed_share) and \
                 asked_follow_ups < self.config.max_follow_ups:
-            req = self._request("follow_up", pi, missed=[k.point for k in grade.missed],
+            gaps = [*grade.missed, *grade.unchecked]
+            req = self._request("follow_up", pi, missed=[k.point for k in gaps],
                                 other_question=bool(grade.other_question))
             practice = self.config.mode == "practice"
             held: list[TextDelta] = []
@@ -687,9 +700,10 @@ class InterviewSession:
 
 
 def _has_gap(grade: Grade, below: float, missed_share: float | None) -> bool:
-    """A low score with missed key points earns a follow-up; optionally, so does missing more
-    than `missed_share` of the key points at any score."""
-    if not grade.missed:
+    """A low score with missed key points (or points the grader cannot check) earns a
+    follow-up; optionally, so does missing more than `missed_share` of the key points at any
+    score."""
+    if not (grade.missed or grade.unchecked):
         return False
     if grade.score < below:
         return True

@@ -23,8 +23,14 @@ def settle_follow_up(before: Grade, after: Grade) -> Grade:
     if _wrong(after) - _wrong(before):
         return after
     newly = {k.point for k in after.covered} - {k.point for k in before.covered}
-    if not newly:
-        return before
-    if after.score >= before.score:
+    if newly and after.score >= before.score:
         return after
-    return after.model_copy(update={"score": before.score})
+    # this grading ran (its provenance, a fallback included, is what the transcript records)
+    # but the earlier verdict stands, or at least its score
+    if not newly:
+        why = "the follow-up answer added no key point: the earlier grade stands"
+        return before.model_copy(update={"provenance": after.provenance.model_copy(
+            update={"settled": why})})
+    why = "the follow-up answer added a key point: the score keeps the earlier, higher one"
+    return after.model_copy(update={"score": before.score, "provenance": after.provenance
+                                    .model_copy(update={"settled": why})})

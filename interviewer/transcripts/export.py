@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from ..grading.models import Grade
+from ..grading.models import Grade, KeyPointHit
 from .model import QuestionRecord, Transcript
 from .summary import ScoreItem, SessionSummary, summarize
 
@@ -88,6 +88,13 @@ def md_block(text: str) -> str:
     longest = max((len(m) for m in re.findall(r"`+|~+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}text\n{text}\n{fence}"
+
+
+_POINT_MARK = {"covered": "&#10003;", "missed": "&#10007;", "unchecked": "?"}
+
+
+def _point_class(k: KeyPointHit) -> str:
+    return "covered" if k.covered else "missed" if k.measured else "unchecked"
 
 
 def _asked_in(prompt: str, question: str) -> int:
@@ -194,7 +201,9 @@ def _md_grade(g: Grade) -> list[str]:
                                                           else "")
             for c in g.criteria]
     out.append("")
-    out += [f"- {'[x]' if k.covered else '[ ]'} {a(k.point)}" for k in g.key_points]
+    out += [f"- {'[x]' if k.covered else '[ ]'} {a(k.point)}"
+            + ("" if k.covered or k.measured else " *(not checked automatically)*")
+            for k in g.key_points]
     out.append("")
     # one paragraph each: consecutive lines would run together into one
     for title, items in (("Strengths", g.strengths), ("Gaps", g.gaps),
@@ -229,7 +238,7 @@ text-align:left}
 pre.answer{white-space:pre-wrap;word-wrap:break-word;background:#f6f8fa;
 border-left:3px solid #0969da;padding:.6rem;font-family:inherit}
 .q{border:1px solid #d0d7de;border-radius:8px;padding:.2rem 1rem 1rem;margin:1rem 0}
-.covered{color:#1a7f37}.missed{color:#cf222e}.example{background:#fff8c5;padding:.6rem;
+.covered{color:#1a7f37}.missed{color:#cf222e}.unchecked{color:#6e7781}.example{background:#fff8c5;padding:.6rem;
 border-radius:6px;white-space:pre-line}.prompt{white-space:pre-line}
 .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;background:#ddf4ff;font-weight:600}
 """
@@ -324,9 +333,9 @@ def _html_question(rec: QuestionRecord) -> str:
             + (f"<td>{esc(c.rationale)}</td>" if why else "") + "</tr>"
             for c in g.criteria) + "</table>")
         parts.append("<ul>" + "".join(
-            f'<li class="{"covered" if k.covered else "missed"}">'
-            f'{"&#10003;" if k.covered else "&#10007;"} {esc(k.point)}</li>'
-            for k in g.key_points) + "</ul>")
+            f'<li class="{_point_class(k)}">{_POINT_MARK[_point_class(k)]} {esc(k.point)}'
+            + ("" if k.covered or k.measured else " <em>(not checked automatically)</em>")
+            + "</li>" for k in g.key_points) + "</ul>")
         for title, items in (("Strengths", g.strengths), ("Gaps", g.gaps),
                              ("Misconceptions", g.watch_out())):
             if items:

@@ -150,7 +150,17 @@ def _next_steps(transcript: Transcript, limit: int = 4) -> list[str]:
         noun = "question" if len(skipped) == 1 else "questions"
         steps.append(f"Prepare the skipped {noun} on: " + ", ".join(topics) + ".")
     if not steps and graded:
-        steps.append("Strong session: run it again at a harder difficulty, or try another stage."
-                     if transcript.mode == "interview" else
-                     "Strong session: try the full loop in interview mode, or a harder stage.")
+        steps.append(_after_a_strong_session(transcript))
     return steps
+
+
+def _after_a_strong_session(transcript: Transcript) -> str:
+    """What to try next after a strong session: something this session was not."""
+    loop = len(transcript.stage_ids) > 1
+    if transcript.mode == "practice":
+        return ("Strong session: run the full loop in interview mode (no feedback until the end)."
+                if loop else "Strong session: try the full loop in interview mode, or a harder "
+                "stage.")
+    if loop:
+        return "Strong session: run the full loop again at a harder difficulty."
+    return "Strong session: run it again at a harder difficulty, or try the full loop."

@@ -34,6 +34,7 @@ from interviewer.ui.runtime import (
     settings_widgets,
 )
 from interviewer.ui.sessions import latest_open_session, latest_stage, open_session_for
+from interviewer.ui.uploads import EmptyUploadMiddleware, picker_accept
 
 log = logging.getLogger("interviewer.ui")
 
@@ -56,9 +57,11 @@ def guarded(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[
 
 OPTIONS = ui_options(settings())
 chainlit_app.add_middleware(BrowserIdMiddleware)
+chainlit_app.add_middleware(EmptyUploadMiddleware)
 if chainlit_config.features.spontaneous_file_upload is not None:
     chainlit_config.features.spontaneous_file_upload.max_size_mb = max(
         1, math.ceil(OPTIONS.upload_max_kb / 1024))
+    chainlit_config.features.spontaneous_file_upload.accept = picker_accept()
 
 
 _warm_tasks: set[asyncio.Task[None]] = set()
@@ -108,11 +111,12 @@ async def chat_profiles(user: cl.User | None = None, language: str | None = None
             for p in prof.profiles(pack)]
 
 
-async def new_chat(choices: prof.ChatChoices) -> Chat:
+async def new_chat(choices: prof.ChatChoices, profile: prof.ProfileSpec | None = None) -> Chat:
+    """A chat for the page's profile, or for `profile` (the stage of the interview shown)."""
     svc = await asyncio.to_thread(services, choices.grader)
     pack = pack_of(svc)
     chat = Chat(services=svc, pack=pack, owner=current_owner(),
-                profile=prof.profile_named(pack, cl.user_session.get("chat_profile")),
+                profile=profile or prof.profile_named(pack, cl.user_session.get("chat_profile")),
                 choices=choices, max_upload_bytes=OPTIONS.upload_max_kb * 1024)
     cl.user_session.set("chat", chat)
     return chat
@@ -161,9 +165,9 @@ async def on_settings_update(values: dict[str, Any]) -> None:
 
 async def restart(choices: prof.ChatChoices) -> None:
     old: Chat | None = cl.user_session.get("chat")
-    if old is not None and old.session is not None and not old.session.finished:
-        await asyncio.to_thread(old.session.end)  # kept, graded so far, marked ended early
-    chat = await new_chat(choices)
+    if old is not None:
+        await old.retire()  # kept, graded so far, marked ended early; its buttons go
+    chat = await new_chat(choices, old.profile if old is not None else None)
     await chat.start_new()
 
 
@@ -178,11 +182,16 @@ async def on_message(message: cl.Message) -> None:
     await chat.on_text(message.content or "", list(message.elements or []))
 
 
+def _session_id(action: cl.Action) -> str:
+    value = action.payload.get("session_id") if isinstance(action.payload, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 @guarded
 async def _turn(action: cl.Action) -> None:
     chat: Chat | None = cl.user_session.get("chat")
     if chat is not None:
-        await chat.on_action(action.name)
+        await chat.on_action(action.name, _session_id(action))
 
 
 for _name in ("hint", "skip", "repeat", "end"):
@@ -211,11 +220,6 @@ async def on_history(action: cl.Action) -> None:
         await chat.show_history()
 
 
-def _session_id(action: cl.Action) -> str:
-    value = action.payload.get("session_id") if isinstance(action.payload, dict) else None
-    return value if isinstance(value, str) else ""
-
-
 @cl.action_callback("download_interview")
 @guarded
 async def on_download(action: cl.Action) -> None:
@@ -235,6 +239,8 @@ async def on_resume(action: cl.Action) -> None:
     if chat is None:
         return
     try:
-        await chat.switch_to(_session_id(action))
+        await chat.switch_to(_session_id(action), cl.user_session.get("chat_profile"))
     except NotFoundError:
         await cl.ErrorMessage(content="No such interview for you.", author="Coach").send()
+        return
+    await cl.ChatSettings(settings_widgets(chat.choices)).send()  # the resumed one's settings

@@ -27,8 +27,8 @@ from ..transcripts.store import SessionInfo
 from . import render
 from .charts import score_chart
 from .downloads import transcript_files
-from .profiles import ChatChoices, ProfileSpec
-from .sessions import owned_session
+from .profiles import ChatChoices, ProfileSpec, profile_for_stage
+from .sessions import ended_early, latest_stage, owned_session
 from .uploads import read_answer_file
 
 log = logging.getLogger(__name__)
@@ -44,16 +44,18 @@ def file_elements(transcript: Transcript) -> list[Any]:
             for name, mime, data in transcript_files(transcript)]
 
 
-def history_line(info: SessionInfo, pack: Pack) -> str:
+def history_line(info: SessionInfo, pack: Pack, *, early: bool = False) -> str:
     names = {s.id: s.name for s in pack.stages}
     stage = names.get(info.stages[0], info.stages[0]) if len(info.stages) == 1 else "Full loop"
-    state = "finished" if info.finished else "in progress"
+    state = "in progress" if not info.finished else "ended early" if early else "finished"
     return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {render.escape_md(stage)} · {info.mode} · "
             f"{info.answered}/{info.planned} answered · {state}")
 
 
-def turn_actions() -> list[cl.Action]:
-    return [cl.Action(name=name, payload={}, label=label, icon=icon,
+def turn_actions(session_id: str) -> list[cl.Action]:
+    """The buttons under an open question. Each carries its interview's id: a button left on
+    the page by an earlier interview is refused instead of acting on the current one."""
+    return [cl.Action(name=name, payload={"session_id": session_id}, label=label, icon=icon,
                       tooltip=f"{label} (or type /{name})")
             for name, label, icon in TURN_ACTIONS]
 
@@ -134,7 +136,11 @@ class Chat:
         info = owned_session(self.services.store, self.owner, session_id)
         session = await asyncio.to_thread(InterviewSession.resume, self.services,
                                           info.session_id)
+        await self._show_resumed(session)
+
+    async def _show_resumed(self, session: InterviewSession) -> None:
         self.session = session
+        self._adopt(session.config)
         earlier = render.earlier_exchanges(session.transcript(),
                                            show_grades=session.config.mode == "practice")
         if earlier:
@@ -142,6 +148,28 @@ class Chat:
                                show_input=False) as step:
                 step.output = earlier
         await self.stream(session.stream_resume)
+
+    def _adopt(self, config: SessionConfig) -> None:
+        """The chat takes the stage and settings of the interview it shows, so "Start a new
+        interview" starts another of that stage, not the one the page was opened on."""
+        self.profile = profile_for_stage(self.pack, config.stage)
+        self.choices = self.choices.model_copy(update={
+            "mode": config.mode, "questions": config.questions,
+            "difficulty": config.difficulty})
+
+    async def retire(self) -> None:
+        """Before a new interview replaces this one in the chat: its buttons go, and an
+        unfinished interview is ended (kept, graded so far, marked ended early)."""
+        async with self.lock:
+            await self._drop_bar()
+            session = self.session
+            if session is None or session.finished:
+                return
+            if await asyncio.to_thread(session.behind_store):  # ended from where it stands
+                session = await asyncio.to_thread(InterviewSession.resume, self.services,
+                                                  session.session_id)
+            if not session.finished:
+                await asyncio.to_thread(session.end)
 
     # --- turns ----------------------------------------------------------------------------------
 
@@ -153,42 +181,85 @@ class Chat:
                 await self.notice("No interview is running. Start one below.",
                                   [new_interview_action()])
                 return
+            fresh = await self._fresh(session, text)
+            if fresh is None:
+                return
+            session = fresh
             if files:
                 await self._on_files(session, text, files)
                 return
             await self.stream(lambda: session.stream_send(text))
 
+    async def _fresh(self, session: InterviewSession,
+                     text: str | None) -> InterviewSession | None:
+        """The session a turn applies to, or None when the interview moved on elsewhere (another
+        tab, another process): checked against the durable transcript. Then the turn is not
+        applied; the chat reloads from the transcript, says so, shows where it stands and
+        returns the text. A hint or a repeat elsewhere leaves the same prompt open: the turn
+        goes ahead on the reloaded session."""
+        if not await asyncio.to_thread(session.behind_store):
+            return session
+        fresh = await asyncio.to_thread(InterviewSession.resume, self.services,
+                                        session.session_id)
+        if not fresh.finished and fresh.open_turn is not None and \
+                fresh.open_turn == session.open_turn:
+            self.session = fresh
+            return fresh
+        log.info("session %s moved on elsewhere; a stale turn was not applied",
+                 session.session_id)
+        what = "that button was" if text is None else "your message was"
+        note = (f"This interview moved on in another tab or window, so {what} not applied "
+                "here (nothing is answered twice). This tab now shows where it stands.")
+        if text and text.strip():
+            note += render.kept_note(text)
+        await self.notice(note)
+        if text and not render.kept_inline(text):
+            await self.kept_step(text)
+        await self._show_resumed(fresh)
+        return None
+
     async def _on_files(self, session: InterviewSession, text: str, files: list[Any]) -> None:
         question = session.current_question
         if question is None or question.kind != "take_home":
             await self.notice("Files are accepted as answers to the take-home brief only. "
-                              "Paste this answer as text instead.", turn_actions())
+                              "Paste this answer as text instead.", self.turn_actions())
             return
         if len(files) > 1:
-            await self.notice("Attach one file per answer.", turn_actions())
+            await self.notice("Attach one file per answer.", self.turn_actions())
             return
         f = files[0]
         try:
             uploaded = read_answer_file(Path(f.path), f.name, self.max_upload_bytes)
         except (InputError, OSError) as e:
             await self.notice(f"That file was not accepted: {render.escape_md(str(e))}. "
-                              "Nothing was graded.", turn_actions())
+                              "Nothing was graded.", self.turn_actions())
             return
         answer = uploaded.text if not text.strip() else f"{text.strip()}\n\n{uploaded.text}"
         await self.notice(f"Received {render.code(uploaded.name)} "
                           f"({uploaded.size:,} bytes); grading it now.")
         await self.stream(lambda: _done(session.answer(answer)))
 
-    async def on_action(self, name: str) -> None:
+    async def on_action(self, name: str, session_id: str) -> None:
+        """A button under a question; `session_id` is the interview the button was shown for."""
         async with self.lock:
-            await self._drop_bar()
             session = self.session
+            if session is not None and session_id != session.session_id:
+                await self.notice("That button belongs to an earlier interview, so it did "
+                                  "nothing. Use the buttons under the current question.")
+                return
+            await self._drop_bar()
             if session is None or session.finished:
                 await self.notice("This interview has ended.", [new_interview_action()])
                 return
-            await self.stream(lambda: session.stream_send(COMMAND_FOR[name]))
+            fresh = await self._fresh(session, None)
+            if fresh is None:
+                return
+            await self.stream(lambda: fresh.stream_send(COMMAND_FOR[name]))
 
     # --- rendering ------------------------------------------------------------------------------
+
+    def turn_actions(self) -> list[cl.Action]:
+        return turn_actions(self.session.session_id if self.session else "")
 
     async def notice(self, text: str, actions: list[cl.Action] | None = None) -> cl.Message:
         msg = cl.Message(content=text, author=AUTHOR, actions=actions or [])
@@ -224,13 +295,14 @@ class Chat:
             await cl.ErrorMessage(content=f"Something went wrong: {render.escape_md(str(e))}. "
                                   "Your answers so far are saved.", author=AUTHOR).send()
             if self.session is not None and not self.session.finished:
-                await self.notice("You can continue with the current question.", turn_actions())
+                await self.notice("You can continue with the current question.",
+                                  self.turn_actions())
             return
         session = self.session
         if last is not None and self.bar is None and session is not None and \
                 session.awaiting_answer and not session.finished:
             # a notice or a clarification: the question is still open, so keep the buttons
-            last.actions = turn_actions()
+            last.actions = self.turn_actions()
             await last.update()
             self.bar = last
 
@@ -240,7 +312,7 @@ class Chat:
         msg.actions, msg.elements = [], []
         if reply.kind in ("question", "follow_up") and not (self.session and
                                                             self.session.finished):
-            msg.actions = turn_actions()
+            msg.actions = self.turn_actions()
         if reply.kind == "summary" and reply.summary is not None:
             msg.elements = self.report_elements(reply)
             msg.actions = [new_interview_action(), history_action()]
@@ -251,6 +323,11 @@ class Chat:
         if reply.kind == "feedback" and reply.example_answer:
             async with cl.Step(name="Example answer", type="undefined", show_input=False) as step:
                 step.output = render.defang(reply.example_answer)
+        if reply.kind == "notice" and reply.kept_text and not render.kept_inline(reply.kept_text):
+            await self.kept_step(reply.kept_text)
+        if reply.kind == "summary" and self.session is not None and \
+                self.session.config.mode == "interview":
+            await self.review_steps(self.session.transcript())
         if msg.actions and msg.actions[0].name in COMMAND_FOR:
             await self._drop_bar()
             self.bar = msg
@@ -283,8 +360,30 @@ class Chat:
         if reply.kind == "summary" and reply.summary is not None:
             return render.report(reply.summary)
         if reply.kind == "notice" and reply.kept_text:
-            return text + "\n\nYour text, kept:\n\n" + render.escape_md(reply.kept_text)
+            return text + render.kept_note(reply.kept_text)
         return text
+
+    async def kept_step(self, kept: str) -> None:
+        """Returned text, collapsed and verbatim: kept for the candidate without filling the
+        chat (a refused answer can run to tens of thousands of characters)."""
+        async with cl.Step(name=render.kept_label(kept), type="undefined",
+                           show_input=False) as step:
+            step.output = render.fenced(kept)
+
+    async def review_steps(self, transcript: Transcript) -> None:
+        """Interview mode's held-back feedback at the end: per question, collapsed, the grade
+        card practice mode shows after each answer and the example answer."""
+        records = [r for r in transcript.questions if r.asked]
+        if not records:
+            return
+        async with cl.Step(name="Review, question by question", type="undefined",
+                           show_input=False) as parent:
+            for rec in records:
+                async with cl.Step(name=render.review_title(rec), type="undefined",
+                                   show_input=False) as step:
+                    step.output = render.question_review(rec)
+            parent.output = ("Each question's grade, key points covered and missed, and the "
+                             "guide's example answer.")
 
     async def grading_steps(self, reply: InterviewerReply) -> None:
         """Retrieval and grading as collapsible steps, just before the grade card."""
@@ -327,10 +426,13 @@ class Chat:
         if not infos:
             await self.notice("No saved interviews yet.")
             return
-        lines = ["**Your interviews** (newest first)", ""]
+        shown = infos[:limit]
+        early = await asyncio.to_thread(
+            lambda: [ended_early(self.services.store, i) for i in shown])
+        lines = ["**Your interviews** (most recently active first)", ""]
         actions: list[cl.Action] = []
-        for n, info in enumerate(infos[:limit], 1):
-            lines.append(f"{n}. {history_line(info, self.pack)}")
+        for n, (info, was_early) in enumerate(zip(shown, early, strict=True), 1):
+            lines.append(f"{n}. {history_line(info, self.pack, early=was_early)}")
             actions.append(cl.Action(name="download_interview", label=f"Download #{n}",
                                      payload={"session_id": info.session_id}, icon="download"))
             if not info.finished:
@@ -343,13 +445,23 @@ class Chat:
         info = owned_session(self.services.store, self.owner, session_id)  # NotFoundError
         transcript = await asyncio.to_thread(
             lambda: Transcript.from_events(self.services.store.load(info.session_id)))
-        await cl.Message(content=f"Transcript of {history_line(info, self.pack)}",
+        line = history_line(info, self.pack, early=transcript.ended_early)
+        await cl.Message(content=f"Transcript of {line}",
                          author=AUTHOR, elements=file_elements(transcript)).send()
 
-    async def switch_to(self, session_id: str) -> None:
+    async def switch_to(self, session_id: str, page_profile: str | None = None) -> None:
+        """Resume another of the owner's interviews here. The page's stage picker cannot be set
+        from the server, so when it names another stage the chat says which one is shown."""
         async with self.lock:
             await self._drop_bar()
-            await self.resume(session_id)
+            info = owned_session(self.services.store, self.owner, session_id)  # NotFoundError
+            shown = profile_for_stage(self.pack, latest_stage(info)).name
+            if page_profile is not None and page_profile != shown:
+                await self.notice(
+                    f"Resuming your {render.escape_md(shown)} interview. The stage picker above "
+                    f"still says {render.escape_md(page_profile)}; a new interview started "
+                    f"from this chat is another {render.escape_md(shown)}.")
+            await self.resume(info.session_id)
 
 
 _index_ready: dict[str, bool] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..grading.models import Grade
-from ..transcripts.model import Transcript
+from ..transcripts.model import QuestionRecord, Transcript
 from ..transcripts.summary import SessionSummary
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~>])")
@@ -31,6 +31,35 @@ def defang(text: str) -> str:
 def code(text: str) -> str:
     """An inline code span (names of models and files); backticks cannot close it early."""
     return "`" + text.replace("`", "'").replace("\n", " ") + "`"
+
+
+# Returned text up to this length is shown in the notice; longer text goes in a collapsed step
+# (a refused 20,000-character answer shown in full fills the chat).
+KEPT_INLINE = 500
+
+
+def fenced(text: str) -> str:
+    """`text` verbatim in a code block (the page offers to copy it): the fence is longer than
+    any run of backticks inside, so nothing in the text can close the block early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def kept_inline(kept: str) -> bool:
+    return len(kept) <= KEPT_INLINE
+
+
+def kept_note(kept: str) -> str:
+    """What a notice says about the text it returns: the text itself when short, else where it
+    is (collapsed below) and how long it is."""
+    if kept_inline(kept):
+        return "\n\nYour text, kept:\n\n" + escape_md(kept)
+    return f"\n\nYour text is kept below, collapsed ({len(kept):,} characters)."
+
+
+def kept_label(kept: str) -> str:
+    return f"Your text, kept ({len(kept):,} characters)"
 
 
 def stars(score: float) -> str:
@@ -67,13 +96,17 @@ def grade_card(grade: Grade, *, title: str = "Grade") -> str:
             why = escape_md(c.rationale).replace("\n", " ") if c.rationale else ""
             lines.append(f"| {escape_md(c.name)} | {c.score}/5 | {why} |")
         lines.append("")
-    covered, missed = grade.covered, grade.missed
-    lines.append(f"**Key points covered ({len(covered)}/{len(grade.key_points)})**")
+    covered, missed, unchecked = grade.covered, grade.missed, grade.unchecked
+    lines.append(f"**Key points covered ({len(covered)}/{len(grade.checked)})**")
     lines += [f"- ✓ {escape_md(k.point)}" + (f" — “{escape_md(k.evidence)}”" if k.evidence else "")
               for k in covered] or ["- none yet"]
     lines.append("")
     lines.append(f"**Key points missed ({len(missed)})**")
     lines += [f"- ✗ {escape_md(k.point)}" for k in missed] or ["- none"]
+    if unchecked:  # rubric points no embedding can see: the candidate checks them
+        lines += ["", f"**Check yourself ({len(unchecked)})**: the interviewer looks for these; "
+                  "the offline grader cannot tell whether your answer shows them"]
+        lines += [f"- ? {escape_md(k.point)}" for k in unchecked]
     if watch := grade.watch_out():
         lines += ["", "**Watch out**"] + [f"- {escape_md(m)}" for m in watch]
     lines += ["", f"**Next step:** {escape_md(grade.next_step)}"]
@@ -89,6 +122,8 @@ def grading_step(grade: Grade) -> str:
     if p.calibration_version:
         rows.append(f"- calibration: {escape_md(p.calibration_version)}")
     rows.append(f"- took {p.duration_ms:.0f} ms")
+    if p.settled:
+        rows.append(f"- {escape_md(p.settled)}")
     if grade.strengths:
         rows += ["", "Strengths:"] + [f"- {escape_md(s)}" for s in grade.strengths]
     if grade.gaps:
@@ -129,6 +164,27 @@ def report(summary: SessionSummary) -> str:
         lines.append("")
     lines.append("Download the full transcript below (Markdown, JSON or HTML).")
     return "\n".join(lines)
+
+
+def review_title(rec: QuestionRecord) -> str:
+    """A step's name (plain text): the question's number and first line, and how it went."""
+    grade = rec.final_grade
+    outcome = (f"{grade.score:.1f} / 5" if grade is not None else
+               "skipped" if rec.skipped else "not answered")
+    return f"{rec.plan_index + 1}. {rec.title} · {outcome}"
+
+
+def question_review(rec: QuestionRecord) -> str:
+    """One question at the end of an interview-mode session: the grade card practice mode shows
+    after each answer, then the guide's example answer (interview mode holds both until now)."""
+    grade = rec.final_grade
+    if grade is not None:
+        body = grade_card(grade)
+    elif rec.skipped:
+        body = "**Skipped.**"
+    else:
+        body = "**Not answered** (the interview ended while this question was open)."
+    return f"{body}\n\n**Example answer**\n\n{defang(rec.example_answer.strip())}"
 
 
 def earlier_exchanges(transcript: Transcript, *, show_grades: bool) -> str:

@@ -4,6 +4,7 @@ is tested on its own."""
 from __future__ import annotations
 
 from ..errors import NotFoundError
+from ..transcripts.events import Ended
 from ..transcripts.store import SessionInfo, TranscriptStore
 from .profiles import ProfileSpec
 
@@ -42,3 +43,12 @@ def latest_open_session(store: TranscriptStore, owner: str | None,
 def latest_stage(info: SessionInfo | None) -> str | None:
     """The stage id of a single-stage interview; None for the full loop."""
     return info.stages[0] if info is not None and len(info.stages) == 1 else None
+
+
+def ended_early(store: TranscriptStore, info: SessionInfo) -> bool:
+    """Whether a finished interview was ended before its last question (by End, or abandoned
+    for a new one): `SessionInfo` only says finished, which reads as completed."""
+    if not info.finished:
+        return False
+    ends = [e for e in store.load(info.session_id) if isinstance(e, Ended)]
+    return bool(ends) and ends[-1].reason == "ended_early"

@@ -7,7 +7,9 @@ since a client can send anything.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -15,6 +17,15 @@ from ..errors import InputError
 
 ALLOWED_SUFFIXES = (".md", ".txt", ".py", ".ipynb")
 DEFAULT_MAX_BYTES = 512 * 1024
+
+
+def picker_accept() -> dict[str, list[str]]:
+    """Chainlit's `accept` for the file picker and its upload check: any MIME type (browsers
+    label these files text/markdown, application/x-ipynb+json, application/octet-stream...),
+    only our extensions. One key: the page joins every key's extensions into one list (two
+    families with the same extensions listed them twice in its "File type must be" toast)
+    and drops every wildcard family but audio, image, text and video."""
+    return {"*/*": list(ALLOWED_SUFFIXES)}
 
 
 class UploadedAnswer(BaseModel):
@@ -69,3 +80,47 @@ def read_answer_file(path: Path, name: str, max_bytes: int = DEFAULT_MAX_BYTES) 
     if not text.strip():
         raise InputError(f"{name} is empty")
     return UploadedAnswer(name=name, text=text, size=size)
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+EMPTY_UPLOAD = ("That file is empty (0 bytes), so it was not uploaded. Write your answer in it, "
+                "save it and attach it again.")
+# What Chainlit (2.12, `WebsocketSession.persist_file`) raises for a file with no content.
+_CHAINLIT_EMPTY = "must be provided to persist a file"
+
+
+class EmptyUploadMiddleware:
+    """Chainlit's upload route fails an empty file with a 500 ("Either path or content must be
+    provided to persist a file") before our code sees it, and the page then says only "Upload
+    failed". This turns that one failure into a 400 whose reason the page shows."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http" or scope.get("method") != "POST" or \
+                not str(scope.get("path", "")).endswith("/project/file"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except ValueError as e:
+            if started or _CHAINLIT_EMPTY not in str(e):
+                raise
+            body = json.dumps({"detail": EMPTY_UPLOAD}).encode()
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +74,20 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
     chat.attach_and_send(binary)
     refused = chat.wait_for("That file was not accepted")
     assert "not a text file" in refused and "Nothing was graded" in refused
+
+    empty = tmp_path / "empty.md"
+    empty.write_bytes(b"")
+    page.set_input_files("#upload-button-input", str(empty))  # type: ignore[attr-defined]
+    page.get_by_text("That file is empty (0 bytes)").first.wait_for()  # type: ignore[attr-defined]
+    chat.shot("01-empty-refused")
+    assert "Upload failed" not in page.content()  # type: ignore[attr-defined]
+
+    pdf = tmp_path / "answer.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    page.set_input_files("#upload-button-input", str(pdf))  # type: ignore[attr-defined]
+    toast = page.get_by_text("File type must be").first  # type: ignore[attr-defined]
+    toast.wait_for()
+    assert toast.inner_text().strip() == "File type must be .md,.txt,.py,.ipynb"
 
     big = tmp_path / "huge.md"
     big.write_text("word " * 130_000, encoding="utf-8")  # ~650 KB: under the picker's 1 MB
@@ -221,6 +236,14 @@ def test_settings_switch_to_interview_mode(server: Server, page: object,
     chat.click("End and grade")
     report = chat.wait_for("Final report")
     assert "1 answered question(s)" in report
+    page.get_by_text("Review, question by question").first.click()  # type: ignore[attr-defined]
+    first = page.locator("button[id^='step-1. ']").first  # type: ignore[attr-defined]
+    assert re.search(r" · \d\.\d / 5$", first.inner_text().strip())
+    first.click()
+    page.get_by_text("Key points covered").first.wait_for()  # type: ignore[attr-defined]
+    example = page.get_by_text("Example answer", exact=True).first  # type: ignore[attr-defined]
+    example.wait_for()
+    example.scroll_into_view_if_needed()
     chat.shot("02-report")
     assert requests_seen.outside() == []
     assert server.outbound() == []

@@ -53,6 +53,7 @@ class TurnView(BaseModel):
     graded: bool = False  # the message was graded as an answer
     grade_score: float | None = None
     missed: list[str] = Field(default_factory=list)
+    unchecked: list[str] = Field(default_factory=list)  # points the grader could not check
     key_points: int = 0  # how many key points the grade judged
     replies: list[ReplyView] = Field(default_factory=list)
 
@@ -201,10 +202,11 @@ def check_no_reveal(turns: Sequence[TurnView], questions: Mapping[str, Question]
 
 
 def has_gap(score: float | None, missed: int, key_points: int, *, below: float,
-            missed_share: float | None = None) -> bool:
-    """The session's rule for a gap worth a follow-up: something missed, and a score under
-    `below` or (when set) more than `missed_share` of the key points missed."""
-    if score is None or missed == 0:
+            missed_share: float | None = None, unchecked: int = 0) -> bool:
+    """The session's rule for a gap worth a follow-up: something missed (or a point the grader
+    could not check), and a score under `below` or (when set) more than `missed_share` of the
+    key points missed."""
+    if score is None or missed + unchecked == 0:
         return False
     if score < below:
         return True
@@ -224,9 +226,11 @@ def check_follow_ups(turns: Sequence[TurnView], *, max_follow_ups: int, follow_u
             if not t.graded:
                 failures.append(f"turn {t.index}: follow-up without a graded answer")
             elif not has_gap(t.grade_score, len(t.missed), t.key_points or len(t.missed),
-                             below=follow_up_below, missed_share=missed_share):
+                             below=follow_up_below, missed_share=missed_share,
+                             unchecked=len(t.unchecked)):
                 failures.append(f"turn {t.index}: follow-up after a grade of {t.grade_score} "
-                                f"with {len(t.missed)} missed point(s)")
+                                f"with {len(t.missed)} missed point(s) and "
+                                f"{len(t.unchecked)} unchecked")
             if r.question_id != t.open_question_id:
                 failures.append(f"turn {t.index}: follow-up about {r.question_id!r}, answer was "
                                 f"to {t.open_question_id!r}")
