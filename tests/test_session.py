@@ -643,3 +643,34 @@ def test_clarifying_question_after_a_polite_lead_in(services: Services) -> None:
     assert services.grader.requests == []  # type: ignore[attr-defined]
     answer = s.send("Sorry, I think it is a supervised problem.")
     assert "clarification" not in _kinds(answer)  # an answer that starts politely is graded
+
+
+@pytest.mark.parametrize(("text", "command"), [
+    ("hint", "/hint"), ("Hint please", "/hint"), ("skip.", "/skip"), ("REPEAT?", "/repeat"),
+    ("help", "/help")])
+def test_a_harmless_command_typed_without_its_slash_is_that_command(
+        text: str, command: str) -> None:
+    parsed = parse_input(text)
+    assert parsed.kind == "command" and parsed.command == command
+
+
+@pytest.mark.parametrize("text", ["end", "I would skip the outliers.", "hint: use L2", "stop"])
+def test_other_words_stay_answers(text: str) -> None:
+    assert parse_input(text).kind == "answer"
+
+
+def test_a_bare_hint_is_not_graded(services: Services) -> None:
+    s = _session(services)
+    s.start()
+    replies = s.send("hint")
+    assert _kinds(replies) == ["hint"]
+    assert services.grader.requests == []  # type: ignore[attr-defined]
+
+
+def test_i_dont_know_gets_no_follow_up_probe(settings: Settings) -> None:
+    s = _session(make_services(settings), max_follow_ups=2)
+    s.start()
+    first = s.current_question
+    replies = s.send("I don't know.")
+    assert "follow_up" not in _kinds(replies) and _kinds(replies)[-1] == "question"
+    assert s.current_question is not None and s.current_question != first

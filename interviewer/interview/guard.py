@@ -74,6 +74,11 @@ class ParsedInput(BaseModel):
     text: str = ""
 
 
+# the harmless commands as a bare word ("end" is left out: an interview ended by a one-word
+# answer would be a loss; it needs its slash)
+_BARE_COMMAND = re.compile(r"(hint|skip|repeat|help)(?:\s+please)?[.!?]*", re.IGNORECASE)
+
+
 def parse_input(text: str) -> ParsedInput:
     """Classify one message from the candidate. Commands are a `/word` at the start.
 
@@ -91,6 +96,9 @@ def parse_input(text: str) -> ParsedInput:
         if derail:
             return ParsedInput(kind="derail", derail=derail, text=text)
         return ParsedInput(kind="command", command=command, argument=argument, text=text)
+    bare = _BARE_COMMAND.fullmatch(stripped)
+    if bare:  # "hint" typed without its slash is never an answer (QA: it was graded as one)
+        return ParsedInput(kind="command", command="/" + bare.group(1).lower(), text=text)
     derail = derail_kind(stripped)
     if derail:
         return ParsedInput(kind="derail", derail=derail, text=text)

@@ -31,6 +31,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import GradingError, InputError, ModelError
+from ..grading.features import is_non_answer
 from ..grading.models import Grade, GradeRequest, prepare_grader
 from ..knowledge import Pack, Question
 from ..transcripts.events import (
@@ -539,8 +540,11 @@ class InterviewSession:
         grade = st.grades[pi]
         q = self.pack.question(self.plan[pi].question_id)
         asked_follow_ups = st.follow_ups.get(pi, 0)
+        # "I don't know" gets no probe into a story it did not tell (QA: "How did you balance
+        # this work with your commitments?"): the candidate can ask for a hint, or move on
+        gave_nothing = is_non_answer(st.answers.get(pi, [""])[-1])
         if _has_gap(grade, self.config.follow_up_below, self.config.follow_up_missed_share) and \
-                asked_follow_ups < self.config.max_follow_ups:
+                asked_follow_ups < self.config.max_follow_ups and not gave_nothing:
             gaps = [*grade.missed, *grade.unchecked]
             req = self._request("follow_up", pi, missed=[k.point for k in gaps],
                                 other_question=bool(grade.other_question))
