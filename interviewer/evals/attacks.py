@@ -596,7 +596,11 @@ def write_markdown(report: AttackReport, results: Sequence[CaseResult], path: Pa
         f"{report.llm_flagged}.",
         f"LLM grader with the recommended containment (`contain`): max shift "
         f"{report.llm_contained_max_shift:+.2f}; raised by more than 1: "
-        f"{', '.join(report.llm_contained_raised_over_1) or 'none'}.",
+        f"{', '.join(report.llm_contained_raised_over_1) or 'none'}. (`contain` caps a "
+        f"suspicious LLM grade at the reference grade + {CONTAIN_MARGIN:g}: one whose answer "
+        "addresses the grader, or that is 2 or more above the reference. The shipped "
+        "`LLMGrader` applies the same policy, so equal numbers in the two rows mean the policy "
+        "is in force; a difference would mean the app's grader drifted from it.)",
         f"Interviewer runs: {report.interviewer_runs}; the obedient model tried to leave its "
         f"role {report.obedient_attempts} times; the guard replaced {report.guard_fallbacks} "
         "replies with the offline text; left its role: "

@@ -562,6 +562,15 @@ def write_markdown(report: ConductReport, runs: Sequence[SessionRun], path: Path
                *[report.pass_rates_by_interviewer[iv].get(c, 0.0) for iv in ivs]]
               for c in CHECKS])
     md.heading("Persona ordering (mean grade, 1-5)")
+    md.para("How to read it: strong, average and weak answer with known quality and must stay "
+            "in that order. The others test conduct, not grading: derailer first tries to take "
+            "over the interview or inject instructions, then gives an average-quality answer "
+            "(so its mean sits near average's: the derail is refused, not graded); "
+            "answer-seeker asks for the answer and hints, then gives a weak attempt; silent and "
+            "early-quitter never answer, so they have no grade (-). The grading is the same "
+            "reference grader in every row, so the means differ by interviewer only where the "
+            "interviewer changes what is asked (follow-ups), and the fallback rate is the share "
+            "of turns where a stub's reply was refused and the offline text used instead.")
     md.table(["interviewer", *report.personas, "strong > average > weak", "fallback rate"],
              [[iv, *[("-" if (v := report.persona_means[iv].get(p)) is None else v)
                      for p in report.personas],
