@@ -68,7 +68,7 @@ DRIVER = textwrap.dedent("""
         else:
             text = FULL + " (turn " + str(n) + " of process " + sys.argv[4] + ")"
         replies = session.send(text)
-        print("ACK", text, flush=True)
+        sys.stdout.write("ACK " + text + "\\n")  # one write: a kill cannot split the line
     print("DONE", flush=True)
 """)
 
@@ -160,7 +160,7 @@ def test_sigkill_at_random_points_then_resume_keeps_every_answer_exactly_once(
                 os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
             for line in proc.stdout or []:  # acknowledged before the kill took effect
-                if line.startswith("ACK "):
+                if line.startswith("ACK ") and line.endswith("\n"):  # a whole line only
                     acked[sid].append(line[4:].rstrip("\n"))
                 elif line.startswith("DONE"):
                     finished = True
