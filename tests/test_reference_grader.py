@@ -707,3 +707,12 @@ def test_a_rubric_point_no_answer_can_be_seen_to_make_is_unchecked_not_missed(
     assert thin.missed and all(k.measured for k in thin.missed)
     note = next(c.rationale for c in thin.criteria if c.id == "completeness")
     assert note.startswith("Covers 0 of ")
+
+
+def test_an_answer_far_from_the_question_is_told_so_in_words(grader: ReferenceGrader) -> None:
+    """A low relevance score needs a reason on the card, above all where the key points cannot be
+    checked (QA: a behavioral answer scored 2.0 with no gap and no strength)."""
+    far = grade(grader, "Sourdough needs a long cold proof and a very hot oven for the crust.")
+    assert any("far from the question asked" in x for x in far.gaps)
+    near = grade(grader, " ".join(KP))
+    assert not any("far from the question asked" in x for x in near.gaps)

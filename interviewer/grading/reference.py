@@ -433,6 +433,11 @@ class ReferenceGrader:
         if feats.other_question:
             gaps.append("This reads like an answer to another question (\""
                         f"{_bare(feats.other_question)}\"), not to the one asked.")
+        elif not feats.non_answer and _far_from_question(feats):
+            # the relevance criterion's 1-2: say it in words (with points the grader cannot
+            # check, nothing else on the card would explain a low grade)
+            gaps.append("The answer seems far from the question asked: make clear how it "
+                        "answers it.")
         for k in covered[:3]:
             strengths.append(f"Covers: {k.point}")
         if feats.values.get("cos_example", 0) > 0.75 and not wrong:
@@ -794,6 +799,13 @@ def _next_step(question: Question, f: AnswerFeatures, missed: list[KeyPointHit])
     if unchecked and question.kind != "technical":
         return f"Check your answer against what the interviewer looks for: {unchecked[0].point}"
     return "Add a concrete example or a trade-off (when you would choose otherwise)."
+
+
+FAR_FROM_QUESTION = 0.325  # max(q_sim, cos_example) under this: relevance under 2 of 5
+
+
+def _far_from_question(f: AnswerFeatures) -> bool:
+    return max(f.values.get("q_sim", 0.0), f.values.get("cos_example", 0.0)) < FAR_FROM_QUESTION
 
 
 def _coverage_note(points: list[KeyPointHit]) -> str:
