@@ -136,19 +136,23 @@ class MisconceptionChecks(BaseModel):
 
     @property
     def false_flag_rate(self) -> float:
-        return len(self.rebuttals_flagged) / self.rebuttals if self.rebuttals else 0.0
+        return _share(len(self.rebuttals_flagged), self.rebuttals)
 
     @property
     def wrong_flag_rate(self) -> float:
-        return self.wrong_flagged / self.wrong if self.wrong else 0.0
+        return _share(self.wrong_flagged, self.wrong)
 
     @property
     def dsi_false_flag_rate(self) -> float:
-        return len(self.dsi_right_flagged) / self.dsi_right if self.dsi_right else 0.0
+        return _share(len(self.dsi_right_flagged), self.dsi_right)
 
     @property
     def dsi_named_rate(self) -> float:
-        return self.dsi_wrong_named / self.dsi_wrong if self.dsi_wrong else 0.0
+        return _share(self.dsi_wrong_named, self.dsi_wrong)
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
 
 
 class GradingReport(BaseModel):
