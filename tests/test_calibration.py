@@ -8,19 +8,21 @@ import numpy as np
 import pytest
 
 from interviewer.errors import ConfigError
-from interviewer.grading.calibration import (
-    CALIBRATION_FILE,
+from interviewer.evals.calibrate import (
     FEATURES_V1,
-    Calibration,
     FitReport,
-    LinearMap,
     fit_linear_map,
     fit_logistic,
-    load_calibration,
     report_markdown,
+)
+from interviewer.grading.reference import FEATURES, ReferencePolicy
+from interviewer.grading.reference.calibration import (
+    CALIBRATION_FILE,
+    Calibration,
+    LinearMap,
+    load_calibration,
     save_calibration,
 )
-from interviewer.grading.reference import FEATURES
 
 
 def test_fit_logistic_recovers_soft_targets() -> None:
@@ -117,3 +119,77 @@ def test_report_markdown_has_the_numbers() -> None:
                     baseline_pearson={"cosine": (0.6, 0.1)}, weights={"f0": 1.0})
     md = report_markdown(cal, rep)
     assert "0.710" in md and "0.330" in md and "| cosine | 0.600 | 0.100 |" in md
+
+
+# --- the policy: every number in one versioned model, saved with the calibration ----------------
+
+
+def test_committed_calibration_carries_the_current_policy() -> None:
+    """Changing a number in `ReferencePolicy` without re-saving the calibration (and bumping the
+    version) fails here: the file and the code must name the same rules."""
+    cal = load_calibration(CALIBRATION_FILE)
+    assert cal.policy == ReferencePolicy()
+    assert cal.cover_threshold == cal.policy.cover.threshold
+
+
+def test_legacy_files_move_their_threshold_into_the_policy(tmp_path: Path) -> None:
+    old = CALIBRATION_FILE.with_name("calibration_v1.json")
+    cal = load_calibration(old)
+    assert cal.policy.cover.threshold == 0.55 and cal.policy.version == ReferencePolicy().version
+    raw = _cal([1.0]).model_dump(mode="json")
+    raw.pop("policy")
+    raw["cover_threshold"] = 0.42
+    path = tmp_path / "legacy.json"
+    path.write_text(__import__("json").dumps(raw), encoding="utf-8")
+    assert load_calibration(path).policy.cover.threshold == 0.42
+
+
+def test_policy_is_frozen_and_strict() -> None:
+    p = ReferencePolicy()
+    with pytest.raises(ValueError):
+        p.cover.threshold = 0.1  # type: ignore[misc]  # frozen: a change is a new version
+    with pytest.raises(ValueError):
+        ReferencePolicy.model_validate({"cover": {"threshold": 0.5, "typo": 1}})
+
+
+def test_report_is_generated_from_the_policy() -> None:
+    """Every policy number is printed with its description, and the rules in words use the
+    policy's values (a changed cap shows up in the report without editing prose)."""
+    cal = _cal([1.0])
+    cal.baselines = {"cosine": LinearMap(slope=1.0, intercept=0.0)}
+    rep = FitReport(n_train=10, n_non_empty=8, cv_pearson_all=0.71, cv_pearson_non_empty=0.33,
+                    cv_rmse_all=0.25, train_pearson_all=0.75,
+                    baseline_pearson={"cosine": (0.6, 0.1)}, weights={"f0": 1.0})
+    md = report_markdown(cal, rep)
+    for name, _, desc in cal.policy.rows():
+        assert f"| `{name}` |" in md and desc in md
+    changed = cal.model_copy(update={"policy": cal.policy.model_copy(update={
+        "version": "p-test",
+        "misconception": cal.policy.misconception.model_copy(update={"cap": 1.75})})})
+    md2 = report_markdown(changed, rep)
+    assert "policy p-test" in md2 and "caps the grade at 1.75" in md2
+    assert "caps the grade at 1.75" not in md
+
+
+def test_committed_report_matches_the_committed_policy() -> None:
+    text = (CALIBRATION_FILE.parents[2] / "evals" / "reports" / "calibration_v3.md").read_text()
+    cal = load_calibration(CALIBRATION_FILE)
+    from interviewer.evals.calibrate import policy_markdown, rules_markdown
+
+    assert policy_markdown(cal.policy) in text and rules_markdown(cal.policy) in text
+
+
+def test_nothing_under_grading_imports_the_evals() -> None:
+    """The runtime never depends on tooling: the fit lives in `interviewer.evals.calibrate`."""
+    import ast
+
+    root = CALIBRATION_FILE.parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [("." * node.level) + (node.module or "")]
+                     if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {n}" for n in names
+                          if "evals" in n.split(".") or n.startswith("..evals")]
+    assert offenders == []

@@ -14,7 +14,8 @@ from fakes import BagOfWordsEncoder
 from interviewer.errors import InputError
 from interviewer.evals import grading as ev
 from interviewer.evals.metrics.grading import AgreementMetrics
-from interviewer.grading.calibration import Calibration, LinearMap
+from interviewer.grading.reference.calibration import Calibration, LinearMap
+from interviewer.grading.reference.policy import CoverPolicy, ReferencePolicy
 from interviewer.settings import Settings
 
 
@@ -22,7 +23,8 @@ def _calibration() -> Calibration:
     names = ["cov_mean", "cov_frac", "lex_recall", "len_ratio", "q_sim"]
     return Calibration(
         version="test-cal", features=names, mean=[0.0] * 5, std=[1.0] * 5,
-        weights=[6.0, 0.0, 0.0, 0.0, 0.0], bias=-3.0, cover_threshold=0.5,
+        weights=[6.0, 0.0, 0.0, 0.0, 0.0], bias=-3.0,
+        policy=ReferencePolicy(cover=CoverPolicy(threshold=0.5)),
         baselines={"cosine": LinearMap(slope=1.0, intercept=0.0),
                    "length": LinearMap(slope=0.2, intercept=0.0)},
     )

@@ -8,7 +8,6 @@ import pytest
 from fakes import BagOfWordsEncoder
 
 from interviewer.evals.attacks import transform
-from interviewer.grading.calibration import Calibration, load_calibration
 from interviewer.grading.features import (
     claims,
     drop_copied,
@@ -19,14 +18,19 @@ from interviewer.grading.features import (
 )
 from interviewer.grading.models import Grade, GradeRequest, criteria_for
 from interviewer.grading.reference import (
-    ECHO_CAP,
     FEATURES,
-    MAX_KEY_POINTS,
-    MISCONCEPTION_CAP,
     ReferenceGrader,
+    ReferencePolicy,
     question_from_reference,
 )
+from interviewer.grading.reference.calibration import Calibration, load_calibration
+from interviewer.grading.reference.policy import CoverPolicy
 from interviewer.knowledge import Pack, Question, RubricCriterion
+
+POLICY = ReferencePolicy()
+ECHO_CAP = POLICY.echo.cap
+MAX_KEY_POINTS = POLICY.limits.max_key_points
+MISCONCEPTION_CAP = POLICY.misconception.cap
 
 
 def coverage_calibration() -> Calibration:
@@ -34,7 +38,8 @@ def coverage_calibration() -> Calibration:
     names = ["cov_mean", "cov_frac", "lex_recall", "len_ratio", "q_sim"]
     return Calibration(
         version="test", features=names, mean=[0.0] * 5, std=[1.0] * 5,
-        weights=[6.0, 0.0, 0.0, 0.0, 0.0], bias=-3.0, cover_threshold=0.5,
+        weights=[6.0, 0.0, 0.0, 0.0, 0.0], bias=-3.0,
+        policy=ReferencePolicy(cover=CoverPolicy(threshold=0.5)),
     )
 
 
@@ -83,6 +88,7 @@ def test_grader_name_and_provenance(grader: ReferenceGrader) -> None:
     assert grader.name == "reference"
     assert g.provenance.grader == "reference"
     assert g.provenance.calibration_version == "test"
+    assert g.provenance.policy_version == ReferencePolicy().version
 
 
 def test_full_cover_beats_partial_and_lists_evidence(grader: ReferenceGrader) -> None:
@@ -427,13 +433,14 @@ def test_texts_to_encode_covers_what_grading_embeds(enc: BagOfWordsEncoder) -> N
     g = ReferenceGrader(enc, coverage_calibration())
     q = technical_question()
     answer = GOOD + " Higher training accuracy always means a better model, since it is high."
-    listed = set(ReferenceGrader.texts_to_encode(q, answer))
+    listed = set(g.texts_to_encode(q, answer))
     grade(g, answer, q)
     assert set(enc.sent()) <= listed
     fresh = BagOfWordsEncoder()
     hidden = f"{PARTIAL} {transform(HIDDEN, 'zero_width')}"  # graded normalised, twice
-    grade(ReferenceGrader(fresh, coverage_calibration()), hidden, q)
-    assert set(fresh.sent()) <= set(ReferenceGrader.texts_to_encode(q, hidden))
+    other = ReferenceGrader(fresh, coverage_calibration())
+    grade(other, hidden, q)
+    assert set(fresh.sent()) <= set(other.texts_to_encode(q, hidden))
 
 
 def test_text_helpers() -> None:

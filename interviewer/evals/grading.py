@@ -647,8 +647,7 @@ def run_eval(
     dsi_path: Path | None = None, dsi_wrong_path: Path | None = None,
 ) -> tuple[GradingReport, list[CaseResult]]:
     """Run one grading eval; writes the JSONL run log and the Markdown report when dirs are set."""
-    from ..grading.calibration import load_calibration
-    from ..grading.reference import ReferenceGrader
+    from ..grading.reference import ReferenceGrader, load_calibration
     from . import RunLog, git_commit
 
     if dataset == "saf":

@@ -120,7 +120,8 @@ def grading_step(grade: Grade) -> str:
     if p.prompt_version:
         rows.append(f"- prompt version: {escape_md(p.prompt_version)}")
     if p.calibration_version:
-        rows.append(f"- calibration: {escape_md(p.calibration_version)}")
+        rows.append(f"- calibration: {escape_md(p.calibration_version)}"
+                    + (f", policy {escape_md(p.policy_version)}" if p.policy_version else ""))
     rows.append(f"- took {p.duration_ms:.0f} ms")
     if p.settled:
         rows.append(f"- {escape_md(p.settled)}")

@@ -1,0 +1,261 @@
+"""What the reference grader measures in an answer: the calibration's features, the key points
+covered, and the question's reference texts embedded once (`Prepared`).
+
+Pure over an `encode` function (the grader passes its cached encoder), so the same code grades in
+the app and computes features for fitting the calibration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+from pydantic import BaseModel
+
+from interviewer.grading import features as fx
+from interviewer.grading.models import KeyPointHit
+from interviewer.grading.reference import claims as cl
+from interviewer.grading.reference.policy import ReferencePolicy
+from interviewer.knowledge import Question
+
+FEATURES = [
+    "cov_mean", "cov_frac", "cov_top", "cos_example", "lex_recall", "log_words", "len_ratio",
+    "novelty", "q_sim",
+]
+
+Encode = Callable[[list[str]], np.ndarray]
+
+
+class Encoder(Protocol):
+    """What the grader needs from an embedding model: L2-normalised rows, one per text."""
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class AnswerFeatures(BaseModel):
+    """The calibration's inputs for one answer, plus what the feedback is built from."""
+
+    values: dict[str, float]
+    non_answer: bool = False
+    echo: bool = False
+    term_list: bool = False
+    words: int = 0
+    sentences: list[str] = []
+    key_points: list[KeyPointHit] = []
+    misconceptions: list[tuple[str, str]] = []  # (answer sentence, misconception)
+    contradictions: list[tuple[str, str]] = []  # (answer sentence, key point it inverts)
+    other_question: str | None = None  # the neighbouring question this answer fits instead
+
+    def vector(self, names: list[str]) -> list[float]:
+        return [self.values[n] for n in names]
+
+
+class Prepared(BaseModel):
+    """Embeddings of a question's fixed texts, computed once per question version."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    key_points: list[str]
+    kp: np.ndarray
+    example: np.ndarray  # (d,)
+    example_sents: np.ndarray  # (m, d)
+    misconceptions: list[str]  # the claims
+    mc: np.ndarray
+    # the corrections' vectors: a right claim on a misconception's topic is near these
+    fixes: np.ndarray
+    fix_of: list[int] = []  # per row of `fixes`: the misconception it corrects
+    # per misconception: its word trigrams that neither the example nor a key point uses
+    mc_own: list[set[tuple[str, str, str]]] = []
+    # per misconception: its content words that no right text (example, key points, corrections,
+    # question) uses
+    mc_words: list[set[str]] = []
+    question: np.ndarray  # (d,)
+    example_words: int
+    bar: np.ndarray  # (k,) per key point: the similarity that covers it (see cover_bars)
+    measured: np.ndarray  # (k,) bool: whether the point can be checked at all
+
+
+def slug_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def question_from_reference(
+    question_text: str, reference_answer: str, *, question_id: str | None = None,
+    policy: ReferencePolicy | None = None,
+) -> Question:
+    """A free-standing question (e.g. a SAF item): the reference answer is the example, and its
+    sentences, merged down to the policy's maximum (eight), are the key points."""
+    limit = (policy or ReferencePolicy()).limits.max_key_points
+    sents = fx.split_sentences(reference_answer) or [reference_answer.strip()]
+    points = list(sents)
+    while len(points) > limit:  # merge the shortest neighbouring pair
+        lengths = [len(points[i]) + len(points[i + 1]) for i in range(len(points) - 1)]
+        i = int(np.argmin(lengths))
+        points[i : i + 2] = [f"{points[i].rstrip()} {points[i + 1].lstrip()}"]
+    return Question(
+        id=question_id or "free-" + slug_hash(question_text + "\n" + reference_answer),
+        section="free-standing",
+        topic="free-standing",
+        kind="technical",
+        stages=["free-standing"],
+        question=question_text,
+        intent="Answer as the reference answer does.",
+        how_to_answer="Cover the points of the reference answer.",
+        example_answer=reference_answer,
+        key_points=points,
+        provenance="source",
+    )
+
+
+def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prepared:
+    """Embed a question's reference texts (example, question, key points, example sentences,
+    misconceptions and their corrections) in one call."""
+    points = list(question.key_points)
+    ex_sents = fx.split_sentences(question.example_answer) or [question.example_answer]
+    mc_claims = [m.claim for m in question.misconceptions]
+    owned = cl.correction_claims(question)
+    fixes = [t for _, t in owned]
+    texts = [question.example_answer, question.question, *points, *ex_sents, *mc_claims, *fixes]
+    emb = encode(texts)
+    k, m, c = len(points), len(ex_sents), len(mc_claims)
+    bar, measured = cover_bars(question, emb[2 : 2 + k], emb[0], emb[2 + k : 2 + k + m], policy)
+    return Prepared(
+        bar=bar,
+        measured=measured,
+        key_points=points,
+        example=emb[0],
+        question=emb[1],
+        kp=emb[2 : 2 + k],
+        example_sents=emb[2 + k : 2 + k + m],
+        misconceptions=mc_claims,
+        mc=emb[2 + k + m : 2 + k + m + c],
+        fixes=emb[2 + k + m + c :],
+        fix_of=[j for j, _ in owned],
+        mc_own=cl.own_trigrams(question),
+        mc_words=cl.own_words(question),
+        example_words=len(fx.words(question.example_answer)),
+    )
+
+
+def answer_features(
+    question: Question, prep: Prepared, answer: str, encode: Encode, policy: ReferencePolicy,
+    other_question: Callable[[np.ndarray], str | None],
+) -> AnswerFeatures:
+    """The calibration's features for one answer and what the card shows about it.
+    `other_question` maps the answer's vector to the neighbouring question it fits instead."""
+    if fx.is_non_answer(answer):
+        return non_answer(prep)
+    sents = (fx.split_sentences(answer, min_words=1)[: policy.limits.max_sentences]
+             or [answer.strip()])
+    # Only the sentences are encoded: the whole-answer vector is pooled from them (encoding
+    # the answer again cost as many tokens as all its sentences together).
+    sent_emb = encode(sents)
+    whole = pool(sent_emb, [len(fx.words(s)) for s in sents])
+    parts, part_emb = cl.claim_parts(prep, sents, sent_emb, encode, policy)
+    cands = np.vstack([sent_emb, whole[None, :]])  # sentences and the answer as a whole
+    cand_text = [*sents, answer.strip()]
+    sim = prep.kp @ cands.T  # (k, s+1)
+    cov = sim.max(axis=1)
+    mistakes = cl.named_inversions(
+        prep, cl.misconceptions(prep, parts, part_emb, policy),
+        cl.contradictions(prep, sents, sim[:, :-1], policy), sents, sent_emb, policy)
+    # a wrong claim covers nothing: the card must not list it as a point covered (the
+    # calibration's features keep every sentence; it was fitted on them)
+    shown = cl.without_wrong(sim, sents, [w for pairs in mistakes.values() for w, _ in pairs])
+    best, cov_shown = shown.argmax(axis=1), shown.max(axis=1)
+    hits = []
+    for i, point in enumerate(prep.key_points):
+        j = int(best[i])
+        covered = bool(prep.measured[i] and cov_shown[i] >= prep.bar[i])
+        hits.append(KeyPointHit(
+            point=point, covered=covered, similarity=round(float(cov_shown[i]), 3),
+            evidence=short(cand_text[j]) if covered else None,
+            measured=bool(prep.measured[i]),
+        ))
+    n_words = len(fx.words(answer))
+    ex_words = max(prep.example_words, 1)
+    top = np.sort(cov)[::-1][: max(1, math.ceil(len(cov) / 2))]
+    q_sim = float(whole @ prep.question)
+    nov = fx.novelty(answer, question.question)
+    values = {
+        "cov_mean": float(cov.mean()),
+        "cov_frac": float((cov >= policy.cover.threshold).mean()),
+        "cov_top": float(top.mean()),
+        "cos_example": float(whole @ prep.example),
+        "lex_recall": fx.lexical_recall(answer, question.example_answer, question.question),
+        "log_words": math.log1p(n_words),
+        "len_ratio": math.log((1 + n_words) / (1 + ex_words)),
+        "novelty": nov,
+        "q_sim": q_sim,
+    }
+    return AnswerFeatures(
+        values=values,
+        words=n_words,
+        sentences=sents,
+        key_points=hits,
+        echo=nov < policy.echo.novelty_below and q_sim > policy.echo.q_sim_above,
+        term_list=fx.is_term_list(answer),
+        **mistakes,
+        other_question=other_question(whole),
+    )
+
+
+def texts_to_encode(question: Question, answer: str, policy: ReferencePolicy) -> list[str]:
+    """Every text grading this answer will embed, so a batch run can embed them up front
+    (sorted by length, far faster than one answer at a time)."""
+    out = [question.example_answer, question.question, *question.key_points,
+           *(fx.split_sentences(question.example_answer) or [question.example_answer]),
+           *cl.misconception_texts(question)]
+    clean = fx.sanitize(answer)
+    for text in {clean.normalised, clean.text}:
+        if not fx.is_non_answer(text):
+            sents = (fx.split_sentences(text, min_words=1)[: policy.limits.max_sentences]
+                     or [text.strip()])
+            out += sents
+            if question.misconceptions:  # a superset: only some sentences get split
+                out += fx.claims(sents)
+    return out
+
+
+def cover_bars(question: Question, kp: np.ndarray, example: np.ndarray,
+               example_sents: np.ndarray, policy: ReferencePolicy) -> tuple[np.ndarray, np.ndarray]:
+    """Per key point: the similarity that counts as covering it, and whether it can be checked
+    at all. Key points restate the example answer in other words, so the example itself often
+    stays under the cover threshold: a point is covered at `cover.relative` of what the example
+    reaches, when that is lower. A point the example reaches less than `cover.measurable` cannot
+    be checked from embeddings; nor can a conversational or behavioral point that the example does
+    not cover outright ("gives a specific situation": any story comes as near, a good one or not;
+    measured on the QA answers of 2026-11-30)."""
+    threshold = policy.cover.threshold
+    ex = np.vstack([example_sents, example[None, :]]) if len(example_sents) else example[None, :]
+    reach = (kp @ ex.T).max(axis=1) if len(kp) else np.zeros(0)
+    if question.kind in ("behavioral", "conversational"):
+        return np.full(len(reach), threshold), reach >= threshold
+    return (np.minimum(threshold, policy.cover.relative * reach),
+            reach >= policy.cover.measurable)
+
+
+def non_answer(prep: Prepared) -> AnswerFeatures:
+    return AnswerFeatures(
+        values={n: 0.0 for n in FEATURES},
+        non_answer=True,
+        key_points=[KeyPointHit(point=p, covered=False, measured=bool(m))
+                    for p, m in zip(prep.key_points, prep.measured, strict=True)],
+    )
+
+
+def pool(rows: np.ndarray, weights: list[int]) -> np.ndarray:
+    """The whole answer's vector: sentence vectors averaged by length, then L2-normalised
+    (close to encoding the answer itself, since the encoder mean-pools its tokens)."""
+    w = np.asarray(weights, dtype=np.float32)[:, None]
+    v = (rows * np.clip(w, 1.0, None)).sum(axis=0)
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def short(text: str, limit: int = 140) -> str:
+    """Text quoted on the card, on one line and cut to `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

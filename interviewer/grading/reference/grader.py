@@ -1,0 +1,160 @@
+"""The reference grader itself: embeddings cached, features measured, the calibration and the
+policy's caps applied, the card written."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+import numpy as np
+
+from interviewer.grading import features as fx
+from interviewer.grading.models import Grade, GradeProvenance, GradeRequest, criteria_for
+from interviewer.grading.reference import feedback as fb
+from interviewer.grading.reference.calibration import Calibration, load_calibration
+from interviewer.grading.reference.features import (
+    AnswerFeatures,
+    Encoder,
+    Prepared,
+    answer_features,
+    prepare,
+    slug_hash,
+    texts_to_encode,
+)
+from interviewer.grading.reference.policy import ReferencePolicy
+from interviewer.knowledge import Question
+
+VECTOR_CACHE = 4096  # answer texts/sentences kept embedded (about 6 MB); speed only
+
+
+class ReferenceGrader:
+    """Implements the `Grader` protocol without any LLM."""
+
+    name = "reference"
+
+    def __init__(
+        self, encoder: Encoder, calibration: Calibration | None = None, *, cache_size: int = 256,
+        policy: ReferencePolicy | None = None,
+    ) -> None:
+        self.encoder = encoder
+        # the encoder's name, for the grade's provenance (fakes in tests have none)
+        self.model_name: str = getattr(encoder, "name", "") or "all-MiniLM-L6-v2-int8"
+        self.calibration = calibration or load_calibration()
+        # the calibration's own policy unless one is given (trying a change before refitting)
+        self.policy = policy or self.calibration.policy
+        self._cache: OrderedDict[str, Prepared] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        # Sentences recur between the raw and sanitised passes of one answer, and across follow-ups.
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # --- public API ---------------------------------------------------------------------------
+
+    def grade(self, request: GradeRequest) -> Grade:
+        started = time.perf_counter()
+        question = request.question
+        clean = fx.sanitize(fx.drop_copied(request.answer, request.asked))
+        feats = self.features(question, clean.text, request.neighbours)
+        score = self._overall(question, feats)
+        if clean.changed:
+            raw_feats = self.features(question, clean.normalised, request.neighbours)
+            raw_score = self._overall(question, raw_feats)
+            # never let removal help: keep the lower grade, and mark the attempt down
+            score = max(1.0, min(score, raw_score) - self.policy.caps.injection_penalty)
+        grade = fb.build_grade(question, feats, score, clean, self.policy, GradeProvenance(
+            grader="reference", model=self.model_name,
+            calibration_version=self.calibration.version, policy_version=self.policy.version,
+        ))
+        grade.provenance.duration_ms = (time.perf_counter() - started) * 1000.0
+        return grade
+
+    def features(self, question: Question, answer: str,
+                 neighbours: list[Question] | None = None) -> AnswerFeatures:
+        """The calibration's features for one answer (also used to fit the calibration)."""
+        prep = self._prepare(question)
+        return answer_features(
+            question, prep, answer, self._encode, self.policy,
+            lambda whole: self._other_question(whole, prep, neighbours or []))
+
+    def texts_to_encode(self, question: Question, answer: str) -> list[str]:
+        """Every text grading this answer will embed (for batch runs to embed up front)."""
+        return texts_to_encode(question, answer, self.policy)
+
+    def prepare(self, questions: list[Question]) -> None:
+        """Embed these questions' reference texts now (say, when a question is asked): the first
+        answer to a question otherwise pays for them, several times an answer's own cost."""
+        for question in questions:
+            self._prepare(question)
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _other_question(self, whole: np.ndarray, prep: Prepared,
+                        neighbours: list[Question]) -> str | None:
+        """The neighbour whose example answer this answer is clearly closer to than its own.
+        Only the neighbours' example answers are embedded (once each, then cached by text)."""
+        if not neighbours:
+            return None
+        examples = self._encode([n.example_answer for n in neighbours])
+        sims = examples @ whole
+        best = int(sims.argmax())
+        if float(sims[best]) - float(whole @ prep.example) >= self.policy.other_question.gap:
+            return neighbours[best].question
+        return None
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Encode what is not cached yet in one call (the encoder batches by length itself)."""
+        # the cached rows are taken before new ones go in: adding may evict one of them (a
+        # KeyError once the cache was full, seen refitting on SAF training)
+        with self._lock:
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            rows = self.encoder.encode(missing)
+            found.update(zip(missing, rows, strict=True))
+            with self._lock:
+                for text, row in zip(missing, rows, strict=True):
+                    self._vectors[text] = row
+                while len(self._vectors) > VECTOR_CACHE:
+                    self._vectors.popitem(last=False)
+        return np.vstack([found[t] for t in texts])
+
+    def _prepare(self, question: Question) -> Prepared:
+        key = f"{question.id}:{slug_hash(question.model_dump_json())}"
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        prep = prepare(question, self.encoder.encode, self.policy)
+        with self._lock:
+            self._cache[key] = prep
+            # a neighbour's example is looked up by its text (see _other_question)
+            self._vectors[question.example_answer] = prep.example
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return prep
+
+    def _overall(self, question: Question, feats: AnswerFeatures) -> float:
+        if feats.non_answer:
+            return 1.0
+        p = self.policy
+        score = self.calibration.score(feats.vector(self.calibration.features))
+        if question.kind in p.blend.kinds:
+            crit = fb.criteria(question, feats, score, p)
+            weights = [c.weight for c in criteria_for(question)]
+            rubric = sum(w * c.score for w, c in zip(weights, crit, strict=True)) / sum(weights)
+            score = p.blend.model_weight * score + (1.0 - p.blend.model_weight) * rubric
+        rel = max(feats.values["q_sim"], feats.values["cos_example"], feats.values["cov_mean"])
+        ramp = (rel - p.relevance.low) / (p.relevance.high - p.relevance.low)
+        score = min(score, 1.0 + 4.0 * min(1.0, max(0.0, ramp)))
+        if feats.echo:
+            score = min(score, p.echo.cap)
+        if feats.term_list:
+            score = min(score, p.caps.term_list)
+        if feats.other_question:
+            score = min(score, p.other_question.cap)
+        if feats.misconceptions:
+            score = min(score, p.misconception.cap)
+        if feats.contradictions:
+            score = min(score, p.contradiction.cap)
+        return float(min(5.0, max(1.0, score)))

@@ -1,0 +1,178 @@
+"""Every number the reference grader decides with, in one versioned model.
+
+The policy is saved inside the calibration file (the calibration's `cov_frac` feature depends on
+the cover threshold, so a fit belongs to one policy), its version goes into each grade's
+provenance, and the fit report lists it field by field from the descriptions below: change a
+number here, bump `version`, refit or re-save the calibration, and the report follows.
+
+Not here: the calibration's fitted weights (the calibration), the 1-5 scale itself, the text cue
+patterns of `interviewer.grading.features`, and cache sizes (they change speed, never a grade).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+POLICY_VERSION = "p1"
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LimitsPolicy(_Part):
+    max_sentences: int = Field(40, description="answer sentences read at most")
+    max_key_points: int = Field(
+        8, description="a free-standing question's reference sentences are merged down to this "
+        "many key points")
+
+
+class CoverPolicy(_Part):
+    threshold: float = Field(
+        0.55, description="cosine at which an answer sentence covers a key point (and the "
+        "`cov_frac` feature's cut-off)")
+    relative: float = Field(
+        0.9, description="a key point is also covered at this share of what the example answer "
+        "itself reaches, when that is lower")
+    measurable: float = Field(
+        0.40, description="a key point the example answer reaches less than this cannot be "
+        "checked: shown as 'check yourself', never as missed")
+
+
+class MisconceptionPolicy(_Part):
+    sim: float = Field(0.60, description="cosine at which a claim may assert a misconception")
+    clause_gate: float = Field(
+        0.40, description="a sentence this close to a misconception has its clauses read one by "
+        "one")
+    margin: float = Field(
+        0.10, description="a claim must be this much closer to the misconception than to the "
+        "key points and example (or than to its correction)")
+    min_own_trigrams: int = Field(
+        2, description="worded like the misconception: at least this many of its own word "
+        "trigrams ...")
+    own_trigram_share: float = Field(0.5, description="... and at least this share of them")
+    cap: float = Field(2.0, description="grade cap when a misconception is asserted")
+
+
+class ContradictionPolicy(_Part):
+    sim: float = Field(
+        0.65, description="cosine at which a sentence paraphrases a key point (then a term "
+        "flipped to its opposite inverts it)")
+    cap: float = Field(2.5, description="grade cap when a key point is inverted")
+
+
+class EchoPolicy(_Part):
+    novelty_below: float = Field(
+        0.34, description="an echo uses less than this share of words not in the question ...")
+    q_sim_above: float = Field(0.6, description="... and is this close to the question")
+    cap: float = Field(1.5, description="grade cap of an echo of the question")
+
+
+class RelevancePolicy(_Part):
+    low: float = Field(
+        0.15, description="relevance ramp: r = max(cosine with the question, with the example, "
+        "mean key-point cover); the grade is capped at 1 from r = low ...")
+    high: float = Field(0.55, description="... rising to no cap at r = high")
+    far: float = Field(
+        0.325, description="max(cosine with the question, with the example) under this: the "
+        "card says the answer seems far from the question")
+
+
+class OtherQuestionPolicy(_Part):
+    gap: float = Field(
+        0.20, description="an answer this much closer to a neighbouring question's example than "
+        "to its own answers that question")
+    cap: float = Field(2.0, description="grade cap of an answer to another question")
+
+
+class CapsPolicy(_Part):
+    term_list: float = Field(2.0, description="grade cap of a bare list of terms")
+    injection_penalty: float = Field(
+        0.25, description="taken off the lower of the raw and cleaned grades when text "
+        "addressed to the grader or padding was removed")
+
+
+class BlendPolicy(_Part):
+    kinds: tuple[str, ...] = Field(
+        ("behavioral", "conversational", "take_home"),
+        description="question kinds whose grade blends the model with their criteria")
+    model_weight: float = Field(
+        0.6, description="weight of the calibrated model in the blend (the criteria's mean "
+        "gets the rest)")
+
+
+class CriteriaPolicy(_Part):
+    depth_base: float = Field(0.6, description="depth: share of the length credit always given")
+    depth_cover_bonus: float = Field(
+        0.4, description="depth: the rest, given when more than `depth_cover_frac` of the key "
+        "points are covered")
+    depth_cover_frac: float = Field(0.3, description="see depth_cover_bonus")
+    relevance_floor: float = Field(
+        0.2, description="relevance criterion: max(cosine with question, with example) at which "
+        "it scores 1 ...")
+    relevance_span: float = Field(0.5, description="... and the rise over which it reaches 5")
+    communication_good: float = Field(4.0, description="communication: score of 1-12 sentences")
+    communication_other: float = Field(3.0, description="communication: score otherwise")
+    communication_max_sentences: int = Field(12, description="see communication_good")
+    communication_short_words: int = Field(
+        8, description="communication: answers under this many words lose `short_penalty`")
+    communication_short_penalty: float = Field(1.5, description="see communication_short_words")
+    communication_far_cap: float = Field(
+        2.0, description="communication cap when the relevance criterion is under 2")
+    far_relevance: float = Field(2.0, description="relevance criterion score counted as far")
+    correctness_wrong_cap: float = Field(
+        1.5, description="correctness cap when a wrong claim is found")
+    ownership_first_person: float = Field(
+        2.5, description="ownership: points for first-person sentences ...")
+    ownership_first_person_scale: float = Field(
+        1.5, description="... reached at 1/this share of first-person sentences")
+    ownership_reflection: float = Field(1.5, description="ownership: points for a lesson learned")
+    motivation_full: float = Field(
+        0.7, description="motivation: cosine with the example answer that scores 5")
+    rubric_full_share: float = Field(
+        0.5, description="take-home rubric criterion: share of its terms that scores 5")
+    rubric_min_term_chars: int = Field(
+        4, description="take-home rubric criterion: terms shorter than this are ignored")
+
+
+class FeedbackPolicy(_Part):
+    strengths_shown: int = Field(3, description="covered key points listed as strengths")
+    gaps_shown: int = Field(4, description="missed key points listed as gaps")
+    removed_shown: int = Field(2, description="removed pieces quoted on the card")
+    close_to_model: float = Field(
+        0.75, description="cosine with the example answer praised as close to a model answer")
+    short_answer_words: int = Field(
+        6, description="answers under this many words are flagged low-confidence")
+
+
+class ReferencePolicy(BaseModel):
+    """The reference grader's rules as numbers. Frozen: a change is a new version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str = POLICY_VERSION
+    limits: LimitsPolicy = LimitsPolicy()
+    cover: CoverPolicy = CoverPolicy()
+    misconception: MisconceptionPolicy = MisconceptionPolicy()
+    contradiction: ContradictionPolicy = ContradictionPolicy()
+    echo: EchoPolicy = EchoPolicy()
+    relevance: RelevancePolicy = RelevancePolicy()
+    other_question: OtherQuestionPolicy = OtherQuestionPolicy()
+    caps: CapsPolicy = CapsPolicy()
+    blend: BlendPolicy = BlendPolicy()
+    criteria: CriteriaPolicy = CriteriaPolicy()
+    feedback: FeedbackPolicy = FeedbackPolicy()
+
+    def rows(self) -> list[tuple[str, Any, str]]:
+        """(dotted name, value, description) for every number, in order: what the fit report
+        prints."""
+        out: list[tuple[str, Any, str]] = []
+        for part_name in type(self).model_fields:
+            part = getattr(self, part_name)
+            if not isinstance(part, BaseModel):
+                continue
+            for name, field in type(part).model_fields.items():
+                out.append((f"{part_name}.{name}", getattr(part, name), field.description or ""))
+        return out
