@@ -169,7 +169,11 @@ def test_cli_registers_grading_and_refuses_training(settings: Settings) -> None:
     with pytest.raises(SystemExit):
         parser.parse_args(["grading", "--dataset", "nope"])
     assert ev._runs(None, None) == [("saf", "unseen_answers"), ("saf", "unseen_questions"),
-                                    ("kraken", "v1")]
+                                    ("kraken", "v1"), ("blind", "dev+test")]
+    assert ev._runs("blind", None) == [("blind", "dev+test")]
+    assert ev._runs("blind", "dev") == [("blind", "dev")]
+    with pytest.raises(InputError):
+        ev._runs("blind", "unseen_answers")
     assert ev._runs("saf", "unseen_questions") == [("saf", "unseen_questions")]
     assert ev._runs("kraken", None) == [("kraken", "v1")]
 

@@ -76,6 +76,7 @@ class Case(BaseModel):
     twin_id: str | None = None
     neighbours: list[Question] = Field(default_factory=list)  # as the app passes them
     claim: str | None = None  # the misconception a wrong-on-purpose answer asserts
+    group: str | None = None  # a blind set's group (see `evals/blind.py`)
 
 
 class CaseResult(BaseModel):
@@ -726,12 +727,14 @@ def run_eval(
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "grading", help="reference grader vs human grades (SAF unseen splits, Kraken set)",
-        description="Without --dataset: SAF unseen_answers, SAF unseen_questions and Kraken.",
+        "grading", help="reference grader vs human grades (SAF unseen splits, Kraken, blind sets)",
+        description="Without --dataset: SAF unseen_answers, SAF unseen_questions, Kraken and the "
+        "blind sets (dev and test side by side).",
     )
-    p.add_argument("--dataset", choices=["saf", "kraken"], default=None)
+    p.add_argument("--dataset", choices=["saf", "kraken", "blind"], default=None)
     p.add_argument("--split", default=None,
-                   help="SAF split: unseen_answers or unseen_questions (default: both)")
+                   help="SAF split: unseen_answers or unseen_questions (default: both); blind "
+                   "sets: dev or test (default: both)")
     p.add_argument("--grader", choices=["reference"], default="reference",
                    help="the grader to measure (the LLM grader has its own eval)")
     p.add_argument("--no-write", action="store_true",
@@ -744,6 +747,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _runs(dataset: str | None, split: str | None) -> list[tuple[str, str]]:
     if split == "training":
         raise InputError("SAF `training` is for fitting the calibration, not for evals")
+    if dataset == "blind" or split in ("dev", "test"):
+        if split not in (None, "dev", "test"):
+            raise InputError(f"unknown split {split!r} (blind sets: dev, test)")
+        return [("blind", split or "dev+test")]
     if split is not None and split not in ("unseen_answers", "unseen_questions", "v1"):
         raise InputError(f"unknown split {split!r} (SAF: unseen_answers, unseen_questions)")
     saf = [("saf", split)] if split and split != "v1" else [
@@ -752,7 +759,7 @@ def _runs(dataset: str | None, split: str | None) -> list[tuple[str, str]]:
         return saf
     if dataset == "kraken":
         return [("kraken", "v1")]
-    return saf + [("kraken", "v1")]
+    return saf + [("kraken", "v1"), ("blind", "dev+test")]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -764,6 +771,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     encoder = CachingEncoder(MiniLM.for_grading())  # shared: the runs embed overlapping texts
     missed = 0
     for dataset, split in runs:
+        if dataset == "blind":
+            from .blind import print_summary as print_blind
+            from .blind import run_blind_eval
+
+            blind = run_blind_eval(
+                settings, splits=tuple(split.split("+")), encoder=encoder,  # type: ignore[arg-type]
+                runs_dir=None if args.no_write else RUNS_DIR,
+                reports_dir=None if args.no_write else REPORTS_DIR)
+            missed += sum(not ok for ok in blind.targets.values())
+            if args.json:
+                print(blind.model_dump_json(indent=2))
+            else:
+                print_blind(blind)
+            continue
         report, _ = run_eval(
             settings, dataset, split, encoder=encoder,
             runs_dir=None if args.no_write else RUNS_DIR,
