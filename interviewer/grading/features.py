@@ -104,26 +104,49 @@ _GRADER_PATTERNS = [
     re.compile(p, re.IGNORECASE)
     for p in (
         r"\b(ignore|disregard|forget|override|bypass)\b.{0,60}\b(instruction|rubric|prompt|rule|"
-        r"above|previous|prior|guideline|criteria|grading|system)",
+        r"above|previous|prior|guideline|criteria|grading|system|reference answer|example answer|"
+        r"key points|checklist)",
         # "rate" only as a verb on the answer: "the arrival rate is 9, the service rate 10" and
         # "an AUC score of 0.5" are answers, not requests (they fired on 20 SAF answers); "top" only
         # in "top marks" (below): "returns a score and the top three reason codes"
-        r"\b(score|grade|mark|rank|evaluate|assess)\b.{0,40}\b(this|my|the)?\s*(answer|"
-        r"response|submission|candidate)?.{0,30}(?<![\d.,])\b(5|five|10|ten|100|full|maximum|max|"
-        r"highest|perfect|excellent|a\+)\b(?![.,]\d)",
+        # ... and only with the answer as its object: "The API returns the score and the top 5
+        # reasons" describes a system (issue 12)
+        r"\b(score|grade|mark|rank|evaluate|assess)\s+(this|my|me|it|(the|this|my)\s+(answer|"
+        r"response|submission|candidate|reply))\b.{0,40}(?<![\d.,])\b(5|five|10|ten|100|full|"
+        r"maximum|max|highest|perfect|excellent|a\+)\b(?![.,]\d)",
         r"\brate\s+(it|this|me|my|that|the\s+(answer|response|submission|candidate))\b.{0,60}"
         r"(?<![\d.,])\b(5|five|10|ten|100|full|maximum|max|highest|perfect|excellent|a\+)\b"
         r"(?![.,]\d)",
         r"\b(full|maximum|perfect|top)\s+(marks|score|points|grade)\b",
-        r"\b(grader|grading model|evaluator|examiner|rubric|language model|llm|ai assistant|"
-        r"system prompt|chatgpt|assistant)\b",
+        # the grader named; an LLM, an assistant or a system prompt only when spoken to (answers
+        # about LLM tooling name them: "LLM-assisted triage", "OWASP's LLM top-10")
+        r"\b(grader|grading model|evaluator|examiner|rubric)\b",
+        r"\b(dear|hey|hi|hello|attention|note to|message to)\s+(the\s+)?(ai|llm|language model|"
+        r"assistant|ai assistant|chatgpt|model)\b",
+        r"^\W*(ai|llm|language model|assistant|ai assistant|chatgpt|model)\s*[,:]\s*(please|you|"
+        r"ignore|give|score|rate|grade|assign|output|return|note|disregard)\b",
+        r"\b(your|the grader'?s|the evaluator'?s)\s+(system prompt|instructions|rubric|prompt)\b",
+        # spoken to by what it does ("Grading AI: ...", "note to whatever AI is scoring this")
+        r"^\W*(grading|scoring|evaluation|evaluating|marking)\s+(ai|model|system|bot|assistant)\b",
+        r"\b(ai|model|system|bot|llm)\s+(that\s+|which\s+)?(is\s+)?(scoring|grading|evaluating|"
+        r"rating|marking)\s+(this|me|my|the\s+(answer|response|candidate))\b",
+        r"\b(instructions?|note|message|directions?)\s+(to|for)\s+(the\s+|whatever\s+|any\s+)?"
+        r"(\w+\s+){0,2}(model|system|ai|scorer|evaluator|grader)\b",
+        r"\b(should|must|deserves?(\s+to)?|to)\s+(receive|get|be\s+given|be\s+awarded|be\s+rated|"
+        r"be\s+scored)\s+(a\s+|an\s+)?(5|five|10|ten|full|maximum|perfect|top)\b",
+        r"\b(required|expected|correct)\s+(output|grade|score|answer)\b.{0,30}(?<![\d.,])\b(5|10)"
+        r"\s*(/\s*(5|10))?\b",
+        r"^\W*(score|grade|rating|award)\s*[:=]?\s*([1-5]|10)(\s*/\s*(5|10))?\W*$",
         r"\bas an? (ai|language model|grader|evaluator)\b",
         r"\b(you|grader|model)\s+(must|should|will|are instructed to|have to)\s+(give|assign|"
         r"award|output|return|score|grade|rate)\b",
         r"^\s*(system|assistant|user|instruction|note to (the )?(grader|reviewer|evaluator))\s*:",
         r"<\|?/?(system|im_start|im_end|assistant|user|instructions?)\|?>",
         r"\[/?(inst|system)\]",
-        r"\"?(score|grade|overall|rating)\"?\s*[:=]\s*\"?\d",
+        # a grade's field with a grade's value ("score: 5", "rating = 4.5/5"), not an API's
+        # ("score: 0.87")
+        r"\"?(score|grade|overall|rating)\"?\s*[:=]\s*\"?([1-5](\.\d)?(\s*/\s*(5|10))?|10|100)"
+        r"(?![.,]?\d)",
         # --- added for the attack suite (each measured on SAF and Kraken answers: no hits) ---
         # a sentence that opens by speaking to the interviewer, reviewer, ... ("Interviewer: ...")
         rf"^\W*{_ADDRESSEE}\s*[,:]",
@@ -168,6 +191,24 @@ _GRADER_PATTERNS = [
 _JSON_BLOB = re.compile(
     r"[{\[][^{}\[\]]*[\"']\w+[\"']\s*:[^{}]*[}\]]|\{[^{}\[\]]*\w+\s*:[^{}]*\}", re.DOTALL)
 _PIECE = re.compile(r"(?<=[.!?])\s+")
+# A JSON object is a grade when it holds two of a grade's fields, or one with a grade's value
+# ({"score": 5}); {"score": 0.87, "reasons": [...]} is an API's output, described in an answer.
+_GRADE_KEYS = frozenset({
+    "score", "grade", "overall", "rating", "verdict", "correctness", "completeness", "depth",
+    "communication", "key_points", "keypoints", "gaps", "strengths", "next_step", "criteria",
+    "feedback", "marks", "low_confidence", "covered", "missed"})
+_KEY_VALUE = re.compile(r"[\"']?(\w+)[\"']?\s*:\s*([\"']?)([^,}\]\"']*)")
+_GRADE_VALUE = re.compile(
+    r"^\s*([1-5](\.\d+)?(\s*/\s*(5|10))?|10|100|excellent|perfect|outstanding|full|pass(ed)?|"
+    r"none|all)\s*$", re.IGNORECASE)
+
+
+def _grade_blob(blob: str) -> bool:
+    pairs = [(k.lower(), v) for k, _, v in _KEY_VALUE.findall(blob)]
+    keys = {k for k, _ in pairs if k in _GRADE_KEYS}
+    if len(keys) >= 2:
+        return True
+    return any(k in _GRADE_KEYS and _GRADE_VALUE.match(v) for k, v in pairs)
 # A sentence said this many times is padding: none of its copies counts. (Twice is honest: "A:
 # no logical connection. B: no logical connection." in six SAF answers.)
 REPEAT_LIMIT = 3
@@ -210,13 +251,16 @@ def sanitize(text: str) -> Sanitized:
     removed: list[str] = []
 
     def _blob(m: re.Match[str]) -> str:
+        if not _grade_blob(m.group(0)):
+            return m.group(0)  # an API or data example: part of the answer (issue 12)
         removed.append(m.group(0).strip())
         return " "
 
     body = norm
-    for _ in range(4):  # nested objects come out from the inside
-        body, n = _JSON_BLOB.subn(_blob, body)
-        if not n:
+    for _ in range(4):  # nested grade objects come out from the inside
+        before = body
+        body = _JSON_BLOB.sub(_blob, body)
+        if body == before:
             break
     lines = [_PIECE.split(line) for line in body.replace("\r", "\n").split("\n")]
     counts: dict[str, int] = {}

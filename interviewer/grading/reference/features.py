@@ -18,13 +18,20 @@ from pydantic import BaseModel
 from interviewer.grading import features as fx
 from interviewer.grading.models import KeyPointHit
 from interviewer.grading.reference import claims as cl
+from interviewer.grading.reference.cues import load_cues
 from interviewer.grading.reference.policy import ReferencePolicy
+from interviewer.grading.reference.relations import load_relations, wrong_relations
+from interviewer.grading.reference.substance import Substance, read_substance
 from interviewer.knowledge import Question
 
 FEATURES = [
     "cov_mean", "cov_frac", "cov_top", "cos_example", "lex_recall", "log_words", "len_ratio",
     "novelty", "q_sim",
+    # what the answer says beyond its topic words (see `substance`); rates are per 100 words
+    "absolutes", "hedges", "examples", "specificity", "evasion", "buzz", "red_flag",
+    "platitude", "overclaim", "wrong_claim", "story", "behavioral", "conversational",
 ]
+RATE_CAP = 20.0  # per 100 words: a 5-word answer with one "always" is not 20 absolutes
 
 Encode = Callable[[list[str]], np.ndarray]
 
@@ -47,7 +54,11 @@ class AnswerFeatures(BaseModel):
     key_points: list[KeyPointHit] = []
     misconceptions: list[tuple[str, str]] = []  # (answer sentence, misconception)
     contradictions: list[tuple[str, str]] = []  # (answer sentence, key point it inverts)
+    # (answer sentence, what it binds wrongly): swapped terms, wrong kinds (relations lexicon)
+    relations: list[tuple[str, str]] = []
     other_question: str | None = None  # the neighbouring question this answer fits instead
+    # what the answer says beyond its topic words: judgement, evasion, jargon, story
+    substance: Substance = Substance()
 
     def vector(self, names: list[str]) -> list[float]:
         return [self.values[n] for n in names]
@@ -191,6 +202,14 @@ def answer_features(
         "novelty": nov,
         "q_sim": q_sim,
     }
+    substance = read_substance(question, sents, values["cov_frac"],
+                               load_cues(policy.substance.cues), policy)
+    flagged = {s for pairs in mistakes.values() for s, _ in pairs}
+    relations = [(r.sentence, r.problem) for r in
+                 wrong_relations(load_relations(policy.relations.lexicon), sents)
+                 if r.sentence not in flagged]
+    values.update(substance_values(question, substance, sents, bool(
+        mistakes["misconceptions"] or mistakes["contradictions"] or relations)))
     return AnswerFeatures(
         values=values,
         words=n_words,
@@ -200,7 +219,34 @@ def answer_features(
         term_list=fx.is_term_list(answer),
         **mistakes,
         other_question=other_question(whole),
+        substance=substance,
+        relations=relations,
     )
+
+
+def substance_values(question: Question, sub: Substance, sents: list[str],
+                     wrong: bool) -> dict[str, float]:
+    """The substance features: cue rates and counts, the story's parts (behavioral questions)
+    and the question's kind, for a calibration that reads them."""
+    c = sub.cues
+    story = 0.0
+    if question.kind == "behavioral":
+        story = (c.story.situation + min(c.story.action, 3) / 3 + c.story.result) / 3
+    return {
+        "absolutes": min(RATE_CAP, c.per_100_words(c.absolutes)),
+        "hedges": min(RATE_CAP, c.per_100_words(c.hedges)),
+        "examples": min(RATE_CAP, c.per_100_words(c.examples)),
+        "specificity": fx.specificity(" ".join(sents)),
+        "evasion": float(min(3, len(c.evasion))),
+        "buzz": c.buzz_density,
+        "red_flag": float(bool(c.red_flags)),
+        "platitude": float(min(3, len(c.platitudes))),
+        "overclaim": float(min(3, len(c.overclaims))),
+        "wrong_claim": float(wrong),
+        "story": story,
+        "behavioral": float(question.kind == "behavioral"),
+        "conversational": float(question.kind == "conversational"),
+    }
 
 
 def texts_to_encode(question: Question, answer: str, policy: ReferencePolicy) -> list[str]:

@@ -47,7 +47,7 @@ def criteria(question: Question, f: AnswerFeatures, overall: float,
         comm -= p.communication_short_penalty
     if relevance < p.far_relevance:
         comm = min(comm, p.communication_far_cap)
-    wrong = bool(f.misconceptions or f.contradictions)
+    wrong = bool(f.misconceptions or f.contradictions or f.relations)
     out: dict[str, tuple[float, str]] = {
         "correctness": (
             min(overall, p.correctness_wrong_cap) if wrong else overall,
@@ -105,8 +105,13 @@ def next_step(question: Question, f: AnswerFeatures, missed: list[KeyPointHit]) 
     if f.contradictions:
         sent, point = f.contradictions[0]
         return f"Re-check \"{short(sent, 80)}\" against: {point}"
+    if f.relations:
+        sent, problem = f.relations[0]
+        return f"Re-check \"{short(sent, 80)}\": {problem}."
     if f.echo:
         return f"Answer the question rather than restating it; start with: {question.key_points[0]}"
+    if f.substance.findings:
+        return f.substance.findings[0].reason
     if f.term_list:
         return ("Pick the two or three terms that matter here and explain in full sentences how "
                 f"you would use them; start with: {question.key_points[0]}")
@@ -178,6 +183,7 @@ def build_grade(
         f"Check this claim: \"{short(s)}\" - it seems to invert the key point \"{p}\""
         for s, p in feats.contradictions
     ]
+    wrong += [f"Wrong claim: \"{short(s)}\" - {p}." for s, p in feats.relations]
     covered = [k for k in feats.key_points if k.covered]
     missed = [k for k in feats.key_points if not k.covered and k.measured]
     if feats.non_answer:
@@ -199,6 +205,7 @@ def build_grade(
     if feats.values.get("cos_example", 0) > fb.close_to_model and not wrong:
         strengths.append("Close in substance to a model answer.")
     gaps.extend(wrong)
+    gaps.extend(f.reason for f in feats.substance.findings)
     for k in missed[: fb.gaps_shown]:
         gaps.append(f"Missing: {k.point}")
     if clean.removed:
@@ -219,12 +226,13 @@ def build_grade(
         strengths=strengths,
         gaps=gaps,
         misconceptions=[s for s, _ in feats.misconceptions]
-        + [s for s, _ in feats.contradictions],
+        + [s for s, _ in feats.contradictions] + [s for s, _ in feats.relations],
         wrong_claims=[WrongClaim(text=s, problem=f"a known misconception: {m}",
                                  correction=cl.correction(question, m), misconception=m)
                       for s, m in feats.misconceptions]
         + [WrongClaim(text=s, problem=f"it seems to invert the key point: {p}")
-           for s, p in feats.contradictions],
+           for s, p in feats.contradictions]
+        + [WrongClaim(text=s, problem=p) for s, p in feats.relations],
         other_question=feats.other_question,
         next_step=next_step(question, feats, missed),
         low_confidence=low,

@@ -145,8 +145,13 @@ class ReferenceGrader:
             rubric = sum(w * c.score for w, c in zip(weights, crit, strict=True)) / sum(weights)
             score = p.blend.model_weight * score + (1.0 - p.blend.model_weight) * rubric
         rel = max(feats.values["q_sim"], feats.values["cos_example"], feats.values["cov_mean"])
-        ramp = (rel - p.relevance.low) / (p.relevance.high - p.relevance.low)
+        high = p.relevance.story_high if question.kind in p.substance.story_kinds \
+            else p.relevance.high
+        ramp = (rel - p.relevance.low) / (high - p.relevance.low)
         score = min(score, 1.0 + 4.0 * min(1.0, max(0.0, ramp)))
+        d = p.depth
+        short = (feats.values["len_ratio"] - d.low_ratio) / (d.high_ratio - d.low_ratio)
+        score = min(score, d.low_cap + (5.0 - d.low_cap) * min(1.0, max(0.0, short)))
         if feats.echo:
             score = min(score, p.echo.cap)
         if feats.term_list:
@@ -157,4 +162,7 @@ class ReferenceGrader:
             score = min(score, p.misconception.cap)
         if feats.contradictions:
             score = min(score, p.contradiction.cap)
+        if feats.relations:
+            score = min(score, p.relations.cap)
+        score = min(score, feats.substance.cap)
         return float(min(5.0, max(1.0, score)))

@@ -78,6 +78,25 @@ class RelevancePolicy(_Part):
     far: float = Field(
         0.325, description="max(cosine with the question, with the example) under this: the "
         "card says the answer seems far from the question")
+    story_high: float = Field(
+        0.55, description="the ramp's upper end for behavioral questions (a story shares few "
+        "words with the example's story)")
+
+
+class RelationsPolicy(_Part):
+    lexicon: str = Field(
+        "relations_v1.yaml", description="the contrast and term-type lexicon file (data)")
+    cap: float = Field(
+        2.0, description="grade cap when a term is bound to what belongs to its opposite or a "
+        "name is given a kind it does not have")
+
+
+class DepthPolicy(_Part):
+    low_ratio: float = Field(
+        -99.0, description="log length ratio (answer / example answer) at or under which the "
+        "grade is capped at `low_cap` ...")
+    high_ratio: float = Field(-98.0, description="... rising linearly to no cap here")
+    low_cap: float = Field(5.0, description="the cap at `low_ratio`")
 
 
 class OtherQuestionPolicy(_Part):
@@ -137,6 +156,34 @@ class CriteriaPolicy(_Part):
         4, description="take-home rubric criterion: terms shorter than this are ignored")
 
 
+class SubstancePolicy(_Part):
+    cues: str = Field("cues_v1.yaml", description="the cue lexicon file (its patterns are data)")
+    red_flag_cap: float = Field(1.5, description="grade cap when the answer shows bad judgement")
+    evasion_hits: int = Field(
+        2, description="evasive phrases that cap the grade on their own ...")
+    evasion_max_cover: float = Field(
+        0.34, description="... or one of them when the answer covers less than this share of "
+        "the key points")
+    evasion_cap: float = Field(1.75, description="grade cap of an evasive answer")
+    buzz_min_hits: int = Field(2, description="a jargon string has at least this many buzzwords ...")
+    buzz_density: float = Field(
+        0.15, description="... making at least this share of its content words")
+    buzz_cap: float = Field(1.5, description="grade cap of a jargon string")
+    story_kinds: tuple[str, ...] = Field(
+        ("behavioral",), description="question kinds that need a story with the candidate's own "
+        "actions")
+    story_min_actions: int = Field(1, description="own actions (\"I built ...\") a story needs")
+    no_story_cap: float = Field(2.0, description="grade cap of a story-less behavioral answer")
+    platitude_kinds: tuple[str, ...] = Field(
+        ("behavioral", "conversational"), description="question kinds where a saying with no "
+        "own action is capped")
+    platitude_cap: float = Field(2.0, description="grade cap of a platitude")
+    overclaim_hits: int = Field(
+        1, description="absolute claims (\"completely prevents\", \"can't occur\") that cap a "
+        "technical answer")
+    overclaim_cap: float = Field(2.5, description="grade cap of a technical answer with them")
+
+
 class FeedbackPolicy(_Part):
     strengths_shown: int = Field(3, description="covered key points listed as strengths")
     gaps_shown: int = Field(4, description="missed key points listed as gaps")
@@ -163,6 +210,9 @@ class ReferencePolicy(BaseModel):
     caps: CapsPolicy = CapsPolicy()
     blend: BlendPolicy = BlendPolicy()
     criteria: CriteriaPolicy = CriteriaPolicy()
+    substance: SubstancePolicy = SubstancePolicy()
+    depth: DepthPolicy = DepthPolicy()
+    relations: RelationsPolicy = RelationsPolicy()
     feedback: FeedbackPolicy = FeedbackPolicy()
 
     def rows(self) -> list[tuple[str, Any, str]]:

@@ -1,0 +1,162 @@
+"""The cue lexicon (`cues_v1.yaml`): phrases that show evasion, jargon, platitudes, bad judgement,
+absolute claims and the parts of a story. Pure functions over sentences; the policy decides what
+the counts do to a grade.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from interviewer.errors import ConfigError
+from interviewer.grading import features as fx
+
+CUES_DIR = Path(__file__).resolve().parent
+# words before a red-flag match that make the sentence reject it ("we never ...")
+REJECT_WINDOW_WORDS = 8
+
+
+class CueLexicon(BaseModel):
+    """The lexicon as written in the YAML file (regular expressions as text)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    evasion: list[str]
+    buzzwords: list[str]
+    platitudes: list[str]
+    red_flags: dict[str, list[str]]
+    rejects: list[str]
+    overclaims: list[str]
+    situation: list[str]
+    own_action: list[str]
+    result: list[str]
+    absolutes: list[str]
+    hedges: list[str]
+    examples: list[str]
+
+
+class Cues:
+    """The lexicon compiled, with the questions the grader asks of an answer."""
+
+    def __init__(self, lexicon: CueLexicon) -> None:
+        self.version = lexicon.version
+
+        def comp(ps: list[str]) -> list[re.Pattern[str]]:
+            return [re.compile(p, re.IGNORECASE) for p in ps]
+
+        try:
+            self.evasion = comp(lexicon.evasion)
+            self.buzzwords = comp(lexicon.buzzwords)
+            self.platitudes = comp(lexicon.platitudes)
+            self.red_flags = {k: comp(v) for k, v in lexicon.red_flags.items()}
+            self.rejects = comp(lexicon.rejects)
+            self.overclaims = comp(lexicon.overclaims)
+            self.situation = comp(lexicon.situation)
+            self.own_action = comp(lexicon.own_action)
+            self.result = comp(lexicon.result)
+            self.absolutes = comp(lexicon.absolutes)
+            self.hedges = comp(lexicon.hedges)
+            self.examples = comp(lexicon.examples)
+        except re.error as e:
+            raise ConfigError(f"cue lexicon {lexicon.version}: bad pattern: {e}") from e
+
+    @staticmethod
+    def _hits(patterns: list[re.Pattern[str]], sentences: list[str]) -> list[str]:
+        return [m.group(0) for s in sentences for p in patterns for m in p.finditer(s)]
+
+    def evasions(self, sentences: list[str]) -> list[str]:
+        return self._hits(self.evasion, sentences)
+
+    def buzz(self, sentences: list[str]) -> list[str]:
+        return self._hits(self.buzzwords, sentences)
+
+    def platitude_hits(self, sentences: list[str]) -> list[str]:
+        return self._hits(self.platitudes, sentences)
+
+    def overclaim_hits(self, sentences: list[str]) -> list[str]:
+        return self._hits(self.overclaims, sentences)
+
+    def red_flag_hits(self, sentences: list[str]) -> list[tuple[str, str]]:
+        """(what kind of bad judgement, the sentence) for each sentence that shows one and does
+        not reject it in the words just before."""
+        out: list[tuple[str, str]] = []
+        for s in sentences:
+            for group, patterns in self.red_flags.items():
+                if any(g == group for g, _ in out):
+                    continue
+                for p in patterns:
+                    m = p.search(s)
+                    if m and not self._rejected(s[: m.start()]):
+                        out.append((group, s))
+                        break
+        return out
+
+    def _rejected(self, before: str) -> bool:
+        window = " ".join(before.split()[-REJECT_WINDOW_WORDS:])
+        return any(p.search(window) for p in self.rejects)
+
+    def story(self, sentences: list[str]) -> StoryParts:
+        return StoryParts(
+            situation=bool(self._hits(self.situation, sentences)),
+            action=len(self._hits(self.own_action, sentences)),
+            result=bool(self._hits(self.result, sentences)),
+        )
+
+
+class StoryParts(BaseModel):
+    situation: bool = False
+    action: int = 0  # how many own actions ("I built", "I proposed")
+    result: bool = False
+
+
+class CueCounts(BaseModel):
+    """What the cues found in one answer (kept on the features, shown on the card)."""
+
+    evasion: list[str] = Field(default_factory=list)
+    buzz: list[str] = Field(default_factory=list)
+    platitudes: list[str] = Field(default_factory=list)
+    overclaims: list[str] = Field(default_factory=list)
+    red_flags: list[tuple[str, str]] = Field(default_factory=list)
+    story: StoryParts = Field(default_factory=StoryParts)
+    content_words: int = 0
+    words: int = 0
+    absolutes: int = 0
+    hedges: int = 0
+    examples: int = 0
+
+    def per_100_words(self, count: int) -> float:
+        return 100.0 * count / max(self.words, 1)
+
+    @property
+    def buzz_density(self) -> float:
+        return len(self.buzz) / max(self.content_words, 1)
+
+
+def read(cues: Cues, sentences: list[str]) -> CueCounts:
+    text = " ".join(sentences)
+    return CueCounts(
+        evasion=cues.evasions(sentences), buzz=cues.buzz(sentences),
+        platitudes=cues.platitude_hits(sentences), overclaims=cues.overclaim_hits(sentences),
+        red_flags=cues.red_flag_hits(sentences), story=cues.story(sentences),
+        content_words=len(fx.content_words(text)), words=len(fx.words(text)),
+        absolutes=len(cues._hits(cues.absolutes, sentences)),
+        hedges=len(cues._hits(cues.hedges, sentences)),
+        examples=len(cues._hits(cues.examples, sentences)),
+    )
+
+
+@lru_cache(maxsize=4)
+def load_cues(name: str = "cues_v1.yaml") -> Cues:
+    path = CUES_DIR / name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Cues(CueLexicon.model_validate(data))
+    except FileNotFoundError as e:
+        raise ConfigError(f"cue lexicon missing: {path}") from e
+    except (yaml.YAMLError, ValueError) as e:
+        raise ConfigError(f"cue lexicon {path} is invalid: {e}") from e
