@@ -179,12 +179,15 @@ class Pack(_Model):
         return [q for q in self.questions if stage_id in q.stages]
 
     def neighbours(self, question: Question) -> list[Question]:
-        """The technical questions of the same section: the ones an answer to `question` may be
-        meant for instead (a candidate who misheard, or answers what they know)."""
-        if question.kind != "technical":
+        """The questions an answer to `question` may be meant for instead (a candidate who
+        misheard, or answers what they know): for a technical question the other questions of
+        its section; for a behavioral or conversational one every other question of the pack
+        (an answer about overfitting to "walk me through your background", issue 12). Take-home
+        briefs are never among them."""
+        if question.kind == "take_home":
             return []
-        return [q for q in self.questions if q.section == question.section
-                and q.id != question.id and q.kind == "technical"]
+        return [q for q in self.questions if q.id != question.id and q.kind != "take_home"
+                and (question.kind != "technical" or q.section == question.section)]
 
     def topic(self, name: str) -> Topic | None:
         return next((t for t in self.topics if t.name == name), None)

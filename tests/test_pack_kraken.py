@@ -309,8 +309,12 @@ def test_pack_validate_unknown_pack() -> None:
     assert main(["pack", "validate", "no-such-pack"]) == 2
 
 
-def test_neighbours_are_the_other_technical_questions_of_the_section(pack: Pack) -> None:
+def test_neighbours_are_the_section_for_technical_and_the_pack_for_stories(pack: Pack) -> None:
     q = pack.question("statistics-probability-1")
     assert [n.id for n in pack.neighbours(q)] == [
         "statistics-probability-2", "statistics-probability-3", "statistics-probability-4"]
-    assert pack.neighbours(pack.question("behavioral-1")) == []  # stories fit many questions
+    # an answer about overfitting to a behavioral question answers another question entirely
+    story = pack.neighbours(pack.question("behavioral-1"))
+    assert {n.id for n in story} == {x.id for x in pack.questions
+                                     if x.id != "behavioral-1" and x.kind != "take_home"}
+    assert all(n.kind != "take_home" for n in pack.neighbours(pack.question("final-3")))

@@ -600,8 +600,8 @@ def test_follow_up_answers_are_graded_knowing_the_follow_ups_asked(services: Ser
 def test_answers_are_graded_knowing_the_questions_they_could_be_mistaken_for(
     services: Services,
 ) -> None:
-    """The grader gets the same section's other technical questions, so an answer to one of
-    them is not taken for an answer to the question asked."""
+    """The grader gets the same section's other questions, so an answer to one of them is not
+    taken for an answer to the question asked."""
     s = _session(services)
     first = [r for r in s.start() if r.kind == "question"][0]
     s.send(FULL)
@@ -609,7 +609,7 @@ def test_answers_are_graded_knowing_the_questions_they_could_be_mistaken_for(
     q = s.pack.question(first.question_id)
     assert [n.id for n in request.neighbours] == [
         x.id for x in s.pack.questions if x.section == q.section and x.id != q.id]
-    assert request.neighbours and all(n.kind == "technical" for n in request.neighbours)
+    assert request.neighbours and all(n.kind != "take_home" for n in request.neighbours)
 
 
 def test_an_answer_to_another_question_is_steered_back_once(settings: Settings) -> None:

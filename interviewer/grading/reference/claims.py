@@ -33,6 +33,13 @@ DISOWN = re.compile(
     r"disagree|contrary to|(?:is not|isn't) true|not the case)\b",
     re.IGNORECASE,
 )
+# A claim with one of these says the opposite of a sentence without any ("without more data" vs
+# "more data")...
+POLARITY = re.compile(r"\b(not|no|never|without|cannot|can't|won't|n't|none|nothing)\b|n't\b",
+                      re.IGNORECASE)
+# ... and a sweeping claim is not made by a hedged sentence ("can look rosy" vs "is always best").
+ABSOLUTE = re.compile(r"\b(always|never|only|all|any|every|cannot|by itself|on its own|alone|"
+                      r"guarantees?|completely|fully|same)\b", re.IGNORECASE)
 # Opposites that flip a key point's meaning while keeping its words ("labeled" -> "unlabeled").
 OPPOSITES = [
     ("labeled", "unlabeled"), ("labelled", "unlabelled"), ("supervised", "unsupervised"),
@@ -96,7 +103,8 @@ def misconceptions(
         s_mc, s_ok = float(mc_sim[i, j]), float(support[:, i].max())
         if s_mc < p.sim:
             continue
-        if not states(sent, prep.mc_own[j], policy):
+        stated = states(sent, prep.mc_own[j], policy)
+        if not stated:
             own_fix = [float(fix_sim[r, i]) for r, o in enumerate(prep.fix_of) if o == j]
             # clearly nearer the claim than what is true about it: a paraphrase of the example's
             # topic that takes the wrong side ("any dataset becomes normally distributed")
@@ -109,6 +117,11 @@ def misconceptions(
                 continue  # near in embedding space only: none of the claim's own words
         if NEGATION.search(sent) and not NEGATION.search(mc_text):
             continue  # "a p-value is NOT the probability that H0 is true" rebuts it
+        if not stated:
+            if POLARITY.search(mc_text) and not POLARITY.search(sent):
+                continue  # "loading can execute code" vs the claim "... cannot run code"
+            if ABSOLUTE.search(mc_text) and not ABSOLUTE.search(sent):
+                continue  # "ROC-AUC can look rosy" does not say "ROC-AUC is always best"
         if DISOWN.search(sent) and not DISOWN.search(mc_text):
             continue
         if mc_text in seen or any(sent in s for s, _ in found):

@@ -78,8 +78,13 @@ class Cues:
     def platitude_hits(self, sentences: list[str]) -> list[str]:
         return self._hits(self.platitudes, sentences)
 
+    def absolute_hits(self, sentences: list[str]) -> list[str]:
+        return self._hits(self.absolutes, sentences)
+
     def overclaim_hits(self, sentences: list[str]) -> list[str]:
-        return self._hits(self.overclaims, sentences)
+        """Absolute claims not negated just before ("is not completely secure")."""
+        return [m.group(0) for s in sentences for p in self.overclaims for m in p.finditer(s)
+                if not self._rejected(s[: m.start()])]
 
     def red_flag_hits(self, sentences: list[str]) -> list[tuple[str, str]]:
         """(what kind of bad judgement, the sentence) for each sentence that shows one and does
@@ -144,7 +149,7 @@ def read(cues: Cues, sentences: list[str]) -> CueCounts:
         platitudes=cues.platitude_hits(sentences), overclaims=cues.overclaim_hits(sentences),
         red_flags=cues.red_flag_hits(sentences), story=cues.story(sentences),
         content_words=len(fx.content_words(text)), words=len(fx.words(text)),
-        absolutes=len(cues._hits(cues.absolutes, sentences)),
+        absolutes=len({h.lower() for h in cues.absolute_hits(sentences)}),
         hedges=len(cues._hits(cues.hedges, sentences)),
         examples=len(cues._hits(cues.examples, sentences)),
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-POLICY_VERSION = "p1"
+POLICY_VERSION = "p2"
 
 
 class _Part(BaseModel):
@@ -79,7 +79,7 @@ class RelevancePolicy(_Part):
         0.325, description="max(cosine with the question, with the example) under this: the "
         "card says the answer seems far from the question")
     story_high: float = Field(
-        0.55, description="the ramp's upper end for behavioral questions (a story shares few "
+        0.40, description="the ramp's upper end for behavioral questions (a story shares few "
         "words with the example's story)")
 
 
@@ -115,8 +115,10 @@ class CapsPolicy(_Part):
 
 class BlendPolicy(_Part):
     kinds: tuple[str, ...] = Field(
-        ("behavioral", "conversational", "take_home"),
-        description="question kinds whose grade blends the model with their criteria")
+        ("take_home",),
+        description="question kinds whose grade blends the model with their criteria (a "
+        "behavioral or conversational answer's criteria come from cues the substance checks "
+        "already cap on; blending them in pulled good stories down, blind dev set)")
     model_weight: float = Field(
         0.6, description="weight of the calibrated model in the blend (the criteria's mean "
         "gets the rest)")
@@ -181,6 +183,11 @@ class SubstancePolicy(_Part):
     overclaim_hits: int = Field(
         1, description="absolute claims (\"completely prevents\", \"can't occur\") that cap a "
         "technical answer")
+    overclaim_absolutes: int = Field(
+        2, description="... or this many different sweeping words (always, can't, fully, the "
+        "only, no need, by definition, ...) ...")
+    overclaim_rate: float = Field(
+        2.0, description="... at this many per 100 words or more, in an answer with no hedge")
     overclaim_cap: float = Field(2.5, description="grade cap of a technical answer with them")
 
 

@@ -24,7 +24,11 @@ DATA_DIR = Path(__file__).resolve().parent
 # a clause: a sentence cut at semicolons, colons, dashes and ", and/but/so/which ..."
 _CLAUSE = re.compile(
     r";|:\s|\s[-–—]\s|,\s+(?=(?:and|but|so|while|whereas|because|since|then|plus|also)\b)"
-    r"|\.\s+|\b(?:while|whereas|but)\b")
+    r"|\.\s+|\b(?:while|whereas|but|because|since|so that)\b")
+_SAME = re.compile(r"^\s*(is|are)\s+(really\s+|basically\s+|just\s+|simply\s+)?(the same as|"
+                   r"identical to|equivalent to|equal to|the same thing as|just|basically|simply)\s+"
+                   r"(the\s+|a\s+|an\s+)?$")
+_PURPOSE_GAP = re.compile(r"^\s*((is|are)\s+)?(used\s+)?(to|for)\s+$")
 _COPULA = re.compile(r"\b(is|are|was|were|as|being|means?|=)\b")
 _PLURAL = {"are", "were"}  # "X, Y and Z are ...": the copula speaks of every name before it
 _LIST_WORDS = {"and", "or", "which", "that", "both", "also", "all", "the"}
@@ -55,6 +59,8 @@ class RelationLexicon(BaseModel):
     contrasts: list[Contrast]
     types: dict[str, list[str]]
     type_nouns: dict[str, list[str]]
+    distinct_types: list[str]
+    purposes: dict[str, list[str]]
     kinds: dict[str, list[str]]
 
 
@@ -85,6 +91,8 @@ class Relations:
                     kinds_of.setdefault(pat, set()).add(kind)
             self.names = [(pat, rx, kinds_of[pat]) for pat, rx in names.items()]
             self.nouns = [(_word(n), set(k)) for n, k in lex.type_nouns.items()]
+            self.distinct = set(lex.distinct_types)
+            self.purposes = [(_word(v), _word("|".join(tools))) for v, tools in lex.purposes.items()]
         except re.error as e:
             raise ConfigError(f"relation lexicon {lex.version}: bad pattern: {e}") from e
 
@@ -141,6 +149,9 @@ class Relations:
             low = m.sub(lambda x: " " * len(x.group(0)), low)
         found = [(m.start(), m.end(), m.group(0), kinds) for _, rx, kinds in self.names
                  for m in rx.finditer(low)]
+        # the longest name where names overlap ("shap values" over "shap")
+        found = [f for f in found if not any(
+            o != f and o[0] <= f[0] and f[1] <= o[1] and o[1] - o[0] > f[1] - f[0] for o in found)]
         if not found:
             return []
         spans = [(s, e) for s, e, _, _ in found]
@@ -152,6 +163,20 @@ class Relations:
                         continue  # the right kind, or part of the noun ("python libraries")
                     if _asserted(low, start, end, nm.start(), nm.end(), spans):
                         out.append(f"{said} is not what \"{nm.group(0).strip()}\" names")
+        # "accuracy is the same as recall": two different names of one kind made one
+        for a_start, a_end, a_said, a_kinds in found:
+            for b_start, _, b_said, b_kinds in found:
+                shared = a_kinds & b_kinds & self.distinct
+                if (b_start > a_end and shared and a_said != b_said
+                        and _SAME.match(low[a_end:b_start])):
+                    out.append(f"{a_said} and {b_said} are different things")
+        # "SHAP values to encrypt the features": a tool bound to a job it does not do
+        for verb_rx, tools in self.purposes:
+            for vm in verb_rx.finditer(low):
+                for start, end, said, _ in found:
+                    if end <= vm.start() and _PURPOSE_GAP.match(low[end:vm.start()]) \
+                            and not tools.search(said) and not self.guard.search(low[end:vm.end()]):
+                        out.append(f"{said} does not {vm.group(0)}")
         return list(dict.fromkeys(out))
 
 
@@ -177,7 +202,11 @@ def _asserted(text: str, n_start: int, n_end: int, t_start: int, t_end: int,
         return all(w in _LIST_WORDS for w in re.findall(r"[a-z']+", rest))
     if t_end <= n_start:
         gap = text[t_end:n_start]
-        return bool(_LIST_HEAD.search(gap)) and len(gap.split()) <= MAX_GAP_WORDS
+        if not gap.strip():
+            return True  # "unsupervised XGBoost": the noun qualifies the name
+        head = _LIST_HEAD.search(gap)
+        return (head is not None and len(gap[: head.start()].split()) <= MAX_AFTER_COPULA
+                and len(gap.split()) <= MAX_GAP_WORDS and not re.search(r"[;.!?]", gap))
     return False
 
 

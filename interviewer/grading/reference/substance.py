@@ -73,9 +73,15 @@ def read_substance(question: Question, sentences: list[str], cov_frac: float,
         out.append(Finding(kind="platitude", cap=p.platitude_cap, evidence=c.platitudes[0],
                            reason=f"A saying (\"{_quote(c.platitudes[0], 50)}\") in place of a "
                            "specific reason or example."))
-    if question.kind == "technical" and len(c.overclaims) >= p.overclaim_hits:
-        out.append(Finding(kind="overclaim", cap=p.overclaim_cap, evidence=c.overclaims[0],
-                           reason="Absolute claims (\"" + "\", \"".join(
-                               _quote(o, 40) for o in c.overclaims[:2])
-                           + "\") that careful engineers qualify: check them."))
+    # sweeping words with no hedge at all ("usually", "in practice", "trade-off"): a strong
+    # answer that says "never" once also says where it does not hold
+    absolutes = (c.absolutes >= p.overclaim_absolutes and c.hedges == 0
+                 and c.per_100_words(c.absolutes) >= p.overclaim_rate)
+    if question.kind == "technical" and (len(c.overclaims) >= p.overclaim_hits or absolutes):
+        said = c.overclaims or cues.absolute_hits(sentences)
+        out.append(Finding(kind="overclaim", cap=p.overclaim_cap, evidence=said[0],
+                           reason="Sweeping claims (\"" + "\", \"".join(
+                               _quote(o, 40) for o in dict.fromkeys(said[:3]))
+                           + "\") that a careful engineer would qualify; the grader could not "
+                           "verify them, so the grade stays low until they are checked."))
     return Substance(cues=c, findings=out)
