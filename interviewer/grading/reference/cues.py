@@ -16,8 +16,6 @@ from interviewer.errors import ConfigError
 from interviewer.grading import features as fx
 
 CUES_DIR = Path(__file__).resolve().parent
-# words before a red-flag match that make the sentence reject it ("we never ...")
-REJECT_WINDOW_WORDS = 8
 
 
 class CueLexicon(BaseModel):
@@ -43,8 +41,9 @@ class CueLexicon(BaseModel):
 class Cues:
     """The lexicon compiled, with the questions the grader asks of an answer."""
 
-    def __init__(self, lexicon: CueLexicon) -> None:
+    def __init__(self, lexicon: CueLexicon, reject_window: int = 8) -> None:
         self.version = lexicon.version
+        self.reject_window = reject_window  # words before a match that can reject it
 
         def comp(ps: list[str]) -> list[re.Pattern[str]]:
             return [re.compile(p, re.IGNORECASE) for p in ps]
@@ -102,7 +101,7 @@ class Cues:
         return out
 
     def _rejected(self, before: str) -> bool:
-        window = " ".join(before.split()[-REJECT_WINDOW_WORDS:])
+        window = " ".join(before.split()[-self.reject_window:])
         return any(p.search(window) for p in self.rejects)
 
     def story(self, sentences: list[str]) -> StoryParts:
@@ -156,11 +155,11 @@ def read(cues: Cues, sentences: list[str]) -> CueCounts:
 
 
 @lru_cache(maxsize=4)
-def load_cues(name: str = "cues_v1.yaml") -> Cues:
+def load_cues(name: str = "cues_v1.yaml", reject_window: int = 8) -> Cues:
     path = CUES_DIR / name
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Cues(CueLexicon.model_validate(data))
+        return Cues(CueLexicon.model_validate(data), reject_window)
     except FileNotFoundError as e:
         raise ConfigError(f"cue lexicon missing: {path}") from e
     except (yaml.YAMLError, ValueError) as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Callable
 from typing import Protocol
 
@@ -31,7 +32,7 @@ FEATURES = [
     "absolutes", "hedges", "examples", "specificity", "evasion", "buzz", "red_flag",
     "platitude", "overclaim", "wrong_claim", "story", "behavioral", "conversational",
 ]
-RATE_CAP = 20.0  # per 100 words: a 5-word answer with one "always" is not 20 absolutes
+
 
 Encode = Callable[[list[str]], np.ndarray]
 
@@ -56,6 +57,8 @@ class AnswerFeatures(BaseModel):
     contradictions: list[tuple[str, str]] = []  # (answer sentence, key point it inverts)
     # (answer sentence, what it binds wrongly): swapped terms, wrong kinds (relations lexicon)
     relations: list[tuple[str, str]] = []
+    # statements far from every key point and example sentence: nothing to check them against
+    unchecked: list[str] = []
     other_question: str | None = None  # the neighbouring question this answer fits instead
     # what the answer says beyond its topic words: judgement, evasion, jargon, story
     substance: Substance = Substance()
@@ -176,7 +179,20 @@ def answer_features(
     # a wrong claim covers nothing: the card must not list it as a point covered (the
     # calibration's features keep every sentence; it was fitted on them)
     shown = cl.without_wrong(sim, sents, [w for pairs in mistakes.values() for w, _ in pairs])
+    # a key point said inside a list sentence ("..., monitor drift, and red-team the model")
+    # is covered by that part of it (the card's reading; the calibration keeps its features)
+    items = list_items(sents, policy.limits.max_list_items)
+    if items and len(prep.key_points):
+        wrong = [w for pairs in mistakes.values() for w, _ in pairs]
+        ok = [t for t, src in items if not any(w in src for w in wrong)]
+        if ok:
+            shown = np.hstack([shown, prep.kp @ encode(ok).T])
+            cand_text = [*cand_text, *ok]
     best, cov_shown = shown.argmax(axis=1), shown.max(axis=1)
+    ref = np.vstack([prep.kp, prep.example_sents]) if len(prep.kp) else prep.example_sents
+    near = (ref @ sent_emb.T).max(axis=0) if len(ref) else np.zeros(len(sents))
+    unchecked = [s for s, n in zip(sents, near, strict=True)
+                 if n < policy.uncertainty.unchecked_below and len(fx.words(s)) >= 4]
     hits = []
     for i, point in enumerate(prep.key_points):
         j = int(best[i])
@@ -202,14 +218,16 @@ def answer_features(
         "novelty": nov,
         "q_sim": q_sim,
     }
-    substance = read_substance(question, sents, values["cov_frac"],
-                               load_cues(policy.substance.cues), policy)
+    substance = read_substance(
+        question, sents, values["cov_frac"],
+        load_cues(policy.substance.cues, policy.substance.reject_window), policy)
     flagged = {s for pairs in mistakes.values() for s, _ in pairs}
     relations = [(r.sentence, r.problem) for r in
-                 wrong_relations(load_relations(policy.relations.lexicon), sents)
+                 wrong_relations(load_relations(policy.relations), sents)
                  if r.sentence not in flagged]
     values.update(substance_values(question, substance, sents, bool(
-        mistakes["misconceptions"] or mistakes["contradictions"] or relations)))
+        mistakes["misconceptions"] or mistakes["contradictions"] or relations),
+        policy.substance.rate_cap))
     return AnswerFeatures(
         values=values,
         words=n_words,
@@ -221,11 +239,12 @@ def answer_features(
         other_question=other_question(whole),
         substance=substance,
         relations=relations,
+        unchecked=unchecked,
     )
 
 
 def substance_values(question: Question, sub: Substance, sents: list[str],
-                     wrong: bool) -> dict[str, float]:
+                     wrong: bool, rate_cap: float) -> dict[str, float]:
     """The substance features: cue rates and counts, the story's parts (behavioral questions)
     and the question's kind, for a calibration that reads them."""
     c = sub.cues
@@ -233,9 +252,9 @@ def substance_values(question: Question, sub: Substance, sents: list[str],
     if question.kind == "behavioral":
         story = (c.story.situation + min(c.story.action, 3) / 3 + c.story.result) / 3
     return {
-        "absolutes": min(RATE_CAP, c.per_100_words(c.absolutes)),
-        "hedges": min(RATE_CAP, c.per_100_words(c.hedges)),
-        "examples": min(RATE_CAP, c.per_100_words(c.examples)),
+        "absolutes": min(rate_cap, c.per_100_words(c.absolutes)),
+        "hedges": min(rate_cap, c.per_100_words(c.hedges)),
+        "examples": min(rate_cap, c.per_100_words(c.examples)),
         "specificity": fx.specificity(" ".join(sents)),
         "evasion": float(min(3, len(c.evasion))),
         "buzz": c.buzz_density,
@@ -247,6 +266,23 @@ def substance_values(question: Question, sub: Substance, sents: list[str],
         "behavioral": float(question.kind == "behavioral"),
         "conversational": float(question.kind == "conversational"),
     }
+
+
+_ITEM_SPLIT = re.compile(r",\s*(?:and\s+|or\s+)?|;\s*|\s+and\s+(?=(?:i|we|then)\b)", re.IGNORECASE)
+
+
+def list_items(sents: list[str], limit: int) -> list[tuple[str, str]]:
+    """The parts of the answer's list sentences, alone and two by two, each with its sentence:
+    where a key point is stated inside a list."""
+    out: list[tuple[str, str]] = []
+    for s in sents:
+        parts = [p.strip(" .") for p in _ITEM_SPLIT.split(s)]
+        parts = [p for p in parts if len(fx.words(p)) >= 2]
+        if len(parts) < 2:
+            continue
+        pieces = parts + [f"{a}, {b}" for a, b in zip(parts, parts[1:], strict=False)]
+        out += [(p, s) for p in pieces]
+    return list(dict.fromkeys(out))[:limit]
 
 
 def texts_to_encode(question: Question, answer: str, policy: ReferencePolicy) -> list[str]:
@@ -261,6 +297,7 @@ def texts_to_encode(question: Question, answer: str, policy: ReferencePolicy) ->
             sents = (fx.split_sentences(text, min_words=1)[: policy.limits.max_sentences]
                      or [text.strip()])
             out += sents
+            out += [t for t, _ in list_items(sents, policy.limits.max_list_items)]
             if question.misconceptions:  # a superset: only some sentences get split
                 out += fx.claims(sents)
     return out

@@ -16,6 +16,7 @@ from interviewer.grading.models import (
     criteria_for,
 )
 from interviewer.grading.reference import claims as cl
+from interviewer.grading.reference.checks import unverified
 from interviewer.grading.reference.features import AnswerFeatures, short
 from interviewer.grading.reference.policy import ReferencePolicy
 from interviewer.knowledge import Question
@@ -152,6 +153,9 @@ def confidence(question: Question, f: AnswerFeatures, clean: fx.Sanitized,
         return False, None
     if f.words < policy.feedback.short_answer_words:
         return True, "Very short answer."
+    if unverified(question, f):
+        return True, ("Could not verify the answer's claims: none of the key points the grader "
+                      "can check was found.")
     if question.kind in ("behavioral", "conversational"):
         return True, "Open-ended question: the reference grader only checks cues and similarity."
     return False, None
@@ -206,6 +210,14 @@ def build_grade(
         strengths.append("Close in substance to a model answer.")
     gaps.extend(wrong)
     gaps.extend(f.reason for f in feats.substance.findings)
+    off = feats.non_answer or feats.echo or feats.other_question or far_from_question(feats, policy)
+    if unverified(question, feats) and not off:
+        gaps.append("None of the key points the grader can check was found, so it could not "
+                    "verify the answer's claims: the grade stays under "
+                    f"{policy.uncertainty.unverified_cap:g}.")
+    if question.kind == "technical" and feats.unchecked and not off:
+        gaps.append("Could not check against the reference: " + "; ".join(
+            f"\"{short(u, 80)}\"" for u in feats.unchecked[: policy.uncertainty.unchecked_shown]))
     for k in missed[: fb.gaps_shown]:
         gaps.append(f"Missing: {k.point}")
     if clean.removed:

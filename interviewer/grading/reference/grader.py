@@ -13,6 +13,7 @@ from interviewer.grading import features as fx
 from interviewer.grading.models import Grade, GradeProvenance, GradeRequest, criteria_for
 from interviewer.grading.reference import feedback as fb
 from interviewer.grading.reference.calibration import Calibration, load_calibration
+from interviewer.grading.reference.checks import unverified
 from interviewer.grading.reference.features import (
     AnswerFeatures,
     Encoder,
@@ -164,5 +165,7 @@ class ReferenceGrader:
             score = min(score, p.contradiction.cap)
         if feats.relations:
             score = min(score, p.relations.cap)
+        if unverified(question, feats):
+            score = min(score, p.uncertainty.unverified_cap)
         score = min(score, feats.substance.cap)
         return float(min(5.0, max(1.0, score)))

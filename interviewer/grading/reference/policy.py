@@ -24,6 +24,8 @@ class _Part(BaseModel):
 
 class LimitsPolicy(_Part):
     max_sentences: int = Field(40, description="answer sentences read at most")
+    max_list_items: int = Field(
+        24, description="list items (and neighbouring pairs) read for key-point cover at most")
     max_key_points: int = Field(
         8, description="a free-standing question's reference sentences are merged down to this "
         "many key points")
@@ -89,6 +91,24 @@ class RelationsPolicy(_Part):
     cap: float = Field(
         2.0, description="grade cap when a term is bound to what belongs to its opposite or a "
         "name is given a kind it does not have")
+    trait_window: int = Field(
+        12, description="a trait counts for a contrast's name within this many words after it")
+    max_gap_words: int = Field(
+        8, description="words at most between a name and the type noun it is called")
+    max_after_copula: int = Field(
+        4, description="words at most between the copula and the noun (\"are the main "
+        "languages\")")
+
+
+class UncertaintyPolicy(_Part):
+    unverified_cap: float = Field(
+        4.0, description="grade cap of a technical answer that covers none of the key points the "
+        "grader can check: what could not be verified does not earn a strong grade")
+    unchecked_shown: int = Field(
+        2, description="statements quoted on the card as not checkable against the reference")
+    unchecked_below: float = Field(
+        0.40, description="a statement this far (cosine) from every key point and example "
+        "sentence could not be checked")
 
 
 class DepthPolicy(_Part):
@@ -160,6 +180,12 @@ class CriteriaPolicy(_Part):
 
 class SubstancePolicy(_Part):
     cues: str = Field("cues_v1.yaml", description="the cue lexicon file (its patterns are data)")
+    reject_window: int = Field(
+        8, description="words before a red flag or absolute claim that can reject it (\"we "
+        "never ...\")")
+    rate_cap: float = Field(
+        20.0, description="cue rates per 100 words are cut here (one \"always\" in five words "
+        "is not twenty)")
     red_flag_cap: float = Field(1.5, description="grade cap when the answer shows bad judgement")
     evasion_hits: int = Field(
         2, description="evasive phrases that cap the grade on their own ...")
@@ -167,7 +193,8 @@ class SubstancePolicy(_Part):
         0.34, description="... or one of them when the answer covers less than this share of "
         "the key points")
     evasion_cap: float = Field(1.75, description="grade cap of an evasive answer")
-    buzz_min_hits: int = Field(2, description="a jargon string has at least this many buzzwords ...")
+    buzz_min_hits: int = Field(
+        2, description="a jargon string has at least this many buzzwords ...")
     buzz_density: float = Field(
         0.15, description="... making at least this share of its content words")
     buzz_cap: float = Field(1.5, description="grade cap of a jargon string")
@@ -220,6 +247,7 @@ class ReferencePolicy(BaseModel):
     substance: SubstancePolicy = SubstancePolicy()
     depth: DepthPolicy = DepthPolicy()
     relations: RelationsPolicy = RelationsPolicy()
+    uncertainty: UncertaintyPolicy = UncertaintyPolicy()
     feedback: FeedbackPolicy = FeedbackPolicy()
 
     def rows(self) -> list[tuple[str, Any, str]]:

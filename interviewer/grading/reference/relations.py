@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from interviewer.errors import ConfigError
+from interviewer.grading.reference.policy import RelationsPolicy
 
 DATA_DIR = Path(__file__).resolve().parent
 # a clause: a sentence cut at semicolons, colons, dashes and ", and/but/so/which ..."
@@ -26,16 +27,13 @@ _CLAUSE = re.compile(
     r";|:\s|\s[-–—]\s|,\s+(?=(?:and|but|so|while|whereas|because|since|then|plus|also)\b)"
     r"|\.\s+|\b(?:while|whereas|but|because|since|so that)\b")
 _SAME = re.compile(r"^\s*(is|are)\s+(really\s+|basically\s+|just\s+|simply\s+)?(the same as|"
-                   r"identical to|equivalent to|equal to|the same thing as|just|basically|simply)\s+"
-                   r"(the\s+|a\s+|an\s+)?$")
+                   r"identical to|equivalent to|equal to|the same thing as|just|basically|"
+                   r"simply)\s+(the\s+|a\s+|an\s+)?$")
 _PURPOSE_GAP = re.compile(r"^\s*((is|are)\s+)?(used\s+)?(to|for)\s+$")
 _COPULA = re.compile(r"\b(is|are|was|were|as|being|means?|=)\b")
 _PLURAL = {"are", "were"}  # "X, Y and Z are ...": the copula speaks of every name before it
 _LIST_WORDS = {"and", "or", "which", "that", "both", "also", "all", "the"}
 _LIST_HEAD = re.compile(r"\b(are|is|were|was|include|includes|including|such as|like|:)\b")
-MAX_GAP_WORDS = 8  # words between a name and the type noun it is called
-MAX_AFTER_COPULA = 4
-TRAIT_WINDOW = 12  # a trait counts for a name within this many words after it  # words between the copula and the noun ("are the main languages")
 
 
 class Pole(BaseModel):
@@ -74,8 +72,9 @@ def _word(pattern: str) -> re.Pattern[str]:
 
 
 class Relations:
-    def __init__(self, lex: RelationLexicon) -> None:
+    def __init__(self, lex: RelationLexicon, policy: RelationsPolicy) -> None:
         self.version = lex.version
+        self.policy = policy
         try:
             self.guard = re.compile(lex.guards, re.IGNORECASE)
             self.masks = [re.compile(m, re.IGNORECASE) for m in lex.masks]
@@ -92,7 +91,8 @@ class Relations:
             self.names = [(pat, rx, kinds_of[pat]) for pat, rx in names.items()]
             self.nouns = [(_word(n), set(k)) for n, k in lex.type_nouns.items()]
             self.distinct = set(lex.distinct_types)
-            self.purposes = [(_word(v), _word("|".join(tools))) for v, tools in lex.purposes.items()]
+            self.purposes = [(_word(v), _word("|".join(tools)))
+                             for v, tools in lex.purposes.items()]
         except re.error as e:
             raise ConfigError(f"relation lexicon {lex.version}: bad pattern: {e}") from e
 
@@ -115,10 +115,11 @@ class Relations:
                     continue
                 cuts = [0, *(start for start, _ in marks[1:]), len(clause)]
                 for k, (start, i) in enumerate(marks):
-                    # from the name to the next name, at most TRAIT_WINDOW words on
+                    # from the name to the next name, at most the policy's trait_window words on
                     seg = clause[cuts[k]:cuts[k + 1]]
                     head = len(clause[cuts[k]:start])
-                    seg = seg[: head + len(" ".join(seg[head:].split()[:TRAIT_WINDOW]))]
+                    window = self.policy.trait_window
+                    seg = seg[: head + len(" ".join(seg[head:].split()[:window]))]
                     if self.guard.search(seg):
                         continue
                     problem = self._swapped(seg, poles, i, name)
@@ -161,10 +162,10 @@ class Relations:
                 for start, end, said, kinds in found:
                     if kinds & allowed or (start >= nm.start() and end <= nm.end()):
                         continue  # the right kind, or part of the noun ("python libraries")
-                    if _asserted(low, start, end, nm.start(), nm.end(), spans):
+                    if _asserted(low, start, end, nm.start(), nm.end(), spans, self.policy):
                         out.append(f"{said} is not what \"{nm.group(0).strip()}\" names")
         # "accuracy is the same as recall": two different names of one kind made one
-        for a_start, a_end, a_said, a_kinds in found:
+        for _, a_end, a_said, a_kinds in found:
             for b_start, _, b_said, b_kinds in found:
                 shared = a_kinds & b_kinds & self.distinct
                 if (b_start > a_end and shared and a_said != b_said
@@ -173,7 +174,7 @@ class Relations:
         # "SHAP values to encrypt the features": a tool bound to a job it does not do
         for verb_rx, tools in self.purposes:
             for vm in verb_rx.finditer(low):
-                for start, end, said, _ in found:
+                for _, end, said, _ in found:
                     if end <= vm.start() and _PURPOSE_GAP.match(low[end:vm.start()]) \
                             and not tools.search(said) and not self.guard.search(low[end:vm.end()]):
                         out.append(f"{said} does not {vm.group(0)}")
@@ -181,16 +182,16 @@ class Relations:
 
 
 def _asserted(text: str, n_start: int, n_end: int, t_start: int, t_end: int,
-              names: list[tuple[int, int]]) -> bool:
+              names: list[tuple[int, int]], policy: RelationsPolicy) -> bool:
     """Whether the sentence calls the name (n_*) the noun (t_*): "X is/as ... NOUN", "X, Y and
     Z are ... NOUN", or "NOUN are/include/such as ... X", with few words between."""
     if n_end <= t_start:
         gap = text[n_end:t_start]
         cop = list(_COPULA.finditer(gap))
-        if not cop or len(gap.split()) > MAX_GAP_WORDS:
+        if not cop or len(gap.split()) > policy.max_gap_words:
             return False
         last = cop[-1]
-        if len(gap[last.end():].split()) > MAX_AFTER_COPULA or "," in gap[last.end():]:
+        if len(gap[last.end():].split()) > policy.max_after_copula or "," in gap[last.end():]:
             return False
         before = gap[: last.start()]
         inner = [(s, e) for s, e in names if n_end <= s and e <= n_end + last.start()]
@@ -205,8 +206,8 @@ def _asserted(text: str, n_start: int, n_end: int, t_start: int, t_end: int,
         if not gap.strip():
             return True  # "unsupervised XGBoost": the noun qualifies the name
         head = _LIST_HEAD.search(gap)
-        return (head is not None and len(gap[: head.start()].split()) <= MAX_AFTER_COPULA
-                and len(gap.split()) <= MAX_GAP_WORDS and not re.search(r"[;.!?]", gap))
+        return (head is not None and len(gap[: head.start()].split()) <= policy.max_after_copula
+                and len(gap.split()) <= policy.max_gap_words and not re.search(r"[;.!?]", gap))
     return False
 
 
@@ -220,11 +221,12 @@ def wrong_relations(rel: Relations, sentences: list[str]) -> list[WrongRelation]
 
 
 @lru_cache(maxsize=4)
-def load_relations(name: str = "relations_v1.yaml") -> Relations:
-    path = DATA_DIR / name
+def load_relations(policy: RelationsPolicy | None = None) -> Relations:
+    policy = policy or RelationsPolicy()
+    path = DATA_DIR / policy.lexicon
     try:
         return Relations(RelationLexicon.model_validate(
-            yaml.safe_load(path.read_text(encoding="utf-8"))))
+            yaml.safe_load(path.read_text(encoding="utf-8"))), policy)
     except FileNotFoundError as e:
         raise ConfigError(f"relation lexicon missing: {path}") from e
     except (yaml.YAMLError, ValueError) as e:
