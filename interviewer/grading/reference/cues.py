@@ -46,7 +46,12 @@ class Cues:
         self.reject_window = reject_window  # words before a match that can reject it
 
         def comp(ps: list[str]) -> list[re.Pattern[str]]:
-            return [re.compile(p, re.IGNORECASE) for p in ps]
+            out = [re.compile(p, re.IGNORECASE) for p in ps]
+            # one pass over a sentence first: most sentences match none of a list's patterns
+            self._any[id(out)] = re.compile("|".join(f"(?:{p})" for p in ps), re.IGNORECASE)
+            return out
+
+        self._any: dict[int, re.Pattern[str]] = {}
 
         try:
             self.evasion = comp(lexicon.evasion)
@@ -64,9 +69,10 @@ class Cues:
         except re.error as e:
             raise ConfigError(f"cue lexicon {lexicon.version}: bad pattern: {e}") from e
 
-    @staticmethod
-    def _hits(patterns: list[re.Pattern[str]], sentences: list[str]) -> list[str]:
-        return [m.group(0) for s in sentences for p in patterns for m in p.finditer(s)]
+    def _hits(self, patterns: list[re.Pattern[str]], sentences: list[str]) -> list[str]:
+        first = self._any.get(id(patterns))
+        return [m.group(0) for s in sentences if first is None or first.search(s)
+                for p in patterns for m in p.finditer(s)]
 
     def evasions(self, sentences: list[str]) -> list[str]:
         return self._hits(self.evasion, sentences)
@@ -82,8 +88,9 @@ class Cues:
 
     def overclaim_hits(self, sentences: list[str]) -> list[str]:
         """Absolute claims not negated just before ("is not completely secure")."""
-        return [m.group(0) for s in sentences for p in self.overclaims for m in p.finditer(s)
-                if not self._rejected(s[: m.start()])]
+        first = self._any[id(self.overclaims)]
+        return [m.group(0) for s in sentences if first.search(s) for p in self.overclaims
+                for m in p.finditer(s) if not self._rejected(s[: m.start()])]
 
     def red_flag_hits(self, sentences: list[str]) -> list[tuple[str, str]]:
         """(what kind of bad judgement, the sentence) for each sentence that shows one and does
@@ -91,7 +98,7 @@ class Cues:
         out: list[tuple[str, str]] = []
         for s in sentences:
             for group, patterns in self.red_flags.items():
-                if any(g == group for g, _ in out):
+                if any(g == group for g, _ in out) or not self._any[id(patterns)].search(s):
                     continue
                 for p in patterns:
                     m = p.search(s)

@@ -181,8 +181,13 @@ def answer_features(
     shown = cl.without_wrong(sim, sents, [w for pairs in mistakes.values() for w, _ in pairs])
     # a key point said inside a list sentence ("..., monitor drift, and red-team the model")
     # is covered by that part of it (the card's reading; the calibration keeps its features)
-    items = list_items(sents, policy.limits.max_list_items)
-    if items and len(prep.key_points):
+    # (only parts that share a word with a checkable point still uncovered: each part costs
+    # encoder time)
+    still_open = [set(fx.content_words(prep.key_points[i])) for i in range(len(prep.key_points))
+                  if prep.measured[i] and shown[i].max() < prep.bar[i]]
+    items = [(t, src) for t, src in list_items(sents, policy.limits.max_list_items)
+             if any(o & set(fx.content_words(t)) for o in still_open)] if still_open else []
+    if items:
         wrong = [w for pairs in mistakes.values() for w, _ in pairs]
         ok = [t for t, src in items if not any(w in src for w in wrong)]
         if ok:
@@ -278,8 +283,8 @@ def list_items(sents: list[str], limit: int) -> list[tuple[str, str]]:
     for s in sents:
         parts = [p.strip(" .") for p in _ITEM_SPLIT.split(s)]
         parts = [p for p in parts if len(fx.words(p)) >= 2]
-        if len(parts) < 2:
-            continue
+        if len(parts) < 3:
+            continue  # a list has three parts or more; two are a sentence's clauses
         pieces = parts + [f"{a}, {b}" for a, b in zip(parts, parts[1:], strict=False)]
         out += [(p, s) for p in pieces]
     return list(dict.fromkeys(out))[:limit]

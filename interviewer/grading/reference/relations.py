@@ -82,6 +82,8 @@ class Relations:
                 (c.name, [(_word("|".join(p.names)), _word("|".join(p.traits)),
                            p.label or p.names[0])
                           for p in c.poles]) for c in lex.contrasts]
+            self.any_pole = _word("|".join(n for c in lex.contrasts for p in c.poles
+                                           for n in p.names))
             kinds_of: dict[str, set[str]] = {}
             names: dict[str, re.Pattern[str]] = {}
             for kind, pats in [*lex.types.items(), *lex.kinds.items()]:
@@ -89,6 +91,8 @@ class Relations:
                     names.setdefault(pat, _word(pat))
                     kinds_of.setdefault(pat, set()).add(kind)
             self.names = [(pat, rx, kinds_of[pat]) for pat, rx in names.items()]
+            # one pass finds where any name is; only those spots are matched name by name
+            self.any_name = _word("|".join(f"(?:{pat})" for pat in names))
             self.nouns = [(_word(n), set(k)) for n, k in lex.type_nouns.items()]
             self.distinct = set(lex.distinct_types)
             self.purposes = [(_word(v), _word("|".join(tools)))
@@ -107,6 +111,8 @@ class Relations:
         """What each wrongly bound clause binds, in words. A clause naming both poles is cut
         where each name starts ("L2 makes weights sparse, L1 shrinks them smoothly")."""
         out: list[str] = []
+        if not self.any_pole.search(sentence):
+            return []
         for clause in self.clauses(sentence):
             for name, poles in self.contrasts:
                 marks = sorted((m.start(), i) for i, (n, _, _) in enumerate(poles)
@@ -148,6 +154,8 @@ class Relations:
         low = sentence.lower()
         for m in self.masks:
             low = m.sub(lambda x: " " * len(x.group(0)), low)
+        if not self.any_name.search(low):
+            return []
         found = [(m.start(), m.end(), m.group(0), kinds) for _, rx, kinds in self.names
                  for m in rx.finditer(low)]
         # the longest name where names overlap ("shap values" over "shap")
