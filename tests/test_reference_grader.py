@@ -140,9 +140,10 @@ def test_rebutting_a_misconception_is_not_flagged(grader: ReferenceGrader) -> No
 CLAIM = "Higher training accuracy always means a better model."
 FIX = ("Higher accuracy on validation data means a better model, whatever the training "
        "accuracy says.")
-# right, on the claim's topic, in the claim's words: bag-of-words cosine 0.78 with the claim,
-# 0.90 with the correction (and 0.71 between the two)
-RIGHT_ON_TOPIC = "A better model means higher validation accuracy, whatever the training accuracy."
+# right, on the claim's topic, in the claim's words (its "always" too): near the claim in
+# bag-of-words cosine, nearer the correction
+RIGHT_ON_TOPIC = ("A better model always means higher validation accuracy, whatever the training "
+                  "accuracy.")
 
 
 def test_a_right_claim_on_a_misconceptions_topic_is_not_flagged_given_its_correction(
@@ -161,6 +162,21 @@ def test_a_right_claim_on_a_misconceptions_topic_is_not_flagged_given_its_correc
     assert [(w.text, w.correction) for w in wrong.wrong_claims] == [(CLAIM, FIX)]
     assert wrong.watch_out() == [f"\u201c{CLAIM}\u201d: a known misconception: "
                                  f"{CLAIM.rstrip('.')}. In fact: {FIX}"]
+
+
+def test_a_hedged_or_opposite_sentence_does_not_assert_a_sweeping_or_negated_claim(
+    grader: ReferenceGrader,
+) -> None:
+    """A claim with "always" is not made by a sentence without a sweeping word, and a claim with
+    a negation ("cannot") not by a sentence without one ("can execute code")."""
+    hedged = "A better model means higher validation accuracy, whatever the training accuracy."
+    assert grade(grader, f"{GOOD} {hedged}").misconceptions == []
+    q = technical_question(misconceptions=["A model file is just data, so loading one cannot run "
+                                           "code."])
+    said = grade(grader, f"{GOOD} A model file is just data, so loading one cannot run code.", q)
+    assert said.misconceptions
+    opposite = grade(grader, f"{GOOD} Loading a model file can run code, it is not just data.", q)
+    assert opposite.misconceptions == []
 
 
 def test_disowning_a_misconception_in_its_own_words_is_not_flagged(

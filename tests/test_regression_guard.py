@@ -1,5 +1,5 @@
-"""The regression guard: the offline conduct, retrieval and Kraken grading evals run again and no
-metric may fall below its threshold in `evals/baseline.json`.
+"""The regression guard: the offline conduct, retrieval and Kraken grading evals and the blind
+sets' frozen test half run again and no metric may cross its threshold in `evals/baseline.json`.
 
 A failure here means a change made an eval worse. Fix the change; if the drop is a deliberate
 trade-off, lower the threshold on purpose with a recorded reason:
@@ -59,12 +59,28 @@ def test_thresholds_ratchet_up_and_are_lowered_only_with_a_reason() -> None:
     assert t.threshold == pytest.approx(0.68) and "harder" in t.lowered[0]
 
 
+def test_max_metrics_ratchet_down() -> None:
+    """A bad kind's mean grade on the blind test half must stay low: its threshold is the
+    measurement plus the margin, and it only goes down."""
+    first = bl.updated(None, {"blind": {"mean_bad.buzzword": 1.60, "guide.spearman": 0.70}}, {})
+    t = first.evals["blind"].metrics["mean_bad.buzzword"]
+    assert t.direction == "max" and t.threshold == pytest.approx(1.75)
+    assert first.evals["blind"].metrics["guide.spearman"].direction == "min"
+    better = bl.updated(first, {"blind": {"mean_bad.buzzword": 1.40}}, {})
+    assert better.evals["blind"].metrics["mean_bad.buzzword"].threshold == pytest.approx(1.55)
+    worse = bl.updated(better, {"blind": {"mean_bad.buzzword": 1.90}}, {})
+    assert worse.evals["blind"].metrics["mean_bad.buzzword"].threshold == pytest.approx(1.55)
+    assert compare(worse, {"blind": {"mean_bad.buzzword": 1.90}})
+
+
 def test_margins_follow_the_stated_policy() -> None:
     assert margin_for("conduct", "pass_rate.session_ends") == 0.0
     assert margin_for("conduct", "gap.strong_minus_average") == 0.15
     assert margin_for("retrieval", "recall_at_1") == 0.02
     assert margin_for("grading", "spearman") == 0.03
     assert margin_for("grading", "exact") == 0.05
+    assert margin_for("blind", "guide.spearman") == 0.03
+    assert margin_for("blind", "mean_bad.red_flag") == 0.15
 
 
 def test_committed_baseline_was_never_loosened() -> None:
@@ -93,7 +109,7 @@ def baseline() -> Baseline:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("eval_name", ["conduct", "retrieval", "grading"])
+@pytest.mark.parametrize("eval_name", ["conduct", "retrieval", "grading", "blind"])
 def test_no_metric_below_its_baseline_threshold(
     eval_name: str, baseline: Baseline, settings: Settings
 ) -> None:

@@ -34,7 +34,10 @@ MARGIN_POLICY = (
     "share of right answers not flagged 0.03 (2 of 73), of wrong answers named 0.045 (1 of "
     "24), of answers to another question told so 0.03 (3 of 108), of right answers kept on "
     "their question 0.03 (4 of 149), of the second pack's right answers not flagged and wrong "
-    "answers' misconception named 0.05 (2 of 40). The guarded evals run "
+    "answers' misconception named 0.05 (2 of 40); on the blind sets' frozen test half, "
+    "correlations 0.03, mean grade by kind 0.15 (bad kinds must stay under their threshold, "
+    "strong and good above), the own-set minus blind gap 0.03 (must stay under). The guarded "
+    "evals run "
     "offline and are deterministic, so a drop below a threshold is a real change. Thresholds "
     "only go up unless lowered on purpose with a recorded reason."
 )
@@ -52,7 +55,14 @@ MARGINS: dict[tuple[str, str], float] = {
     ("grading", "injection"): 0.0,
     ("grading", "wrong_claims_named"): 0.045,  # one of the 24
     ("grading", "dsi_"): 0.05,  # two of the 40
+    # the blind sets' frozen test half (issue 12): correlations as the own set's, kind means on
+    # the 1-5 scale (about a fifth of a point: one answer of 32 moving by 5), the own-set gap
+    ("blind", ""): 0.03,
+    ("blind", "mean_"): 0.15,
+    ("blind", "gap"): 0.03,
 }
+# metrics that must stay low: a bad kind's mean grade, the own-set minus blind gap
+MAX_PREFIXES: dict[str, tuple[str, ...]] = {"blind": ("mean_bad.", "gap")}
 
 # What the guard runs: small and fast, fixed so numbers stay comparable.
 CONDUCT_CONFIG = {"interviewers": ["offline", "stub:mixed", "control:mixed"], "seed": 7,
@@ -61,6 +71,9 @@ CONDUCT_CONFIG = {"interviewers": ["offline", "stub:mixed", "control:mixed"], "s
 RETRIEVAL_CONFIG = {"dataset": "retrieval_v1.jsonl", "split": "all"}
 GRADING_CONFIG = {"dataset": "kraken", "split": "v1", "grader": "reference",
                   "subset": "all answers"}
+BLIND_CONFIG = {"split": "test", "files": ["blind/kraken_blind_test_v1.jsonl",
+                                           "blind/dsi_blind_test_v1.jsonl"],
+                "grader": "reference"}
 
 
 class Threshold(BaseModel):
@@ -94,6 +107,10 @@ class Violation(BaseModel):
         got = "missing" if self.measured is None else f"{self.measured:.4f}"
         op = ">=" if self.direction == "min" else "<="
         return f"{self.eval}.{self.metric} = {got}, must be {op} {self.threshold:.4f}"
+
+
+def direction_for(eval_name: str, metric: str) -> Literal["min", "max"]:
+    return "max" if metric.startswith(MAX_PREFIXES.get(eval_name, ())) else "min"
 
 
 def margin_for(eval_name: str, metric: str) -> float:
@@ -138,11 +155,14 @@ def updated(old: Baseline | None, measured: dict[str, dict[str, float]],
         metrics: dict[str, Threshold] = {}
         for name, value in sorted(values.items()):
             margin = margin_for(ev, name)
-            fresh = round(value - margin, 4)
+            direction = direction_for(ev, name)
+            sign = 1.0 if direction == "min" else -1.0  # "max" metrics ratchet down
+            fresh = round(value - sign * margin, 4)
             p = prev.metrics.get(name) if prev else None
             if p is None:
-                metrics[name] = Threshold(measured=value, threshold=fresh, margin=margin)
-            elif fresh >= p.threshold:
+                metrics[name] = Threshold(measured=value, threshold=fresh, margin=margin,
+                                          direction=direction)
+            elif sign * fresh >= sign * p.threshold:
                 metrics[name] = p.model_copy(update={"measured": value, "threshold": fresh,
                                                      "margin": margin})
             elif allow_lower:
@@ -213,11 +233,34 @@ def measure_grading(settings: Settings) -> dict[str, float]:
     return out
 
 
+def measure_blind(settings: Settings) -> dict[str, float]:
+    """The blind sets' test half, in aggregate: what the guard watches for generalisation."""
+    from .blind import BAD_KINDS, GOOD_KINDS, GROUPS, kind_means, run_blind_eval
+
+    report = run_blind_eval(settings, splits=("test",))
+    short = dict(zip(GROUPS, ("guide", "authored", "dsi"), strict=True))
+    out: dict[str, float] = {}
+    for g in report.groups:
+        m = g.metrics["reference"]
+        out[f"{short[g.name]}.spearman"] = round(m.spearman, 4)
+        out[f"{short[g.name]}.pearson"] = round(m.pearson, 4)
+    for kind, mean in kind_means(report, "test").items():
+        if kind in BAD_KINDS:
+            out[f"mean_bad.{kind}"] = round(mean, 4)
+        elif kind in GOOD_KINDS:
+            out[f"mean_good.{kind}"] = round(mean, 4)
+    if "test" in report.gaps:
+        out["gap"] = round(report.gaps["test"], 4)
+    return out
+
+
 MEASURES: dict[str, Callable[[Settings], dict[str, float]]] = {
     "conduct": measure_conduct, "retrieval": measure_retrieval, "grading": measure_grading,
+    "blind": measure_blind,
 }
 CONFIGS: dict[str, dict[str, object]] = {
     "conduct": CONDUCT_CONFIG, "retrieval": RETRIEVAL_CONFIG, "grading": GRADING_CONFIG,
+    "blind": BLIND_CONFIG,
 }
 
 

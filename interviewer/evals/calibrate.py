@@ -156,6 +156,19 @@ def rules_markdown(policy: ReferencePolicy) -> str:
   {_num(p.contradiction.cap)};
 - text addressed to the grader is removed; the lower of the raw and cleaned grades is kept,
   minus {_num(p.caps.injection_penalty)};
+- a term bound to what belongs to its opposite ("L2 makes weights sparse") or a name given a kind
+  it does not have ("pandas is a language"; lexicon `{p.relations.lexicon}`) caps the grade at
+  {_num(p.relations.cap)};
+- bad judgement (a red flag of the cue lexicon `{p.substance.cues}`) caps it at
+  {_num(p.substance.red_flag_cap)}, an evasion at {_num(p.substance.evasion_cap)}, a jargon
+  string at {_num(p.substance.buzz_cap)}, a {", ".join(p.substance.story_kinds)} answer with no
+  action of the candidate's own at {_num(p.substance.no_story_cap)}, a saying in place of a
+  reason at {_num(p.substance.platitude_cap)}, sweeping unhedged claims in a technical answer at
+  {_num(p.substance.overclaim_cap)};
+- a technical answer none of whose checkable key points is found is capped at
+  {_num(p.uncertainty.unverified_cap)} (what could not be verified does not earn a strong grade);
+- the relevance ramp ends at {_num(p.relevance.story_high)} instead for
+  {", ".join(p.substance.story_kinds)} questions (a story shares few words with the example's);
 - {", ".join(p.blend.kinds)} questions blend the model ({_num(p.blend.model_weight)}) with the
   mean of their criteria ({_num(round(1 - p.blend.model_weight, 6))}: STAR, specificity,
   ownership, relevance; or the brief's rubric)."""
