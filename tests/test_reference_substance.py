@@ -168,6 +168,8 @@ def test_a_behavioral_answer_needs_the_candidates_own_actions(grader: ReferenceG
                  "and usually the best idea wins.", q)
     assert none.score <= POLICY.substance.no_story_cap
     assert any("actions of your own" in x for x in none.gaps)
+    ownership = next(c for c in none.criteria if c.id == "ownership")
+    assert ownership.score <= 2 and "No action of your own" in ownership.rationale
     story = grade(grader, "At my last company our lead wanted a deep model; I disagreed, I ran a "
                   "two-week bake-off and showed the latency was 70 ms, so we kept the trees.", q)
     assert not any("actions of your own" in x for x in story.gaps)

@@ -205,10 +205,14 @@ _GRADE_VALUE = re.compile(
 
 def _grade_blob(blob: str) -> bool:
     pairs = [(k.lower(), v) for k, _, v in _KEY_VALUE.findall(blob)]
+    if any(re.search(r"grader|grading|override|rubric|evaluator", k) for k, _ in pairs):
+        return True  # {"grader_override": true, ...}
     keys = {k for k, _ in pairs if k in _GRADE_KEYS}
     if len(keys) >= 2:
         return True
-    return any(k in _GRADE_KEYS and _GRADE_VALUE.match(v) for k, v in pairs)
+    graded = [(k, v) for k, v in pairs
+              if k in _GRADE_KEYS or re.search(r"(^|_)(score|grade|rating|marks?)$", k)]
+    return any(_GRADE_VALUE.match(v) for _, v in graded)
 # A sentence said this many times is padding: none of its copies counts. (Twice is honest: "A:
 # no logical connection. B: no logical connection." in six SAF answers.)
 REPEAT_LIMIT = 3

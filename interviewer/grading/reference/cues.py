@@ -32,6 +32,7 @@ class CueLexicon(BaseModel):
     overclaims: list[str]
     situation: list[str]
     own_action: list[str]
+    team_action: list[str]
     result: list[str]
     absolutes: list[str]
     hedges: list[str]
@@ -62,6 +63,7 @@ class Cues:
             self.overclaims = comp(lexicon.overclaims)
             self.situation = comp(lexicon.situation)
             self.own_action = comp(lexicon.own_action)
+            self.team_action = comp(lexicon.team_action)
             self.result = comp(lexicon.result)
             self.absolutes = comp(lexicon.absolutes)
             self.hedges = comp(lexicon.hedges)
@@ -115,6 +117,7 @@ class Cues:
         return StoryParts(
             situation=bool(self._hits(self.situation, sentences)),
             action=len(self._hits(self.own_action, sentences)),
+            team_action=len(self._hits(self.team_action, sentences)),
             result=bool(self._hits(self.result, sentences)),
         )
 
@@ -122,6 +125,7 @@ class Cues:
 class StoryParts(BaseModel):
     situation: bool = False
     action: int = 0  # how many own actions ("I built", "I proposed")
+    team_action: int = 0  # how many of the team's ("we measured")
     result: bool = False
 
 

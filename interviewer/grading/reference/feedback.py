@@ -39,6 +39,7 @@ def criteria(question: Question, f: AnswerFeatures, overall: float,
     depth_raw = 1.0 + 4.0 * min(1.0, math.exp(v["len_ratio"])) * (
         p.depth_base + p.depth_cover_bonus * (frac > p.depth_cover_frac))
     star = fx.star_cues(" ".join(f.sentences))
+    story = f.substance.cues.story  # situation, the candidate's own actions, a result
     spec = fx.specificity(" ".join(f.sentences))
     relevance = 1.0 + 4.0 * min(1.0, max(0.0, (max(v["q_sim"], v["cos_example"])
                                                 - p.relevance_floor) / p.relevance_span))
@@ -57,13 +58,17 @@ def criteria(question: Question, f: AnswerFeatures, overall: float,
         "completeness": (1.0 + 4.0 * frac, coverage_note(f.key_points)),
         "depth": (depth_raw, "Length and detail relative to the example answer."),
         "communication": (comm, f"{len(f.sentences)} sentence(s), {f.words} words."),
-        "star": (1.0 + star.parts, f"STAR parts found: {star.parts} of 4."),
+        "star": (
+            1.0 + story.situation + min(story.action, 2) + story.result,
+            f"Situation {'yes' if story.situation else 'no'}, actions of your own "
+            f"{story.action}, result {'yes' if story.result else 'no'}.",
+        ),
         "specificity": (1.0 + 4.0 * spec, "Numbers, names and concrete details."),
         "ownership": (
-            1.0 + p.ownership_first_person * min(
-                1.0, star.first_person_share * p.ownership_first_person_scale)
+            1.0 + p.ownership_action * min(story.action, 2)
             + p.ownership_reflection * star.reflection,
-            "Personal role" + (" and a lesson learned." if star.reflection else "; no lesson."),
+            ("Your own actions" if story.action else "No action of your own")
+            + (" and a lesson learned." if star.reflection else "; no lesson."),
         ),
         "relevance": (relevance, "Similarity to the question and the example answer."),
         "motivation": (

@@ -165,11 +165,10 @@ class CriteriaPolicy(_Part):
     far_relevance: float = Field(2.0, description="relevance criterion score counted as far")
     correctness_wrong_cap: float = Field(
         1.5, description="correctness cap when a wrong claim is found")
-    ownership_first_person: float = Field(
-        2.5, description="ownership: points for first-person sentences ...")
-    ownership_first_person_scale: float = Field(
-        1.5, description="... reached at 1/this share of first-person sentences")
-    ownership_reflection: float = Field(1.5, description="ownership: points for a lesson learned")
+    ownership_action: float = Field(
+        1.5, description="ownership: points per action of the candidate's own (\"I built\"), "
+        "two at most")
+    ownership_reflection: float = Field(1.0, description="ownership: points for a lesson learned")
     motivation_full: float = Field(
         0.7, description="motivation: cosine with the example answer that scores 5")
     rubric_full_share: float = Field(
@@ -192,6 +191,9 @@ class SubstancePolicy(_Part):
     evasion_max_cover: float = Field(
         0.34, description="... or one of them when the answer covers less than this share of "
         "the key points")
+    evasion_short_words: int = Field(
+        40, description="... or one of them in an answer shorter than this (an answer that "
+        "says little besides the evasion; topic words alone reach the key points)")
     evasion_cap: float = Field(1.75, description="grade cap of an evasive answer")
     buzz_min_hits: int = Field(
         2, description="a jargon string has at least this many buzzwords ...")

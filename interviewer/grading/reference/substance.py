@@ -55,7 +55,8 @@ def read_substance(question: Question, sentences: list[str], cov_frac: float,
                            reason=f"Shows bad judgement ({group}): \"{_quote(sentence)}\". A "
                            "careful panel rejects this whatever else the answer says."))
     n_ev = len(c.evasion)
-    if n_ev >= p.evasion_hits or (n_ev and cov_frac < p.evasion_max_cover):
+    short = c.words < p.evasion_short_words
+    if n_ev >= p.evasion_hits or (n_ev and (cov_frac < p.evasion_max_cover or short)):
         out.append(Finding(kind="evasion", cap=p.evasion_cap, evidence=c.evasion[0],
                            reason="Talks around the question (\"" + "\", \"".join(
                                _quote(e, 40) for e in c.evasion[:2])
@@ -65,7 +66,8 @@ def read_substance(question: Question, sentences: list[str], cov_frac: float,
                            reason="Strings fashionable words (" + ", ".join(
                                f"\"{b}\"" for b in dict.fromkeys(c.buzz[:4]))
                            + ") with no method, example or claim behind them."))
-    if question.kind in p.story_kinds and c.story.action < p.story_min_actions:
+    team_story = c.story.team_action > 0 and c.story.result  # "we measured ... it improved 20%"
+    if question.kind in p.story_kinds and c.story.action < p.story_min_actions and not team_story:
         out.append(Finding(kind="no_story", cap=p.no_story_cap,
                            reason="No concrete situation with actions of your own: tell one "
                            "real case, what you did (\"I ...\") and what came of it."))
