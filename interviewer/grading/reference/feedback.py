@@ -217,9 +217,11 @@ def build_grade(
     gaps.extend(f.reason for f in feats.substance.findings)
     off = feats.non_answer or feats.echo or feats.other_question or far_from_question(feats, policy)
     if unverified(question, feats) and not off:
+        capped = question.provenance in policy.uncertainty.cap_provenances
         gaps.append("None of the key points the grader can check was found, so it could not "
-                    "verify the answer's claims: the grade stays under "
-                    f"{policy.uncertainty.unverified_cap:g}.")
+                    "verify the answer's claims" + (
+                        f": the grade stays under {policy.uncertainty.unverified_cap:g}."
+                        if capped else "."))
     if question.kind == "technical" and feats.unchecked and not off:
         gaps.append("Could not check against the reference: " + "; ".join(
             f"\"{short(u, 80)}\"" for u in feats.unchecked[: policy.uncertainty.unchecked_shown]))

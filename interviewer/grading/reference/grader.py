@@ -165,7 +165,7 @@ class ReferenceGrader:
             score = min(score, p.contradiction.cap)
         if feats.relations:
             score = min(score, p.relations.cap)
-        if unverified(question, feats):
+        if unverified(question, feats) and question.provenance in p.uncertainty.cap_provenances:
             score = min(score, p.uncertainty.unverified_cap)
         score = min(score, feats.substance.cap)
         return float(min(5.0, max(1.0, score)))

@@ -104,6 +104,10 @@ class UncertaintyPolicy(_Part):
     unverified_cap: float = Field(
         4.0, description="grade cap of a technical answer that covers none of the key points the "
         "grader can check: what could not be verified does not earn a strong grade")
+    cap_provenances: tuple[str, ...] = Field(
+        ("guide", "authored"), description="questions whose key points were written as a "
+        "checklist (not a source's answer cut into sentences, as SAF's and the community pack's "
+        "are: there, right answers often reach none of them and the cap would be unfair)")
     unchecked_shown: int = Field(
         2, description="statements quoted on the card as not checkable against the reference")
     unchecked_below: float = Field(
