@@ -166,12 +166,13 @@ def rules_markdown(policy: ReferencePolicy) -> str:
   reason at {_num(p.substance.platitude_cap)}, sweeping unhedged claims in a technical answer at
   {_num(p.substance.overclaim_cap)};
 - a technical answer none of whose checkable key points is found is capped at
-  {_num(p.uncertainty.unverified_cap)} (what could not be verified does not earn a strong grade);
+  {_num(p.uncertainty.unverified_cap)} where the key points are a written checklist
+  ({", ".join(p.uncertainty.cap_provenances)} questions): what could not be verified does not earn
+  a strong grade;
 - the relevance ramp ends at {_num(p.relevance.story_high)} instead for
   {", ".join(p.substance.story_kinds)} questions (a story shares few words with the example's);
 - {", ".join(p.blend.kinds)} questions blend the model ({_num(p.blend.model_weight)}) with the
-  mean of their criteria ({_num(round(1 - p.blend.model_weight, 6))}: STAR, specificity,
-  ownership, relevance; or the brief's rubric)."""
+  mean of their criteria ({_num(round(1 - p.blend.model_weight, 6))}: the brief's rubric)."""
 
 
 def policy_markdown(policy: ReferencePolicy) -> str:
