@@ -123,6 +123,46 @@ RED_FLAGS = {
 }
 
 
+# written from the issue's categories, in other words than the blind sets use
+MORE_RED_FLAGS = [
+    "I stored the users' passwords in plaintext because hashing made login slower.",
+    "I told leadership the model was ready even though it had not been validated yet.",
+    "The release date was fixed, so I ignored the CVE in our base image and shipped.",
+    "We freeze accounts automatically when the score is over 0.9; there is no need to involve "
+    "a human.",
+    "It was QA's job to catch that bug, not mine.",
+    "I didn't write tests for the pipeline because there was no time.",
+    "I used a colleague's admin login to push the change because my access request was pending.",
+    "We deployed on Friday night without a rollback plan.",
+    "To save a sprint, we launched the scoring service with no automated tests at all.",
+    "We shared one root password across the whole team to keep things simple.",
+    "I emailed the spreadsheet of customer SSNs to the vendor so they could debug faster.",
+    "Security found an injection bug the day before launch, but we shipped anyway.",
+    "I silently dropped the segments where the model underperformed before the board meeting.",
+    "I bypassed the change-approval board by labelling the release an emergency fix.",
+]
+GOOD_JUDGEMENT = [
+    "We keep a human in the loop for every account closure and log the reason shown to the user.",
+    "Customer SSNs never leave the vault; the vendor got a synthetic sample instead.",
+    "When security found an injection bug before launch, we delayed the release until it was "
+    "fixed.",
+    "I took responsibility for the broken migration and wrote the postmortem myself.",
+    "Shipping without tests is risky, so our CI blocks merges that lack them.",
+    "Compliance review slows us down a little, but it's worth it: it caught two real issues.",
+    "Contractors get read-only access to a sanitized copy, never production.",
+]
+
+
+@pytest.mark.parametrize("text", MORE_RED_FLAGS)
+def test_red_flags_in_other_words_are_seen(text: str) -> None:
+    assert read(load_cues(), [text]).red_flags
+
+
+@pytest.mark.parametrize("text", GOOD_JUDGEMENT)
+def test_good_judgement_on_the_same_topics_is_not_a_red_flag(text: str) -> None:
+    assert read(load_cues(), [text]).red_flags == []
+
+
 @pytest.mark.parametrize("group", sorted(RED_FLAGS))
 def test_bad_judgement_is_named(group: str) -> None:
     found = read(load_cues(), [RED_FLAGS[group]]).red_flags

@@ -29,6 +29,7 @@ class CueLexicon(BaseModel):
     platitudes: list[str]
     red_flags: dict[str, list[str]]
     rejects: list[str]
+    rejects_after: list[str]
     overclaims: list[str]
     situation: list[str]
     own_action: list[str]
@@ -60,6 +61,7 @@ class Cues:
             self.platitudes = comp(lexicon.platitudes)
             self.red_flags = {k: comp(v) for k, v in lexicon.red_flags.items()}
             self.rejects = comp(lexicon.rejects)
+            self.rejects_after = comp(lexicon.rejects_after)
             self.overclaims = comp(lexicon.overclaims)
             self.situation = comp(lexicon.situation)
             self.own_action = comp(lexicon.own_action)
@@ -104,7 +106,8 @@ class Cues:
                     continue
                 for p in patterns:
                     m = p.search(s)
-                    if m and not self._rejected(s[: m.start()]):
+                    if m and not self._rejected(s[: m.start()]) and not any(
+                            r.search(s[m.end():]) for r in self.rejects_after):
                         out.append((group, s))
                         break
         return out
