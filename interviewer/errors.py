@@ -47,3 +47,8 @@ class GradingError(InterviewerError):
 
 class InputError(InterviewerError):
     """User input was rejected (empty, too long, wrong type); nothing is lost."""
+
+
+class SubmissionError(InputError):
+    """A take-home submission was refused (unsafe archive, binary file, over a limit, empty);
+    the message names the file and the reason. Nothing of it is kept."""
