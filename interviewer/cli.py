@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "interviewer.commands.search",
     "interviewer.commands.pack",
     "interviewer.commands.grade",
+    "interviewer.commands.review",
     "interviewer.commands.eval",
     "interviewer.commands.practice",
     "interviewer.commands.transcripts",

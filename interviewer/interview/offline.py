@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from ..grading.models import Grade
 from ..knowledge import Question, Stage
+from ..review.findings import format_findings
 from .guard import DerailKind, _content, find_leak
 
 Task = Literal["opening", "lead_in", "follow_up", "hint", "clarify", "derail", "transition",
@@ -233,6 +234,9 @@ def feedback_text(grade: Grade, question: Question, *, partial: bool = False) ->
     crit = ", ".join(f"{c.name} {c.score}" for c in grade.criteria)
     if crit:
         lines.append(f"Criteria: {crit}")
+    if grade.findings:  # a take-home reviewed as code
+        lines.append("Findings in the code, most serious first:")
+        lines += [f"  {x}" for x in format_findings(grade.findings)]
     covered = [k.point for k in grade.covered]
     if covered:
         lines.append("Covered: " + _joined(covered))

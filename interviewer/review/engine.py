@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr
@@ -26,15 +27,18 @@ from interviewer.knowledge import Pack, Question
 from interviewer.review import analyzers
 from interviewer.review.combine import combine
 from interviewer.review.findings import Finding, ReviewStats, by_severity, format_findings
-from interviewer.review.intake import Submission
+from interviewer.review.intake import ReviewLimits, Submission, Upload, open_submission
 from interviewer.review.notebooks import notebook_prose
 from interviewer.review.redact import Redactor
+from interviewer.settings import Settings
 
 # The written part the grader reads: at most this much (a README, a write-up, notebook prose).
 WRITTEN_MAX_CHARS = 20_000
 # What the transcript keeps of a reviewed upload as the candidate's answer.
 ANSWER_MAX_CHARS = 12_000
 NO_WRITE_UP = "No write-up."
+WRITE_UP_ONLY = ("Only a write-up was uploaded, so no code was reviewed: upload the project "
+                 "(a .zip, or its files) to have it reviewed as code.")
 NO_WRITE_UP_GAP = ("No README or write-up: the written criteria (methodology, communication) "
                    "had nothing to grade.")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -260,7 +264,11 @@ def review_submission(sub: Submission, question: Question, grader: Grader, *, pa
         grade = grade.model_copy(update={
             "gaps": [NO_WRITE_UP_GAP if g == "No answer was given." else g for g in grade.gaps],
             "low_confidence": False, "confidence_reason": None})
-    grade = combine(grade, question, findings, stats)
+    if stats.python_files or stats.notebooks or stats.dependency_files:
+        grade = combine(grade, question, findings, stats)
+    else:  # a write-up alone: graded as prose, as a pasted answer would be
+        grade = grade.model_copy(update={"gaps": [*grade.gaps, WRITE_UP_ONLY]})
+        findings = []
     grade = Grade.model_validate_json(redactor.redact(grade.model_dump_json()))
     review = Review(pack=pack, question_id=question.id, files=[f.path for f in sub.files],
                     skipped=sub.skipped, written_files=used, stats=stats, grade=grade,
@@ -268,3 +276,11 @@ def review_submission(sub: Submission, question: Question, grader: Grader, *, pa
                     duration_ms=(time.perf_counter() - started) * 1000.0)
     review._redactor = redactor
     return review
+
+
+def review_uploads(uploads: Sequence[Upload | Path], question: Question, grader: Grader,
+                   settings: Settings, *, pack: str, note: str = "") -> Review:
+    """Intake (private temp folder, removed afterwards), analyzers and grade in one call: what
+    the CLI, `/upload` in practice and the page's upload run."""
+    with open_submission(uploads, ReviewLimits.from_settings(settings)) as sub:
+        return review_submission(sub, question, grader, pack=pack, note=note)
