@@ -297,7 +297,7 @@ def _secret_finding(f: SourceFile, kind: str, line: int, target: ScanTarget | No
     return Finding(
         file=f.path, line=where_line, cell=cell, rule=rule,
         severity="high" if live else "medium", tool="detect-secrets", critical=live,
-        message=(f"A {kind.lower()} is written in {where} (value redacted): anyone with "
+        message=(f"A hard-coded secret ({kind}) is in {where} (value redacted): anyone with "
                  "the repository has it, and it stays in its history."),
         fix="Revoke it, load it from an environment variable documented in .env.example, "
             "and keep it out of the repository.")

@@ -22,6 +22,8 @@ from interviewer.review.findings import Finding, ReviewStats, by_severity
 
 # What each finding costs the Security criterion (from 5), and the caps.
 SECURITY_COST = {"high": 1.5, "medium": 0.5, "low": 0.15, "info": 0.0}
+# One kind of flaw repeated costs at most this much (ten unpinned packages are one habit).
+SECURITY_RULE_CAP = {"unpinned-dependency": 1.0, "B113": 0.3}
 CRITICAL_CAP = 2.0  # a live secret, or request data reaching code execution
 CRITICALS_CAP = 1.0  # two or more of them
 # What each missing signal costs Code quality (from 5).
@@ -46,18 +48,23 @@ def _clamp(x: float) -> int:
 
 
 def security_score(findings: list[Finding]) -> tuple[int, str]:
-    counts = {s: sum(1 for f in findings if f.severity == s) for s in SECURITY_COST}
     security = [f for f in findings if f.tool != "quality"]
-    score = 5.0 - sum(SECURITY_COST[f.severity] for f in security)
+    spent: dict[str, float] = {}
+    for f in security:
+        spent[f.rule] = min(spent.get(f.rule, 0.0) + SECURITY_COST[f.severity],
+                            SECURITY_RULE_CAP.get(f.rule, 5.0))
+    score = 5.0 - sum(spent.values())
+    counts = {s: sum(1 for f in security if f.severity == s) for s in ("high", "medium", "low")}
+    listed = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    why = f"From the code review: {listed} finding(s)" if listed else \
+        "From the code review: no security findings"
     critical = [f for f in security if f.critical]
-    why = ", ".join(f"{n} {s}" for s, n in counts.items() if n and s != "info") or "no"
-    why = f"From the code review: {why} finding(s)"
-    if len(critical) >= 2:
-        score = min(score, CRITICALS_CAP)
-        why += f"; {len(critical)} critical ({_kinds(critical)}) cap it at 1"
-    elif critical:
-        score = min(score, CRITICAL_CAP)
-        why += f"; a critical one ({_kinds(critical)}) caps it at 2"
+    cap = CRITICALS_CAP if len(critical) >= 2 else CRITICAL_CAP if critical else 5.0
+    if critical:
+        what = (f"{len(critical)} critical ({_kinds(critical)})" if len(critical) >= 2
+                else f"a critical one ({_kinds(critical)})")
+        why += f"; {what} caps it at {cap:g}"
+        score = min(score, cap)
     return _clamp(score), why + "."
 
 
