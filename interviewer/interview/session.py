@@ -522,6 +522,8 @@ class InterviewSession:
 
                 grade = reapply(before, grade, q)
             grade = settle_follow_up(before, grade)
+            if grade.follow_up:  # asked already
+                grade = grade.model_copy(update={"follow_up": None})
         self._record(Answered(
             plan_index=pi, stage_id=asked.stage_id, question_id=q.id,
             follow_up=asked.follow_up, prompt=asked.text, answer=text, graded_text=graded_text,

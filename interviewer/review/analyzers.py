@@ -19,6 +19,7 @@ import logging
 import re
 import threading
 import tomllib
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -160,16 +161,20 @@ def run_bandit(targets: list[ScanTarget], redactor: Redactor) -> tuple[list[Find
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # bandit's optional SARIF formatter is not installed
     try:
-        from bandit.core import config as b_config
-        from bandit.core import manager as b_manager
+        with warnings.catch_warnings():  # stevedore's notice about an argument bandit passes
+            warnings.filterwarnings("ignore", message=".*verify_requirements.*")
+            from bandit.core import config as b_config
+            from bandit.core import manager as b_manager
     finally:
         quiet.setLevel(level)
 
-    manager = b_manager.BanditManager(b_config.BanditConfig(), "file", debug=False,
-                                      verbose=False, quiet=True, ignore_nosec=True)
     by_disk = {str(t.disk): t for t in targets}
-    manager.files_list = sorted(by_disk)
-    manager.run_tests()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*verify_requirements.*")
+        manager = b_manager.BanditManager(b_config.BanditConfig(), "file", debug=False,
+                                          verbose=False, quiet=True, ignore_nosec=True)
+        manager.files_list = sorted(by_disk)
+        manager.run_tests()
     skipped = {by_disk[name].file.path for name, _ in manager.skipped if name in by_disk}
     out: list[Finding] = []
     for issue in manager.get_issue_list():
