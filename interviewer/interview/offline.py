@@ -115,7 +115,8 @@ class OfflineInterviewer:
 
     def _lead_in(self, req: ComposeRequest) -> str:
         if req.question and req.question.kind == "take_home":
-            return "Here's the take-home brief. Walk me through how you would approach it."
+            return ("Here's the take-home brief. Upload your submission as it describes, or walk "
+                    "me through how you would approach it.")
         return LEAD_INS[0 if req.question_number <= 1 else 1 + (req.question_number % 4)]
 
     def _follow_up(self, req: ComposeRequest) -> str | None:
