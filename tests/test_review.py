@@ -375,3 +375,49 @@ def test_pinned_hashed_requirements_pass_and_loose_ones_are_named(tmp_path: Path
     assert files == ["requirements.txt"]
     assert [(f.rule, f.line) for f in found] == [("unpinned-dependency", 4),
                                                  ("unpinned-dependency", 6)]
+
+
+HELD_OUT_STYLE = '''import os, pickle, subprocess
+import yaml, requests
+from flask import Flask, request
+
+API_KEY: str = "sk-live-abc123def456ghi789"
+
+server = Flask("svc")
+
+
+@server.post("/predict")
+def predict():
+    data = request.json
+    clf = pickle.loads(open("m.bin", "rb").read())
+    conf = yaml.load(open("c.yml"), Loader=yaml.FullLoader)
+    val = eval(data["expr"])
+    r = requests.post("https://x.example", json=data, verify=False, timeout=3)
+    out = subprocess.check_output("ls " + data["dir"], shell=True)
+    return {"v": val}
+
+
+def main():
+    server.run(debug=True, host="0.0.0.0", port=5000)
+'''
+
+
+def test_flaws_spelled_another_way_are_named_too(tmp_path: Path, settings: Settings,
+                                                 pack: Pack) -> None:
+    """Not the fixtures the checks were written against: an annotated key, pickle.loads,
+    FullLoader, check_output with a shell, run(debug=True, host=...) in another order."""
+    root = tmp_path / "svc"
+    root.mkdir()
+    (root / "service.py").write_text(HELD_OUT_STYLE, encoding="utf-8")
+    (root / "requirements.txt").write_text("flask>=2\nrequests\npyyaml==6.0\n", encoding="utf-8")
+    r = review(root, pack, KeywordGrader(), settings)
+    flaws = [("service.py", 'API_KEY: str = "', {"hardcoded-secret", "secret-keyword"}),
+             ("service.py", "pickle.loads(", {"B301"}),
+             ("service.py", "yaml.load(", {"B506"}),
+             ("service.py", "eval(", {"B307"}),
+             ("service.py", "verify=False", {"B501"}),
+             ("service.py", "shell=True", {"B602"}),
+             ("service.py", "server.run(debug=True", {"B201"}),
+             ("requirements.txt", "flask>=2", {"unpinned-dependency"})]
+    assert len(named(r.findings, root, flaws)) >= 7
+    assert "abc123def456ghi789" not in json.dumps(r.to_json()) + r.card() + r.answer_text()

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         text = json.dumps(review.to_json(), indent=2, ensure_ascii=False)
     else:
-        text = review.card(question)
+        text = review.card()
     text = review.redact(text)  # everything in it is redacted already; a last pass
     sys.stdout.write(text + "\n")
     return 0

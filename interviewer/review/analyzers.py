@@ -187,7 +187,8 @@ def run_bandit(targets: list[ScanTarget], redactor: Redactor) -> tuple[list[Find
                                           verbose=False, quiet=True, ignore_nosec=True)
         manager.files_list = sorted(by_disk)
         manager.run_tests()
-    skipped = {by_disk[name].file.path for name, _ in manager.skipped if name in by_disk}
+    skipped = {by_disk[name].file.path for name, why in manager.skipped
+               if name in by_disk and "syntax" in str(why)}
     out: list[Finding] = []
     for issue in manager.get_issue_list():
         target = by_disk.get(str(issue.fname))
@@ -341,6 +342,59 @@ def _secret_finding(f: SourceFile, kind: str, line: int, target: ScanTarget | No
                  "the repository has it, and it stays in its history."),
         fix="Revoke it, load it from an environment variable documented in .env.example, "
             "and keep it out of the repository.")
+
+
+# --- secrets by name -----------------------------------------------------------------------------
+
+# detect-secrets' keyword plugin misses annotated assignments (`API_KEY: str = "..."`) and some
+# spellings; a string literal assigned to a name that says it is a secret is one.
+_SECRET_NAME = re.compile(r"(?i)(^|_)(api_?key|secret|secret_?key|token|passw(or)?d|pwd|"
+                          r"credentials?|private_?key|access_?key|auth_?key|client_?secret)(_|$)")
+_NOT_SECRET_NAME = re.compile(r"(?i)_(url|uri|path|file|name|env|var|header|id|type|len|length|"
+                              r"field|prefix|key_?name|alg|algorithm)$")
+_PLACEHOLDER = re.compile(r"(?i)^(change_?me|example|placeholder|dummy|test|secret|password|"
+                          r"x{3,}|\*+|your[-_ ].*|<.*>|\$\{.*\}|\{\{.*\}\}|none|null|todo|"
+                          r"not[-_ ]?set)$")
+_SECRET_WORD = re.compile(r"(?i)key|secret|token|passw|pwd|cred")
+MIN_SECRET_LITERAL = 8
+
+
+def check_secret_names(targets: list[ScanTarget], redactor: Redactor) -> list[Finding]:
+    out: list[Finding] = []
+    for t in targets:
+        if not _SECRET_WORD.search(t.text):
+            continue
+        tree = t.tree()
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                names, value = [n for x in node.targets for n in _targets(x)], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                names, value = _targets(node.target), node.value
+            else:
+                continue
+            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                continue
+            literal = value.value.strip()
+            if len(literal) < MIN_SECRET_LITERAL or any(c.isspace() for c in literal) or \
+                    _PLACEHOLDER.match(literal) or re.fullmatch(r"[A-Z][A-Z0-9_]*", literal):
+                continue  # an env var's name, a placeholder or a sentence
+            name = next((n for n in names if _SECRET_NAME.search(n)
+                         and not _NOT_SECRET_NAME.search(n)), None)
+            if name is None:
+                continue
+            redactor.add(literal, "secret")
+            live = not t.file.is_test
+            line, cell = t.place(node.lineno)
+            out.append(Finding(
+                file=t.file.path, line=line, cell=cell, rule="hardcoded-secret",
+                severity="high" if live else "medium", tool="secret-names", critical=live,
+                message=f"{name} holds a hard-coded value (redacted): anyone with the "
+                        "repository has it, and it stays in its history.",
+                fix="Revoke it, load it from an environment variable documented in "
+                    ".env.example, and keep it out of the repository."))
+    return out
 
 
 # --- dependency hygiene ---------------------------------------------------------------------------

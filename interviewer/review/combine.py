@@ -38,8 +38,9 @@ QUALITY_IDS = ("code-quality", "code_quality", "quality")
 # Key points the code decides: (words that mark the point, the finding rules that miss it)
 _HYGIENE_WORDS = re.compile(r"\b(secrets?|credentials?|keys?|pins?|pinned|dependenc\w*|pii)\b",
                             re.IGNORECASE)
-_HYGIENE_RULES = re.compile(r"^(secret-|B10[567]$|unpinned-dependency|no-lock-file|"
-                            r"no-dependency-file|logs-request-body|env-file-committed)")
+_HYGIENE_RULES = re.compile(r"^(secret-|hardcoded-secret|B10[567]$|unpinned-dependency|"
+                            r"no-lock-file|no-dependency-file|logs-request-body|"
+                            r"env-file-committed)")
 _TESTS_WORDS = re.compile(r"\b(tests?|readme)\b", re.IGNORECASE)
 
 
@@ -69,7 +70,7 @@ def security_score(findings: list[Finding]) -> tuple[int, str]:
 
 
 def _kinds(critical: list[Finding]) -> str:
-    names = sorted({"a live secret" if f.tool == "detect-secrets" or f.rule in
+    names = sorted({"a live secret" if f.tool in ("detect-secrets", "secret-names") or f.rule in
                     ("B105", "B106", "B107") else "code execution from request data"
                     for f in critical})
     return " and ".join(names)
@@ -121,7 +122,7 @@ def follow_up_for(findings: list[Finding]) -> str | None:
         return None
     f = serious[0]
     where = f.where
-    if f.rule.startswith("secret-") or f.rule in ("B105", "B106", "B107"):
+    if f.rule.startswith("secret-") or f.rule in ("hardcoded-secret", "B105", "B106", "B107"):
         return (f"The review found a hard-coded secret at {where}. Suppose this repository "
                 "had been public for a day: what would you do, in order, and how would the "
                 "service get its keys from now on?")
@@ -175,7 +176,7 @@ def combine(written: Grade, question: Question, findings: list[Finding],
              and not g.endswith("finding(s) in the code")
              and "high-severity finding(s) in the code" not in g]
     strengths = [s for s in written.strengths if not s.startswith(_OWN_STRENGTHS)]
-    if not any(f.tool == "detect-secrets" for f in ordered):
+    if not any(f.tool in ("detect-secrets", "secret-names") for f in ordered):
         strengths.append("No secrets found in the code.")
     if stats is not None and stats.test_files:
         strengths.append(f"Has tests ({stats.test_files} file(s)).")

@@ -45,6 +45,7 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 # An inline code span that is code, not a name: JSON, calls, assignments.
 _CODE_SPAN = re.compile(r"`[^`\n]*[{}\[\]=()][^`\n]*`")
 _README = re.compile(r"^readme(\.[a-z]+)?$", re.IGNORECASE)
+_LEGAL = re.compile(r"^(licen[cs]e|copying|notice|authors)(\.[a-z]+)?$", re.IGNORECASE)
 
 
 class Review(BaseModel):
@@ -91,7 +92,7 @@ class Review(BaseModel):
             text = text[: limit - 40].rstrip() + "\n\n[... written part shortened]"
         return self.redact(text)
 
-    def card(self, question: Question | None = None) -> str:
+    def card(self) -> str:
         """The review as plain text for the terminal."""
         g = self.grade
         lines = [f"Take-home review: {len(self.files)} file(s), {self.stats.lines_of_code} "
@@ -190,6 +191,8 @@ def written_part(sub: Submission, note: str = "") -> tuple[str, list[str]]:
     for f in sorted(sub.files, key=lambda f: order(f.path)):
         text = ""
         suffix = PurePosixPath(f.path).suffix.lower()
+        if _LEGAL.match(PurePosixPath(f.path).name):
+            continue  # a licence is not the candidate's write-up
         if f.kind == "markdown" or (f.kind == "text" and suffix == ".txt"):
             text = prose(f.text)
         elif f.kind == "notebook":
@@ -209,6 +212,9 @@ def run_analyzers(sub: Submission, redactor: Redactor) -> tuple[list[Finding], R
     targets, notes = analyzers.scan_targets(sub, scan_dir)
     bandit, unparsed = analyzers.run_bandit(targets, redactor)
     secrets = analyzers.run_secrets(sub, targets, redactor)
+    named = analyzers.check_secret_names(targets, redactor)
+    found_at = {(f.file, f.cell, f.line) for f in secrets}
+    secrets += [f for f in named if (f.file, f.cell, f.line) not in found_at]
     flow = analyzers.check_request_flow(targets)
     deps, dep_files = analyzers.check_dependencies(sub)
     quality, stats = analyzers.check_quality(sub, targets, unparsed)

@@ -13,8 +13,10 @@ from pydantic import BaseModel, Field
 Severity = Literal["high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low", "info")
 # Which analyzer found it: bandit and detect-secrets are the libraries; "dependencies" and
-# "quality" are this package's own checks, "request-flow" its check of what request data reaches.
-Tool = Literal["bandit", "detect-secrets", "dependencies", "quality", "request-flow"]
+# "quality" are this package's own checks, "request-flow" its check of what request data
+# reaches, "secret-names" its check of string literals assigned to names such as API_KEY.
+Tool = Literal["bandit", "detect-secrets", "secret-names", "dependencies", "quality",
+               "request-flow"]
 
 
 class Finding(BaseModel):

@@ -33,7 +33,7 @@ FileKind = Literal["python", "notebook", "markdown", "requirements", "pyproject"
 
 # Folders and files a packed project carries that are not the candidate's work: skipped, not
 # refused (a zip made on a Mac has __MACOSX/, a project folder may hold .git/ and .venv/).
-SKIPPED_PARTS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".venv", "venv", "env",
+SKIPPED_PARTS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".venv", "venv",
                            "node_modules", ".ipynb_checkpoints", "__MACOSX", ".mypy_cache",
                            ".pytest_cache", ".ruff_cache", ".idea", ".vscode", ".tox"})
 SKIPPED_NAMES = frozenset({".DS_Store", "Thumbs.db"})
@@ -214,8 +214,10 @@ class _Intake:
 
     def _budget(self, size: int, name: str) -> None:
         if size > self.limits.max_file_bytes:
+            hint = (" (clear the notebook's outputs and save it again)"
+                    if name.lower().split(" (in ")[0].endswith(".ipynb") else "")
             raise SubmissionError(f"{name} is {_human(size)}; the limit per file is "
-                                  f"{_human(self.limits.max_file_bytes)}")
+                                  f"{_human(self.limits.max_file_bytes)}{hint}")
         if self.total + size > self.limits.max_total_bytes:
             raise SubmissionError(f"the submission unpacks to more than "
                                   f"{_human(self.limits.max_total_bytes)} (at {name}); the "
