@@ -34,7 +34,7 @@ index: install
 
 # An offline copy of Chainlit's page (no CDN fonts or stylesheets); idempotent.
 frontend: install
-	$(PY) -m interviewer.ui.frontend
+	$(BIN)/interviewer dev frontend
 
 # Debian packages the browser tests need; quick when already there.
 system-deps:
@@ -94,7 +94,7 @@ eval: install
 	$(BIN)/interviewer eval all --model offline
 
 bench: install
-	$(PY) -m interviewer.bench
+	$(BIN)/interviewer dev bench
 
 clean:
 	rm -rf .data .pytest_cache

@@ -24,8 +24,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from interviewer.settings import Settings
-from interviewer.transcripts.events import EVENT_ADAPTER, Answered, Asked, Ended, Said
+from interviewer.core.events import EVENT_ADAPTER, Answered, Asked, Ended, Said
+from interviewer.core.settings import Settings
 from interviewer.transcripts.store import JsonlTranscriptStore
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -37,8 +37,8 @@ DRIVER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     from session_support import FULL, PARTIAL, make_services
-    from interviewer.settings import Settings
-    from interviewer.interview.models import SessionConfig
+    from interviewer.core.settings import Settings
+    from interviewer.core.session import SessionConfig
     from interviewer.interview.session import InterviewSession
 
     data_dir, sid = sys.argv[1], sys.argv[2]

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import pytest
 from session_support import FULL, POOR, make_services
 
-from interviewer.settings import Settings
-from interviewer.transcripts.events import Answered, CandidateSaid, Ended, Event, Skipped
+from interviewer.core.events import Answered, CandidateSaid, Ended, Event, Skipped
+from interviewer.core.settings import Settings
 from interviewer.ui import chat as chat_mod
 from interviewer.ui.chat import Chat
 from interviewer.ui.profiles import ChatChoices, profile_named

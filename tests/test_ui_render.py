@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from interviewer.grading.models import (
+from interviewer.core.grade import (
     CriterionScore,
     Grade,
     GradeProvenance,
     KeyPointHit,
     WrongClaim,
 )
-from interviewer.transcripts.summary import AnswerRef, ScoreItem, SessionSummary
+from interviewer.core.summary import AnswerRef, ScoreItem, SessionSummary
 from interviewer.ui import render
 from interviewer.ui.charts import score_chart
 
@@ -162,9 +162,9 @@ def test_banner_says_offline_plainly() -> None:
 def test_earlier_exchanges_replay_answers_and_hide_grades_in_interview_mode(
     settings: object,
 ) -> None:
-    from interviewer.interview.models import SessionConfig
+    from interviewer.app.services import build_services
+    from interviewer.core.session import SessionConfig
     from interviewer.interview.session import InterviewSession
-    from interviewer.services import build_services
 
     class Fixed:
         name = "fixed"
@@ -213,7 +213,7 @@ def test_kept_note_inline_when_short_else_its_length() -> None:
 
 
 def test_question_review_shows_the_card_and_the_example_answer() -> None:
-    from interviewer.transcripts.model import Exchange, QuestionRecord
+    from interviewer.core.transcript import Exchange, QuestionRecord
 
     def rec(**extra: object) -> QuestionRecord:
         base: dict[str, object] = dict(

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from ..knowledge import Question
-from ..textnorm import normalise_for_checks
+from interviewer.core.pack import Question
+from interviewer.core.text import normalise_for_checks
 
 InputKind = Literal["command", "derail", "clarify", "answer", "empty"]
 DerailKind = Literal["override", "reveal", "grade"]

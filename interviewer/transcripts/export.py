@@ -19,9 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from ..grading.models import Grade, KeyPointHit
-from .model import QuestionRecord, Transcript
-from .summary import ScoreItem, SessionSummary, summarize
+from interviewer.core.grade import Grade, KeyPointHit
+from interviewer.core.summary import ScoreItem, SessionSummary, summarize
+from interviewer.core.transcript import QuestionRecord, Transcript
 
 Format = Literal["md", "json", "html"]
 FORMATS: tuple[Format, ...] = ("md", "json", "html")

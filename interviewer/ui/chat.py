@@ -17,19 +17,25 @@ from typing import Any
 
 import chainlit as cl
 
-from ..errors import InputError, InterviewerError, NotFoundError
-from ..interview.models import InterviewerReply, ReplyDone, SessionConfig, StreamEvent, TextDelta
-from ..interview.session import InterviewSession
-from ..knowledge import Pack
-from ..services import Services
-from ..transcripts.model import Transcript
-from ..transcripts.store import SessionInfo
-from . import render
-from .charts import score_chart
-from .downloads import transcript_files
-from .profiles import ChatChoices, ProfileSpec, profile_for_stage
-from .sessions import ended_early, latest_stage, owned_session
-from .uploads import read_answer_file
+from interviewer.app.services import Services
+from interviewer.core.errors import InputError, InterviewerError, NotFoundError
+from interviewer.core.pack import Pack
+from interviewer.core.session import (
+    InterviewerReply,
+    ReplyDone,
+    SessionConfig,
+    StreamEvent,
+    TextDelta,
+)
+from interviewer.core.transcript import Transcript
+from interviewer.interview.session import InterviewSession
+from interviewer.transcripts.store import SessionInfo
+from interviewer.ui import render
+from interviewer.ui.charts import score_chart
+from interviewer.ui.downloads import transcript_files
+from interviewer.ui.profiles import ChatChoices, ProfileSpec, profile_for_stage
+from interviewer.ui.sessions import ended_early, latest_stage, owned_session
+from interviewer.ui.uploads import read_answer_file
 
 log = logging.getLogger(__name__)
 
@@ -469,7 +475,7 @@ _index_ready: dict[str, bool] = {}
 
 def ensure_index(services: Services, pack: Pack) -> Any:
     """The pack's Chroma index, built once per process if `make index` has not made it."""
-    from ..store import KnowledgeIndex
+    from interviewer.packs.index import KnowledgeIndex
 
     index = KnowledgeIndex(services.settings)
     if not _index_ready.get(pack.name):

@@ -15,11 +15,11 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..settings import PROJECT_ROOT, Settings
-from .auth import parse_users
-from .frontend import BUILD_DIR, ensure_offline_build
-from .options import ui_options
+from interviewer.core.errors import ConfigError
+from interviewer.core.settings import PROJECT_ROOT, Settings
+from interviewer.ui.auth import parse_users
+from interviewer.ui.frontend import BUILD_DIR, ensure_offline_build
+from interviewer.ui.options import ui_options
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 CONFIG_FILE = PROJECT_ROOT / ".chainlit" / "config.toml"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from ..knowledge import Difficulty, Pack
-from ..settings import Settings
+from interviewer.core.pack import Difficulty, Pack
+from interviewer.core.settings import Settings
 
 FULL_LOOP = "Full loop"
 DIFFICULTIES: list[str] = ["any", "easy", "medium", "hard", "expert"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ..grading.models import Grade
-from ..transcripts.model import QuestionRecord, Transcript
-from ..transcripts.summary import SessionSummary
+from interviewer.core.grade import Grade
+from interviewer.core.summary import SessionSummary
+from interviewer.core.transcript import QuestionRecord, Transcript
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~>])")
 _IMAGE = re.compile(r"!\[")
