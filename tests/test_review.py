@@ -14,18 +14,18 @@ from pathlib import Path
 import pytest
 from session_support import KeywordGrader, make_services
 
-from interviewer import cli
+from interviewer.cli import main as cli
+from interviewer.core.findings import Finding
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import PROJECT_ROOT, Settings
 from interviewer.grading.factory import make_reference_grader
 from interviewer.grading.features import addresses_grader
-from interviewer.interview.models import SessionConfig
 from interviewer.interview.session import InterviewSession
-from interviewer.knowledge import Pack, load_pack
 from interviewer.review import analyzers
 from interviewer.review.engine import Review, prose, review_uploads, take_home_question
-from interviewer.review.findings import Finding
 from interviewer.review.intake import ReviewLimits, open_submission
 from interviewer.review.redact import Redactor
-from interviewer.settings import PROJECT_ROOT, Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "takehome"
 FLASK_SECRET = "sk-live-51HqFAKEk3yF0rReviewT3sts9xQ2"
@@ -297,7 +297,7 @@ def test_a_reviewed_answer_is_recorded_with_its_grade_and_the_follow_up_is_the_r
 
 
 def test_folder_symlinks_and_empty_uploads_are_refused(tmp_path: Path) -> None:
-    from interviewer.errors import SubmissionError
+    from interviewer.core.errors import SubmissionError
 
     limits = ReviewLimits()
     proj = tmp_path / "proj"
@@ -421,3 +421,17 @@ def test_flaws_spelled_another_way_are_named_too(tmp_path: Path, settings: Setti
              ("requirements.txt", "flask>=2", {"unpinned-dependency"})]
     assert len(named(r.findings, root, flaws)) >= 7
     assert "abc123def456ghi789" not in json.dumps(r.to_json()) + r.card() + r.answer_text()
+
+
+def test_the_benchs_200_file_project_is_read_whole_and_its_planted_flaws_found(
+        tmp_path: Path, settings: Settings, pack: Pack) -> None:
+    """What `make bench` times (no clock here): every file read, each planted yaml.load found."""
+    from evals.bench import REVIEW_FILES, write_review_project
+
+    root = write_review_project(tmp_path / "project")
+    r = review(root, pack, KeywordGrader(), settings)
+    assert len(r.files) == REVIEW_FILES
+    planted = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py")
+                     if "yaml.load(" in p.read_text(encoding="utf-8"))
+    assert planted and sorted(f.file for f in r.findings if f.rule == "B506") == planted
+    assert not any(f.rule in ("no-tests", "no-readme") for f in r.findings)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.errors import InputError, SubmissionError
+from interviewer.core.errors import InputError, SubmissionError
 from interviewer.review.intake import ReviewLimits, Upload, open_submission, safe_member_path
 
 APP = b"def score(x: float) -> float:\n    return x\n"

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 from session_support import KeywordGrader, make_services
 from test_ui_chat import OWNER, PAGE, fake_chainlit, run  # noqa: F401 (the fixture)
 
-from interviewer.knowledge import load_pack
-from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.core.pack import load_pack
+from interviewer.core.settings import PROJECT_ROOT, Settings
 from interviewer.ui.chat import Chat
 from interviewer.ui.profiles import ChatChoices, profile_named
 

@@ -2,6 +2,6 @@
 analyzers a reviewer would run (bandit, detect-secrets, dependency hygiene, code-quality
 signals), never executed, and graded together with its written part.
 
-Kept free of imports here: `interviewer.grading.models` imports `review.findings` (a pure type),
+Kept free of imports here: `interviewer.core.grade` imports `review.findings` (a pure type),
 and the engine imports the grading package.
 """

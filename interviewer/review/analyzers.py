@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from interviewer.review.findings import Finding, ReviewStats, Severity
+from interviewer.core.findings import Finding, ReviewStats, Severity
 from interviewer.review.intake import SourceFile, Submission
 from interviewer.review.notebooks import CellLine, notebook_code
 from interviewer.review.redact import Redactor
@@ -252,8 +252,8 @@ def secrets_config() -> dict[str, object]:
     the offline filters only."""
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-    plugins = sorted({cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
-                     - NOT_SECRETS)
+    names: set[str] = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
+    plugins = sorted(names - NOT_SECRETS)
     return {"plugins_used": [{"name": name} for name in plugins],
             "filters_used": [{"path": path} for path in OFFLINE_FILTERS]}
 
@@ -719,9 +719,8 @@ def check_request_flow(targets: list[ScanTarget]) -> list[Finding]:
 def _finding(t: ScanTarget, lineno: int, rule: str, severity: Severity, *, message: str,
              fix: str, critical: bool = False) -> Finding:
     line, cell = t.place(lineno)
-    tool = "request-flow"
     return Finding(file=t.file.path, line=line, cell=cell, rule=rule, severity=severity,
-                   message=message, fix=fix, tool=tool, critical=critical)
+                   message=message, fix=fix, tool="request-flow", critical=critical)
 
 
 # --- code quality ---------------------------------------------------------------------------------

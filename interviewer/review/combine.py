@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-from interviewer.grading.models import CriterionScore, Grade, KeyPointHit, criteria_for
-from interviewer.knowledge import Question
-from interviewer.review.findings import Finding, ReviewStats, by_severity
+from interviewer.core.findings import Finding, ReviewStats, by_severity
+from interviewer.core.grade import CriterionScore, Grade, KeyPointHit, criteria_for
+from interviewer.core.pack import Question
 
 # What each finding costs the Security criterion (from 5), and the caps.
 SECURITY_COST = {"high": 1.5, "medium": 0.5, "low": 0.15, "info": 0.0}

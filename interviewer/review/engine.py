@@ -21,16 +21,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from interviewer.errors import NotFoundError
-from interviewer.grading.models import Grade, Grader, GradeRequest
-from interviewer.knowledge import Pack, Question
+from interviewer.core.errors import NotFoundError
+from interviewer.core.findings import Finding, ReviewStats, by_severity, format_findings
+from interviewer.core.grade import Grade, Grader, GradeRequest
+from interviewer.core.pack import Pack, Question
+from interviewer.core.settings import Settings
 from interviewer.review import analyzers
 from interviewer.review.combine import combine
-from interviewer.review.findings import Finding, ReviewStats, by_severity, format_findings
 from interviewer.review.intake import ReviewLimits, Submission, Upload, open_submission
 from interviewer.review.notebooks import notebook_prose
 from interviewer.review.redact import Redactor
-from interviewer.settings import Settings
 
 # The written part the grader reads: at most this much (a README, a write-up, notebook prose).
 WRITTEN_MAX_CHARS = 20_000

@@ -25,8 +25,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from interviewer.errors import SubmissionError
-from interviewer.settings import Settings
+from interviewer.core.errors import SubmissionError
+from interviewer.core.settings import Settings
 
 FileKind = Literal["python", "notebook", "markdown", "requirements", "pyproject", "lock",
                    "text"]

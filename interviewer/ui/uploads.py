@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import InputError
+from interviewer.core.errors import InputError
 
 # A take-home submission: write-up, code, notebooks, dependency files, or the project as a .zip
 # (reviewed by interviewer/review, never run).
