@@ -5,7 +5,8 @@ command; an answer may span lines and is sent by a blank line or the end of inpu
 line of its own is a command mid-answer too: `/end` sends the answer typed so far and then ends,
 `/skip` drops it, the others keep it so the candidate can go on typing. When the input ends, the
 session ends and the summary and the exported transcripts' paths are printed, so piped input
-(`interviewer practice --stage technical < answers.txt`) works.
+(`interviewer practice --stage technical < answers.txt`) works. The take-home brief is answered
+with `/upload PATH...` (files, a folder or a .zip): the same review as `interviewer review`.
 """
 
 from __future__ import annotations
