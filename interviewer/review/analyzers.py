@@ -289,7 +289,8 @@ def run_secrets(sub: Submission, targets: list[ScanTarget],
                 for f, disk, lines, target in jobs:
                     collection = SecretsCollection()
                     collection.scan_file(str(disk))
-                    for _, secret in collection:
+                    # one value found by several plugins is named by the most specific one
+                    for _, secret in sorted(collection, key=lambda x: _type_rank(x[1].type)):
                         value = secret.secret_value or ""
                         redactor.add(value, "secret")
                         if (f.path, value) in seen:
@@ -319,6 +320,11 @@ def _compact(text: str, path: Path) -> tuple[Path, list[int]]:
     kept = [(n, line) for n, line in enumerate(text.split("\n"), 1) if _CANDIDATE.search(line)]
     path.write_text("\n".join(line for _, line in kept) + "\n", encoding="utf-8")
     return path, [n for n, _ in kept]
+
+
+def _type_rank(kind: str) -> int:
+    """A provider's key (AWS, OpenAI...) first, then a keyword, then bare entropy."""
+    return 2 if "Entropy" in kind else 1 if kind == "Secret Keyword" else 0
 
 
 def _secret_finding(f: SourceFile, kind: str, line: int, target: ScanTarget | None) -> Finding:

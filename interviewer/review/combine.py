@@ -64,7 +64,8 @@ def security_score(findings: list[Finding]) -> tuple[int, str]:
     if critical:
         what = (f"{len(critical)} critical ({_kinds(critical)})" if len(critical) >= 2
                 else f"a critical one ({_kinds(critical)})")
-        why += f"; {what} caps it at {cap:g}"
+        verb = "caps" if len(critical) == 1 else "cap"
+        why += f"; {what} {verb} it at {cap:g}"
         score = min(score, cap)
     return _clamp(score), why + "."
 
