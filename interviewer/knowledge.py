@@ -23,7 +23,9 @@ from pydantic import (
 
 from .errors import NotFoundError, PackError
 
-Provenance = Literal["guide", "authored", "source"]
+# guide: the guide's words; derived: the guide's words, the other fields derived from it offline
+# (pack_derive.py); authored: written for the project; source: an outside data set.
+Provenance = Literal["guide", "authored", "source", "derived"]
 QuestionKind = Literal["technical", "behavioral", "take_home", "conversational"]
 Difficulty = Literal["easy", "medium", "hard", "expert"]
 
@@ -62,6 +64,8 @@ class Stage(_Model):
     focus: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     duration_minutes: int | None = None
+    # "derived": format, persona, focus and aliases were derived from the description
+    provenance: Literal["guide", "authored", "derived"] | None = None
 
 
 class Topic(_Model):
@@ -107,6 +111,17 @@ class Misconception(_Model):
 
 
 
+class GeneratedItem(_Model):
+    """An item a model wrote (`pack add --enrich`): merged into the question's list of that
+    field, and kept here too so a person can review what was not in the guide."""
+
+    field: Literal["misconceptions", "follow_ups", "hints"]
+    text: NonBlank
+    correction: str = ""
+    model: str = ""
+    provenance: Literal["generated"] = "generated"
+
+
 class Question(_Model):
     id: str
     section: str
@@ -124,6 +139,7 @@ class Question(_Model):
     hints: list[str] = Field(default_factory=list)
     rubric: list[RubricCriterion] = Field(default_factory=list)
     provenance: Provenance = "guide"
+    generated: list[GeneratedItem] = Field(default_factory=list)
 
 
 class Pack(_Model):
