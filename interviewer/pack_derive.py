@@ -383,7 +383,9 @@ def assign_stages(stages: list[GuideStage], questions: list[GuideQuestion],
         kind = kinds[q.id]
         for s in stages:
             t = types[s.id]
-            if kind in STAGE_KINDS[t] and kind != "technical" or kind == "technical" and _asks_technical(s, t, q, technical):
+            asks = _asks_technical(s, t, q, technical) if kind == "technical" \
+                else kind in STAGE_KINDS[t]
+            if asks:
                 out[q.id].append(s.id)
     for s in stages:  # a stage with nothing to ask gets the closest questions there are
         if any(s.id in ids for ids in out.values()):
