@@ -18,7 +18,7 @@ import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ SCHEMA_VERSION = "2"
 RETRIEVER = "minilm-full+summary-ip+bm25@0.075-v1"
 LEXICAL_WEIGHT = 0.075  # on the mean of the two cosines
 DENSE_VIEWS = 2  # full text + summary; the stored vector is their sum
+BUILD_BATCH = 16  # documents embedded per step when a build reports progress
 
 
 class IndexDoc(BaseModel):
@@ -253,8 +254,10 @@ class KnowledgeIndex:
         both = self._embed([d.text for d in docs] + [d.summary for d in docs])
         return both[: len(docs)] + both[len(docs):]
 
-    def build(self, pack: Pack) -> BuildReport:
-        """Bring the pack's collection in line with the pack: idempotent."""
+    def build(self, pack: Pack, progress: Callable[[int, int], None] | None = None
+              ) -> BuildReport:
+        """Bring the pack's collection in line with the pack: idempotent. `progress(done, total)`
+        is called as batches of changed documents are embedded and stored."""
         col = self._collection(pack.name)
         docs = pack_documents(pack)
         wanted = {d.id: d for d in docs}
@@ -268,14 +271,18 @@ class KnowledgeIndex:
         to_update = [i for i in wanted if i in have and have[i] != hashes[i]]
         to_remove = [i for i in have if i not in wanted]
         changed = to_add + to_update
-        if changed:
-            vectors = self._document_vectors([wanted[i] for i in changed])
+        step = len(changed) if progress is None else BUILD_BATCH
+        for start in range(0, len(changed), max(1, step)):
+            batch = changed[start:start + step]
+            vectors = self._document_vectors([wanted[i] for i in batch])
             col.upsert(
-                ids=changed,
+                ids=batch,
                 embeddings=vectors,
-                documents=[wanted[i].text for i in changed],
-                metadatas=[{**wanted[i].metadata, "content_hash": hashes[i]} for i in changed],
+                documents=[wanted[i].text for i in batch],
+                metadatas=[{**wanted[i].metadata, "content_hash": hashes[i]} for i in batch],
             )
+            if progress is not None:
+                progress(start + len(batch), len(changed))
         if to_remove:
             col.delete(ids=to_remove)
         return BuildReport(
@@ -283,6 +290,18 @@ class KnowledgeIndex:
             updated=len(to_update), removed=len(to_remove),
             unchanged=len(docs) - len(changed),
         )
+
+    def drop(self, pack: str) -> bool:
+        """Delete the pack's collection; False when there was none."""
+        from chromadb.errors import ChromaError, NotFoundError
+
+        try:
+            self.client.delete_collection(collection_name(pack))
+        except (NotFoundError, ValueError):
+            return False
+        except (ChromaError, *_TRANSPORT_ERRORS) as e:
+            raise IndexError_(f"cannot delete the index of pack {pack!r}: {e}") from e
+        return True
 
     def is_built(self, pack: str) -> bool:
         try:
