@@ -39,7 +39,7 @@ MAX_GUIDANCE_POINTS = 2  # rubric points from How to Answer on a technical quest
 MAX_FOLLOW_UPS = 3
 MAX_HINTS = 3
 MAX_FOCUS = 6
-MIN_TOPIC_SCORE = 0.3  # below this no topic of the table fits the section
+MIN_TOPIC_SCORE = 0.15  # below this (no shared word) no topic of the table fits the section
 EMBED_WEIGHT = 1.0
 BEHAVIORAL_TOPIC_BONUS = 0.5
 
@@ -421,9 +421,14 @@ def hints(q: GuideQuestion) -> list[str]:
 
 
 def follow_ups(q: GuideQuestion) -> list[str]:
-    """Questions on the later parts of the guidance (the first part is the question itself)."""
-    clauses = [c for c in guidance_clauses(q.how_to_answer) if _is_imperative(c)]
-    asked = [follow_up_question(c) for c in clauses[1:]]
+    """Questions on the later parts of the guidance: the sentences after the first, then the
+    first sentence's later clauses (its first clause, and a list after its colon, are what the
+    question itself asks)."""
+    first, *rest = sentences(q.how_to_answer) or [""]
+    later = [c for s in rest for c in guidance_clauses(s) if _is_imperative(c)]
+    head = first.rstrip(".!").partition(": ")
+    own = [] if head[1] else [c for c in guidance_clauses(first) if _is_imperative(c)][1:]
+    asked = [follow_up_question(c) for c in later + own]
     return _dedupe([a for a in asked if a and a.rstrip("?") != q.question.rstrip("?.")]
                    )[:MAX_FOLLOW_UPS]
 
