@@ -280,7 +280,12 @@ async def switch_pack(name: str, choices: prof.ChatChoices | None = None) -> Non
 @cl.action_callback("add_guide")
 @guarded
 async def on_add_guide(action: cl.Action) -> None:
-    await ask_and_add(settings())
+    try:
+        await ask_and_add(settings())
+    finally:
+        # Chainlit runs action callbacks without a task, but its file prompt starts one when
+        # it returns; end it, or the page shows a run in progress and disables every button
+        await cl.context.emitter.task_end()
 
 
 @cl.action_callback("practise_pack")

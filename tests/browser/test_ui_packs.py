@@ -63,8 +63,9 @@ def test_upload_a_guide_practise_it_and_everyone_sees_it(
     assert "Emberfall Games" in opening or "Backend Engineer" in opening
     chat.shot("03-practising")
 
-    page.reload()  # the choice is remembered: the page opens on the new pack's stages
-    chat.wait_for("Backend Engineer role")
+    page.reload()  # the choice is remembered: the page resumes the new pack's interview
+    chat.wait_for("Welcome back")
+    assert "Recruiter Call" in chat.wait_for("Question 1 of")
     page.locator("#chat-profiles").click()
     page.get_by_role("option", name="System Design Interview", exact=True).first.wait_for()
     page.keyboard.press("Escape")
