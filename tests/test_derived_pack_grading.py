@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.guide_parser import parse_guide
-from interviewer.pack_derive import derive_pack
-from interviewer.settings import PROJECT_ROOT
+from interviewer.core.settings import PROJECT_ROOT
+from interviewer.packs.derive import derive_pack
+from interviewer.packs.guide_parser import parse_guide
 
 GUIDE = Path(__file__).parent / "fixtures" / "guides" / "northbridge-bank-data-analyst.txt"
 DATASET = PROJECT_ROOT / "evals" / "datasets" / "northbridge_answers_v1.jsonl"
@@ -48,9 +48,9 @@ def test_the_blind_set_covers_every_question_of_the_guide() -> None:
 
 @pytest.mark.integration
 def test_reference_grader_on_derived_key_points_orders_answers_like_a_person() -> None:
-    from interviewer.embeddings import MiniLM
+    from interviewer.core.grade import GradeRequest
     from interviewer.grading.factory import make_reference_grader
-    from interviewer.grading.models import GradeRequest
+    from interviewer.packs.embeddings import MiniLM
 
     encoder = MiniLM.shared()
     pack = derive_pack(parse_guide(GUIDE.read_text(encoding="utf-8"), "guide.txt"), "bank",

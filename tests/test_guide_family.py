@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interviewer.errors import GuideParseError
-from interviewer.guide_family import is_closing, split_company_role
-from interviewer.guide_parser import ParsedGuide, parse_guide
-from interviewer.settings import PROJECT_ROOT
+from interviewer.core.errors import GuideParseError
+from interviewer.core.settings import PROJECT_ROOT
+from interviewer.packs.guide_family import is_closing, split_company_role
+from interviewer.packs.guide_parser import ParsedGuide, parse_guide
 
 GUIDES = Path(__file__).parent / "fixtures" / "guides"
 FIXTURES = sorted(p.stem for p in GUIDES.glob("*.txt"))

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import yaml
 
-from interviewer.cli import main
-from interviewer.errors import InputError, NotFoundError
-from interviewer.knowledge import load_pack
-from interviewer.llm_fakes import ScriptedChatModel
-from interviewer.pack_library import add_guide, load_all, pack_json, remove_pack
-from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.cli.main import main
+from interviewer.core.errors import InputError, NotFoundError
+from interviewer.core.pack import load_pack
+from interviewer.core.settings import PROJECT_ROOT, Settings
+from interviewer.llm.fakes import ScriptedChatModel
+from interviewer.packs.library import add_guide, load_all, pack_json, remove_pack
 
 GUIDES = Path(__file__).parent / "fixtures" / "guides"
 FIXTURES = sorted(p.stem for p in GUIDES.glob("*.txt"))
@@ -232,12 +232,12 @@ def test_one_bad_pack_never_breaks_the_others(lib_settings: Settings, kdir: Path
     packs, problems = load_all(kdir)
     assert [p.name for p in packs] == [FIXTURES[0]] and list(problems) == ["broken"]
     built: list[str] = []
-    monkeypatch.setattr("interviewer.store.KnowledgeIndex.__init__", lambda self, s: None)
-    monkeypatch.setattr("interviewer.store.KnowledgeIndex.build",
+    monkeypatch.setattr("interviewer.packs.index.KnowledgeIndex.__init__", lambda self, s: None)
+    monkeypatch.setattr("interviewer.packs.index.KnowledgeIndex.build",
                         lambda self, pack: built.append(pack.name) or type(
                             "R", (), {"pack": pack.name, "total": 1, "changes": 0, "added": 0,
                                       "updated": 0, "removed": 0, "unchanged": 1})())
-    monkeypatch.setattr("interviewer.embeddings.grading_model_file", lambda: "cached")
+    monkeypatch.setattr("interviewer.packs.embeddings.grading_model_file", lambda: "cached")
     rc, out, err = run(monkeypatch, capsys, ["index"])
     assert rc == 0 and built == [FIXTURES[0]]
     assert "broken: skipped, it does not load" in err

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.guide_parser import GuideQuestion, GuideStage, parse_guide
-from interviewer.knowledge import Topic
-from interviewer.pack_derive import (
+from interviewer.core.pack import Topic
+from interviewer.core.settings import PROJECT_ROOT
+from interviewer.packs.derive import (
     derive_pack,
     follow_up_question,
     guidance_clauses,
@@ -21,7 +21,7 @@ from interviewer.pack_derive import (
     stage_format,
     third_person,
 )
-from interviewer.settings import PROJECT_ROOT
+from interviewer.packs.guide_parser import GuideQuestion, GuideStage, parse_guide
 
 GUIDES = Path(__file__).parent / "fixtures" / "guides"
 FIXTURES = sorted(p.stem for p in GUIDES.glob("*.txt"))

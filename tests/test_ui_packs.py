@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.errors import InputError, NotFoundError
-from interviewer.pack_library import AddResult
-from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.core.errors import InputError, NotFoundError
+from interviewer.core.settings import PROJECT_ROOT, Settings
+from interviewer.packs.library import AddResult
 from interviewer.ui.guide_upload import added_text, check_upload
 from interviewer.ui.pack_choice import available, choose, hidden_packs_text, pack_for
 from interviewer.ui.profiles import parse_choices, profiles

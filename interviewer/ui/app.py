@@ -18,7 +18,7 @@ import chainlit as cl
 from chainlit.config import config as chainlit_config
 from chainlit.server import app as chainlit_app
 
-from interviewer.errors import NotFoundError, PackError
+from interviewer.core.errors import NotFoundError, PackError
 from interviewer.ui import profiles as prof
 from interviewer.ui.auth import check_password, parse_users
 from interviewer.ui.chat import Chat, ensure_index, history_action, new_interview_action

@@ -11,11 +11,11 @@ from typing import Any
 
 import chainlit as cl
 
-from ..errors import GuideParseError, IndexError_, InputError, PackError
-from ..pack_library import MAX_GUIDE_BYTES, AddResult, add_guide, guide_text
-from ..settings import Settings
-from . import render
-from .pack_choice import GUIDE_HELP
+from interviewer.core.errors import GuideParseError, IndexError_, InputError, PackError
+from interviewer.core.markdown import md_escape
+from interviewer.core.settings import Settings
+from interviewer.packs.library import MAX_GUIDE_BYTES, AddResult, add_guide, guide_text
+from interviewer.ui.pack_choice import GUIDE_HELP
 
 log = logging.getLogger("interviewer.ui")
 AUTHOR = "Coach"
@@ -41,9 +41,9 @@ def check_upload(path: Path, name: str) -> str:
 
 def added_text(result: AddResult) -> str:
     what = {"added": "Added", "replaced": "Replaced", "unchanged": "Already here, unchanged:"}
-    return (f"{what[result.status]} **{render.escape_md(result.company)} "
-            f"{render.escape_md(result.role)}**: {len(result.stages)} stages "
-            f"({render.escape_md(', '.join(result.stages))}), {result.questions} questions. "
+    return (f"{what[result.status]} **{md_escape(result.company)} "
+            f"{md_escape(result.role)}**: {len(result.stages)} stages "
+            f"({md_escape(', '.join(result.stages))}), {result.questions} questions. "
             "It is now listed under Settings → Interview guide for everyone who uses this app.")
 
 
@@ -56,7 +56,7 @@ async def ask_and_add(settings: Settings) -> AddResult | None:
     if not files:
         return None
     upload = files[0]
-    progress = await cl.Message(content=f"Reading {render.escape_md(upload.name)}…",
+    progress = await cl.Message(content=f"Reading {md_escape(upload.name)}…",
                                 author=AUTHOR).send()
     try:
         text = check_upload(Path(upload.path), upload.name)
@@ -76,4 +76,4 @@ async def ask_and_add(settings: Settings) -> AddResult | None:
 
 async def _fail(progress: cl.Message, text: str) -> None:
     await progress.remove()
-    await cl.ErrorMessage(content=render.escape_md(text), author=AUTHOR).send()
+    await cl.ErrorMessage(content=md_escape(text), author=AUTHOR).send()

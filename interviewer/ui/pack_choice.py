@@ -16,9 +16,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from interviewer.errors import NotFoundError, PackError
-from interviewer.knowledge import Pack, list_packs, load_pack, pack_path
-from interviewer.settings import Settings
+from interviewer.core.errors import NotFoundError, PackError
+from interviewer.core.pack import Pack, list_packs, load_pack, pack_path
+from interviewer.core.settings import Settings
 
 CHOICES_FILE = "pack_choices.json"
 GUIDE_HELP = ("A guide of this kind is a .txt file whose first line reads '<Company> <Role> "

@@ -10,25 +10,25 @@ from typing import Any
 import chainlit as cl
 from chainlit.input_widget import Select, Slider
 
-from ..knowledge import Pack
-from ..services import Services, build_services
-from ..settings import Settings, load_settings
-from . import profiles as prof
-from .identity import owner_for
+from interviewer.app.services import Services, build_services
+from interviewer.core.pack import Pack
+from interviewer.core.settings import Settings, load_settings
+from interviewer.ui import profiles as prof
+from interviewer.ui.identity import owner_for
 
 
 @functools.cache
 def settings() -> Settings:
     """Settings as the page uses them: a model that failed the start-up check is switched off
     (the app runs offline and says why)."""
-    from interviewer.llm_check import checked_settings
+    from interviewer.llm.check import checked_settings
 
     return checked_settings(load_settings())
 
 
 def endpoint_problem() -> str | None:
     """Why a configured model was switched off at start-up, for the banner; None when fine."""
-    from interviewer.llm_check import last_status
+    from interviewer.llm.check import last_status
 
     status = last_status(load_settings())
     return status.message if status is not None and not status.ok else None
@@ -61,7 +61,7 @@ def _build(grader: str | None) -> Services:
 
 def pack_of(svc: Services, owner: str | None = None) -> Pack:
     """The owner's chosen pack (the default one until they choose), as sessions will load it."""
-    from .pack_choice import pack_for
+    from interviewer.ui.pack_choice import pack_for
 
     pack = pack_for(settings(), owner)
     svc.packs[pack.name] = pack  # a pack replaced on disk is the one new sessions get
@@ -69,7 +69,7 @@ def pack_of(svc: Services, owner: str | None = None) -> Pack:
 
 
 def pack_of_name(svc: Services, name: str) -> Pack:
-    from .pack_choice import load_cached
+    from interviewer.ui.pack_choice import load_cached
 
     pack = load_cached(settings().knowledge_dir, name)
     svc.packs[pack.name] = pack
@@ -78,7 +78,7 @@ def pack_of_name(svc: Services, name: str) -> Pack:
 
 def settings_widgets(choices: prof.ChatChoices, pack: str | None = None) -> list[Any]:
     widgets: list[Any] = []
-    from .pack_choice import available
+    from interviewer.ui.pack_choice import available
 
     entries, _ = available(settings())
     if entries:

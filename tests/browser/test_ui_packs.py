@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from harness import ChatPage, RequestLog, Server, start_server, stop_server
 
-from interviewer.settings import PROJECT_ROOT
+from interviewer.core.settings import PROJECT_ROOT
 
 GUIDES = PROJECT_ROOT / "tests" / "fixtures" / "guides"
 NAME = "emberfall-games-backend-engineer"
