@@ -184,3 +184,15 @@ def test_split_company_role(prefix: str, body: str, want: tuple[str, str]) -> No
 ])
 def test_is_closing(text: str, closing: bool) -> None:
     assert is_closing(text) is closing
+
+
+def test_inline_labels_and_an_unlabelled_quoted_example() -> None:
+    text = (GUIDES / "northbridge-bank-data-analyst.txt").read_text(encoding="utf-8")
+    plain = parse_guide(text, "g.txt")
+    inline = text.replace("How to Answer\n\n", "How to Answer: ", 2)
+    inline = inline.replace("Example\n\n\u201c", "Example: \u201c", 3)
+    unlabelled = inline.replace("\nExample\n\n\u201c", "\n\u201c")
+    for variant in (inline, unlabelled):
+        g = parse_guide(variant, "g.txt")
+        assert [q.model_dump(exclude={"id"}) for q in g.questions] == \
+            [q.model_dump(exclude={"id"}) for q in plain.questions]

@@ -277,10 +277,18 @@ def test_question_without_how_to_answer_names_section_and_line() -> None:
 
 
 def test_question_without_example_names_section_and_line() -> None:
-    lines = without(GUIDE_LINES, "Example", nth=2)  # the SQL question's
+    lines = replaced(without(GUIDE_LINES, "Example", nth=2),  # the SQL question's
+                     '"SELECT id FROM shipments WHERE arrived > due."',
+                     "SELECT id FROM shipments WHERE arrived > due.")
     err = parse_error(lines)
-    assert err.section == "SQL"
-    assert err.line == line_of(lines, '"SELECT id FROM shipments WHERE arrived > due."')
+    assert err.section == "SQL" and "'Example'" in str(err)
+    assert err.line == line_of(lines, "QuestionTopicDifficultyAsk Chance")
+
+
+def test_a_quoted_example_without_its_label_is_the_example() -> None:
+    g = parse_guide(guide_text(without(GUIDE_LINES, "Example", nth=2)), "g.txt")
+    assert g.questions[-1].example_answer == "SELECT id FROM shipments WHERE arrived > due."
+    assert g.questions[-1].how_to_answer == "Join shipments to schedules."
 
 
 def test_tips_under_another_heading_without_intro() -> None:

@@ -119,8 +119,10 @@ class _Reader:
     def __init__(self, text: str, source_file: str) -> None:
         self.text = text
         self.source_file = source_file
-        self.lines = [_Line(i, raw.strip()) for i, raw in
-                      enumerate(text.lstrip("\ufeff").splitlines(), 1) if raw.strip()]
+        self.lines: list[_Line] = []
+        for i, raw in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+            if raw.strip():
+                self.lines += _split_inline_label(_Line(i, raw.strip()))
 
     def fail(self, message: str, section: str, line: _Line | int) -> GuideParseError:
         return GuideParseError(message, section=section,
@@ -338,6 +340,9 @@ class _Reader:
         how: list[str] = []
         while i < end and not EXAMPLE_RE.match(self.lines[i].text):
             nxt = self.lines[i]
+            if how and nxt.text[:1] in QUOTES:  # a quoted example without its "Example" label
+                i -= 1
+                break
             if self._stops(i):
                 raise self.fail(f"question at line {line.no} has no 'Example' (found "
                                 f"{nxt.text[:60]!r})", section.text, nxt)
@@ -426,6 +431,21 @@ class _Reader:
             raise self.fail("the topic table has no 'name / difficulty / ask chance' rows",
                             header.text, header)
         return topics
+
+
+INLINE_LABEL_RE = re.compile(
+    r"^(?P<label>how\s+to\s+answer|example(?:\s+answer)?|sample\s+answer)\s*:\s+(?P<rest>\S.*)$",
+    re.IGNORECASE)
+
+
+def _split_inline_label(line: _Line) -> list[_Line]:
+    """'How to Answer: Explain...' and 'Example: “...”' as a label line and a paragraph."""
+    m = INLINE_LABEL_RE.match(line.text)
+    if m is None:
+        return [line]
+    if not m["label"].lower().startswith("how") and m["rest"][:1] not in QUOTES:
+        return [line]
+    return [_Line(line.no, m["label"]), _Line(line.no, m["rest"])]
 
 
 def _is_row(name: str, difficulty: str, chance: str) -> bool:
