@@ -282,7 +282,7 @@ def test_question_without_example_names_section_and_line() -> None:
                      "SELECT id FROM shipments WHERE arrived > due.")
     err = parse_error(lines)
     assert err.section == "SQL" and "'Example'" in str(err)
-    assert err.line == line_of(lines, "QuestionTopicDifficultyAsk Chance")
+    assert err.line == line_of(lines, "SELECT id FROM shipments WHERE arrived > due.")
 
 
 def test_a_quoted_example_without_its_label_is_the_example() -> None:
