@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -17,7 +17,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 
@@ -66,6 +68,14 @@ class Stage(_Model):
     duration_minutes: int | None = None
     # "derived": format, persona, focus and aliases were derived from the description
     provenance: Literal["guide", "authored", "derived"] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_provenance(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Packs written before this field existed dump as they did."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("provenance") is None:
+            data.pop("provenance", None)
+        return data
 
 
 class Topic(_Model):
@@ -140,6 +150,14 @@ class Question(_Model):
     rubric: list[RubricCriterion] = Field(default_factory=list)
     provenance: Provenance = "guide"
     generated: list[GeneratedItem] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_generated(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Questions no model added to dump as they did before `generated` existed."""
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("generated", True):
+            data.pop("generated", None)
+        return data
 
 
 class Pack(_Model):
