@@ -524,9 +524,9 @@ def test_a_lost_commit_acknowledgement_does_not_write_twice(
     calls: list[str] = []
 
     def commit_then_lose_the_reply(self: PostgresTranscriptStore, conn: Any, sid: str,
-                                   event: Event, body: str) -> None:
+                                   event: Event, body: str, **kw: Any) -> None:
         calls.append(event.type)
-        real(self, conn, sid, event, body)
+        real(self, conn, sid, event, body, **kw)
         if isinstance(event, Answered) and calls.count("answered") == 1:
             raise psycopg.OperationalError("server closed the connection unexpectedly")
 
