@@ -276,6 +276,12 @@ class InterviewSession:
         a = self._state.awaiting
         return (a.plan_index, a.follow_up) if a else None
 
+    @property
+    def events_seen(self) -> int:
+        """The transcript's events this object has seen (loaded or written): its next write
+        expects the store to hold exactly these."""
+        return len(self._events)
+
     def behind_store(self) -> bool:
         """Whether the durable transcript holds events this object has not seen: another object
         on the same interview (a second tab, another process) has moved it on since."""
