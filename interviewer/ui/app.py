@@ -21,7 +21,7 @@ from chainlit.server import app as chainlit_app
 from interviewer.core.errors import NotFoundError
 from interviewer.ui import profiles as prof
 from interviewer.ui.auth import check_password, parse_users
-from interviewer.ui.chat import Chat, ensure_index, history_action, new_interview_action
+from interviewer.ui.chat import Chat, history_action, new_interview_action
 from interviewer.ui.identity import BrowserIdMiddleware, owner_for, request_cookie
 from interviewer.ui.options import ui_options
 from interviewer.ui.render import offline_banner
@@ -74,7 +74,7 @@ async def warm_up() -> None:
 
     def load() -> None:
         svc = services()
-        ensure_index(svc, pack_of(svc))
+        svc.search_index(pack_of(svc))
 
     async def warm() -> None:
         try:

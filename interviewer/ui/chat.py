@@ -24,7 +24,7 @@ from interviewer.core.errors import (
     NotFoundError,
     SessionMovedOnError,
 )
-from interviewer.core.pack import Pack
+from interviewer.core.pack import Pack, Question
 from interviewer.core.session import (
     InterviewerReply,
     ReplyDone,
@@ -453,7 +453,7 @@ class Chat:
         async with cl.Step(name="Grading", type="tool", show_input=False) as step:
             step.output = render.grading_step(grade)
 
-    def retrieval_text(self, question: Any) -> str:
+    def retrieval_text(self, question: Question) -> str:
         """What the answer was graded against, and related guide material from the index."""
         lines = [f"Graded against the guide's question `{question.id}` ({question.topic}, "
                  f"{question.difficulty}, {question.provenance}): "
@@ -521,25 +521,11 @@ class Chat:
             await self.resume(info.session_id)
 
 
-_index_ready: dict[str, bool] = {}
-
-
-def ensure_index(services: Services, pack: Pack) -> Any:
-    """The pack's Chroma index, built once per process if `make index` has not made it."""
-    from interviewer.packs.index import KnowledgeIndex
-
-    index = KnowledgeIndex(services.settings)
-    if not _index_ready.get(pack.name):
-        if not index.is_built(pack.name):
-            index.build(pack)
-        _index_ready[pack.name] = True
-    return index
-
-
-def related_material(services: Services, pack: Pack, question: Any, k: int = 3) -> list[str]:
-    """Related guide questions and the closest tip, from the pack's Chroma index."""
+def related_material(services: Services, pack: Pack, question: Question,
+                     k: int = 3) -> list[str]:
+    """Related guide questions and the closest tip, from the services' search index."""
     try:
-        index = ensure_index(services, pack)
+        index = services.search_index(pack)
         questions = index.search(pack.name, question.question, k=k + 1, kind="question")
         tips = index.search(pack.name, question.question, k=1, kind="tip")
     except InterviewerError as e:
