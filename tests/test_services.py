@@ -47,8 +47,8 @@ class RecordingIndex:
 
 def test_the_index_is_built_once_per_pack_even_when_asked_at_once(settings: Settings) -> None:
     svc = make_services(settings)
-    fake = RecordingIndex()
-    svc.index = fake  # type: ignore[assignment]  # a recording stand-in for KnowledgeIndex
+    fake: Any = RecordingIndex()  # stands in for KnowledgeIndex
+    svc.index = fake
     pack, other = make_pack(), make_pack(name="other")
     got: list[object] = []
     threads = [threading.Thread(target=lambda: got.append(svc.search_index(pack)))
@@ -65,8 +65,8 @@ def test_the_index_is_built_once_per_pack_even_when_asked_at_once(settings: Sett
 
 def test_an_index_built_before_is_not_built_again(settings: Settings) -> None:
     svc = make_services(settings)
-    fake = RecordingIndex(built={"mini"})
-    svc.index = fake  # type: ignore[assignment]
+    fake: Any = RecordingIndex(built={"mini"})
+    svc.index = fake
     assert svc.search_index(make_pack()) is fake and fake.builds == []
 
 
@@ -86,8 +86,8 @@ def test_the_pages_related_material_comes_from_the_services_index(settings: Sett
     from interviewer.ui.chat import related_material
 
     svc = make_services(settings)
-    fake = RecordingIndex()
-    svc.index = fake  # type: ignore[assignment]
+    fake: Any = RecordingIndex()  # stands in for KnowledgeIndex
+    svc.index = fake
     pack = make_pack()
     question = pack.question("tech-1")
     lines = related_material(svc, pack, question)
