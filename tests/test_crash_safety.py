@@ -24,6 +24,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from interviewer.core.events import EVENT_ADAPTER, Answered, Asked, Ended, Said
 from interviewer.core.settings import Settings
 from interviewer.transcripts.store import JsonlTranscriptStore
@@ -119,6 +121,7 @@ def _check_invariants(store: JsonlTranscriptStore, sid: str, acked: list[str]) -
             assert (e.plan_index, e.follow_up) in asked
 
 
+@pytest.mark.integration  # a SIGKILL loop over real subprocesses: not for the unit lane
 def test_sigkill_at_random_points_then_resume_keeps_every_answer_exactly_once(
     settings: Settings, tmp_path: Path,
 ) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pydantic import BaseModel, Field
 
 from interviewer.core.pack import Question
+from interviewer.core.text import STOP_WORDS, tokens
 from interviewer.core.transcript import Transcript
 
 QUESTION_KINDS = ("question", "follow_up")
@@ -70,22 +71,9 @@ class CheckResult(BaseModel):
 
 # --- text helpers -------------------------------------------------------------------------------
 
-_STOP_WORDS = (
-    "a an the and or but of to in on at for with by from as is are was were be been it its this "
-    "that these those you your i we our they their he she them me my do does did have has had not "
-    "no can could would should will may might so if then than there what which who how why when "
-    "where about into over such also just very each any all some one"
-)
-_STOP = frozenset(_STOP_WORDS.split(" "))
-
-
-def _tokens(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
 def _content(text: str) -> set[str]:
-    return {_stem(w) for w in _tokens(text)
-            if w not in _STOP and (len(w) > 2 or any(c.isdigit() for c in w))}
+    return {_stem(w) for w in tokens(text)
+            if w not in STOP_WORDS and (len(w) > 2 or any(c.isdigit() for c in w))}
 
 
 def _stem(w: str) -> str:
@@ -110,14 +98,14 @@ def revealed(text: str, question: Question, allowed: Iterable[str] = ()) -> str 
     """What of the hidden material `text` gives away, or None. Words from the question itself and
     from `allowed` (the candidate's own messages) never count."""
     allowed = [question.question, *question.follow_ups, *allowed]
-    said = _tokens(text)
+    said = tokens(text)
     ok_runs: set[tuple[str, ...]] = set()
     ok_words: set[str] = set()
     for a in allowed:
-        ok_runs |= _runs(_tokens(a), EXAMPLE_RUN_WORDS)
+        ok_runs |= _runs(tokens(a), EXAMPLE_RUN_WORDS)
         ok_words |= _content(a)
     runs = (_runs(said, EXAMPLE_RUN_WORDS)
-            & _runs(_tokens(question.example_answer), EXAMPLE_RUN_WORDS)) - ok_runs
+            & _runs(tokens(question.example_answer), EXAMPLE_RUN_WORDS)) - ok_runs
     if runs:
         return "example answer: '" + " ".join(min(runs)) + "'"
     said_words = _content(text)

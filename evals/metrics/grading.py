@@ -12,6 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel
 
+# Scores as the evals hold them: a list or a numpy array.
+Values = Sequence[float] | np.ndarray
+
 
 class AgreementMetrics(BaseModel):
     """One grader (or baseline) against the human scores on one set of answers."""
@@ -24,7 +27,7 @@ class AgreementMetrics(BaseModel):
     within_one: float  # share within one point on the 1-5 scale
 
 
-def _arrays(a: Sequence[float], b: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(a: Values, b: Values) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(a, dtype=np.float64)
     y = np.asarray(b, dtype=np.float64)
     if x.shape != y.shape:
@@ -32,7 +35,7 @@ def _arrays(a: Sequence[float], b: Sequence[float]) -> tuple[np.ndarray, np.ndar
     return x, y
 
 
-def pearson(a: Sequence[float], b: Sequence[float]) -> float:
+def pearson(a: Values, b: Values) -> float:
     """Pearson's r; 0.0 when either side is constant (no ordering information at all)."""
     x, y = _arrays(a, b)
     if len(x) < 2:
@@ -42,7 +45,7 @@ def pearson(a: Sequence[float], b: Sequence[float]) -> float:
     return float((xc * yc).sum() / denom) if denom > 0 else 0.0
 
 
-def rank(values: Sequence[float]) -> np.ndarray:
+def rank(values: Values) -> np.ndarray:
     """Ranks 1..n with ties given their average rank (what Spearman needs)."""
     x = np.asarray(values, dtype=np.float64)
     order = np.argsort(x, kind="mergesort")
@@ -58,38 +61,38 @@ def rank(values: Sequence[float]) -> np.ndarray:
     return ranks
 
 
-def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+def spearman(a: Values, b: Values) -> float:
     x, y = _arrays(a, b)
     return pearson(rank(x), rank(y))
 
 
-def rmse(a: Sequence[float], b: Sequence[float]) -> float:
+def rmse(a: Values, b: Values) -> float:
     x, y = _arrays(a, b)
     return float(np.sqrt(((x - y) ** 2).mean())) if len(x) else 0.0
 
 
-def to_points(score_1_5: Sequence[float]) -> np.ndarray:
+def to_points(score_1_5: Values) -> np.ndarray:
     """Round 1-5 scores to whole points, halves up (4.5 -> 5), clipped to 1..5."""
     x = np.asarray(score_1_5, dtype=np.float64)
     return np.clip(np.floor(x + 0.5), 1, 5)
 
 
-def exact_agreement(pred_1_5: Sequence[float], human_1_5: Sequence[float]) -> float:
+def exact_agreement(pred_1_5: Values, human_1_5: Values) -> float:
     p, h = _arrays(pred_1_5, human_1_5)
     return float((to_points(p) == to_points(h)).mean()) if len(p) else 0.0
 
 
-def within_one(pred_1_5: Sequence[float], human_1_5: Sequence[float]) -> float:
+def within_one(pred_1_5: Values, human_1_5: Values) -> float:
     p, h = _arrays(pred_1_5, human_1_5)
     return float((np.abs(to_points(p) - to_points(h)) <= 1).mean()) if len(p) else 0.0
 
 
 def agreement(
-    pred_1_5: Sequence[float],
-    human_1_5: Sequence[float],
+    pred_1_5: Values,
+    human_1_5: Values,
     *,
-    pred_native: Sequence[float] | None = None,
-    human_native: Sequence[float] | None = None,
+    pred_native: Values | None = None,
+    human_native: Values | None = None,
 ) -> AgreementMetrics:
     """All metrics at once. `*_native` are the same scores on the dataset's own scale (for RMSE);
     without them RMSE is taken on the 1-5 scale."""

@@ -42,3 +42,44 @@ def normalise_for_checks(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = INVISIBLE.sub("", text)
     return text.translate(_CONFUSABLES)
+
+
+# --- words ---------------------------------------------------------------------------------------
+# One tokeniser and one stop-word list for every word-level check outside the grader's features
+# (retrieval's BM25, the interviewer's leak and echo checks, the conduct metrics).
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+_STOP_TEXT = """
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during e each eg etc few
+for from further g had has have having he her here hers him his how i ie if in into is it
+its just may me might more most must my no nor not now of off on once one only or other our
+ours out over own same shall she should so some such than that the their theirs them then
+there these they this those through to too two under until up us very was we were what when
+where which while who whom why will with would you your yours
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased runs of letters and digits (hyphens and apostrophes split words)."""
+    return _TOKEN.findall(text.lower())
+
+
+def singular(word: str) -> str:
+    """A crude plural strip: 'models' meets 'model', 'loss' stays."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def content_tokens(text: str) -> list[str]:
+    """`tokens` without stop words, plural-stripped: what two texts share that means something."""
+    return [singular(t) for t in tokens(text) if t not in STOP_WORDS]
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters, cut at a word with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"

@@ -19,6 +19,7 @@ from interviewer.core.events import (
     Skipped,
 )
 from interviewer.core.grade import Grade
+from interviewer.core.text import shorten
 
 
 class Exchange(BaseModel):
@@ -40,10 +41,7 @@ def question_title(question: str) -> str:
     """The question's first line, cut to a heading's length: a take-home brief runs to
     paragraphs, and a heading that holds them breaks (the same rule as `AnswerRef.title`)."""
     first = question.strip().splitlines()[0] if question.strip() else ""
-    text = " ".join(first.split())
-    if len(text) <= TITLE_CHARS:
-        return text
-    return text[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return shorten(first, TITLE_CHARS)
 
 
 class QuestionRecord(BaseModel):

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 from interviewer.core.errors import ConfigError, IndexError_, InputError, ModelError
 from interviewer.core.settings import Settings
-from interviewer.core.text import normalise_for_checks
-from interviewer.interview.guard import STOP_WORDS, count_questions, find_leak
+from interviewer.core.text import STOP_WORDS, normalise_for_checks
+from interviewer.interview.guard import count_questions, find_leak
 from interviewer.interview.offline import (
     Composed,
     ComposeRequest,

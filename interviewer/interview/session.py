@@ -74,7 +74,7 @@ from interviewer.interview.ratelimit import TokenBucket
 from interviewer.interview.settle import settle_follow_up
 
 if TYPE_CHECKING:
-    from interviewer.app.services import Services
+    from interviewer.interview.deps import SessionServices as Services
 
 COMMANDS = {
     "/hint": "a nudge in the right direction (never the answer)",

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from interviewer.core.errors import ModelError
 from interviewer.llm import Completion, Message
@@ -20,6 +20,7 @@ from interviewer.llm import Completion, Message
 if TYPE_CHECKING:
     import httpx2
     import openai
+    from openai.types.chat import ChatCompletionChunk
     from pydantic import SecretStr
 
     from interviewer.core.settings import Settings
@@ -227,13 +228,14 @@ class OpenAIChatModel:
         if max_tokens is not None:
             kwargs["max_tokens"] = max_tokens
         try:
-            chunks = self.client.chat.completions.create(
+            # `**kwargs` hides the `stream=True` overload from the type checker: say it here
+            chunks = cast("openai.Stream[ChatCompletionChunk]", self.client.chat.completions.create(
                 model=self.model_name,
                 messages=[m.model_dump() for m in messages],  # type: ignore[misc]
                 temperature=temperature,
                 stream=True,
                 **kwargs,
-            )
+            ))
             for chunk in chunks:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from interviewer.core.errors import IndexError_, InputError
 from interviewer.core.pack import Pack, Question, Stage, Tip
 from interviewer.core.settings import Settings
+from interviewer.core.text import content_tokens
 from interviewer.packs.embeddings import OfflineMiniLMEmbeddingFunction
 
 DocKind = Literal["question", "stage", "tip"]
@@ -146,25 +147,9 @@ def pack_documents(pack: Pack) -> list[IndexDoc]:
     return docs
 
 
-_TOKEN = re.compile(r"[a-z0-9]+")
-_STOPWORD_TEXT = (
-    "a an the of to in on for and or is are be been do does did i my me you your we our it its "
-    "this that these those what how why when which who whom with as at by from if can could would "
-    "should will about into than then there their them they not no so any some all"
-)
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
 def tokenize(text: str) -> list[str]:
-    """Lower-case word tokens without stopwords; a trailing plural "s" is dropped."""
-    out = []
-    for tok in _TOKEN.findall(text.lower()):
-        if tok in _STOPWORDS:
-            continue
-        if len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss"):
-            tok = tok[:-1]
-        out.append(tok)
-    return out
+    """Lower-case word tokens without stopwords, plural-stripped (BM25's terms)."""
+    return content_tokens(text)
 
 
 def bm25_scores(

@@ -118,7 +118,7 @@ class PostgresTranscriptStore:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 for statement in SCHEMA:
-                    conn.execute(statement)  # type: ignore[arg-type]
+                    conn.execute(statement)
                 conn.execute("INSERT INTO interviewer_schema (version) VALUES (%s) "
                              "ON CONFLICT DO NOTHING", (SCHEMA_VERSION,))
                 row = conn.execute("SELECT max(version) FROM interviewer_schema").fetchone()
@@ -210,7 +210,7 @@ class PostgresTranscriptStore:
             params = (owner,)
         query += " ORDER BY session_id"
         rows = self._run("read the session list",
-                         lambda c: c.execute(query, params).fetchall())  # type: ignore[arg-type]
+                         lambda c: c.execute(query, params).fetchall())
         return [StoredSession(session_id=r[0], owner=r[1]) for r in rows]
 
     def _last_body(self, conn: psycopg.Connection[Any], sid: str) -> str | None:
@@ -280,7 +280,7 @@ class PostgresTranscriptStore:
             params = (owner,)
         query += " ORDER BY updated_at DESC, session_id"
         rows = self._run("read the session list",
-                         lambda c: c.execute(query, params).fetchall())  # type: ignore[arg-type]
+                         lambda c: c.execute(query, params).fetchall())
         return [SessionInfo(
             session_id=r[0], owner=r[1], pack=r[2], stages=list(r[3]), mode=r[4],
             started_at=r[5], updated_at=r[6], answered=r[7], planned=r[8], finished=r[9],

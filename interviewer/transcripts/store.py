@@ -183,16 +183,6 @@ class JsonlTranscriptStore:
             raise TranscriptStoreError(f"{path}: does not start with a session_started event")
         return events
 
-    def list(self, owner: str | None = None) -> list[SessionInfo]:
-        """Readable sessions, newest first; each unreadable one is logged as a warning (see
-        `unreadable`), since a session that silently disappears looks like lost data."""
-        infos, bad = self._scan()
-        for u in bad:
-            self._warn_once(u.path, f"transcript {u.session_id} is unreadable and not listed: "
-                                    f"{u.reason}")
-        out = [i for i in infos if owner is None or i.owner == owner]
-        return sorted(out, key=lambda i: i.updated_at, reverse=True)
-
     def unreadable(self) -> list[UnreadableSession]:
         """Stored sessions `list` leaves out because they cannot be read, with the reason."""
         return self._scan()[1]
@@ -212,6 +202,17 @@ class JsonlTranscriptStore:
             except TranscriptStoreError as e:
                 bad.append(UnreadableSession(session_id=path.stem, path=path, reason=str(e)))
         return infos, bad
+
+    # last: below this, `list` in an annotation would name the method, not the type
+    def list(self, owner: str | None = None) -> list[SessionInfo]:
+        """Readable sessions, newest first; each unreadable one is logged as a warning (see
+        `unreadable`), since a session that silently disappears looks like lost data."""
+        infos, bad = self._scan()
+        for u in bad:
+            self._warn_once(u.path, f"transcript {u.session_id} is unreadable and not listed: "
+                                    f"{u.reason}")
+        out = [i for i in infos if owner is None or i.owner == owner]
+        return sorted(out, key=lambda i: i.updated_at, reverse=True)
 
     def _warn_once(self, path: Path, message: str) -> None:
         try:

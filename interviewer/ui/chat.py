@@ -24,6 +24,7 @@ from interviewer.core.errors import (
     NotFoundError,
     SessionMovedOnError,
 )
+from interviewer.core.markdown import md_block, md_escape
 from interviewer.core.pack import Pack, Question
 from interviewer.core.session import (
     InterviewerReply,
@@ -32,6 +33,7 @@ from interviewer.core.session import (
     StreamEvent,
     TextDelta,
 )
+from interviewer.core.text import shorten
 from interviewer.core.transcript import Transcript
 from interviewer.interview.session import InterviewSession
 from interviewer.transcripts.store import SessionInfo
@@ -59,7 +61,7 @@ def history_line(info: SessionInfo, pack: Pack, *, early: bool = False) -> str:
     names = {s.id: s.name for s in pack.stages}
     stage = names.get(info.stages[0], info.stages[0]) if len(info.stages) == 1 else "Full loop"
     state = "in progress" if not info.finished else "ended early" if early else "finished"
-    return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {render.escape_md(stage)} · {info.mode} · "
+    return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {md_escape(stage)} · {info.mode} · "
             f"{info.answered}/{info.planned} answered · {state}")
 
 
@@ -275,7 +277,7 @@ class Chat:
         try:
             uploaded = read_answer_file(Path(f.path), f.name, self.max_upload_bytes)
         except (InputError, OSError) as e:
-            await self.notice(f"That file was not accepted: {render.escape_md(str(e))}. "
+            await self.notice(f"That file was not accepted: {md_escape(str(e))}. "
                               "Nothing was graded.", self.turn_actions())
             return
         answer = uploaded.text if not text.strip() else f"{text.strip()}\n\n{uploaded.text}"
@@ -346,10 +348,10 @@ class Chat:
             await self._moved_on(e.session_id, text, turn=untouched)
             return
         except NotFoundError as e:
-            await self.notice(f"Not found: {render.escape_md(str(e))}", [new_interview_action()])
+            await self.notice(f"Not found: {md_escape(str(e))}", [new_interview_action()])
         except InterviewerError as e:
             log.exception("session call failed")
-            await cl.ErrorMessage(content=f"Something went wrong: {render.escape_md(str(e))}. "
+            await cl.ErrorMessage(content=f"Something went wrong: {md_escape(str(e))}. "
                                   "Your answers so far are saved.", author=AUTHOR).send()
             if self.session is not None and not self.session.finished:
                 await self.notice("You can continue with the current question.",
@@ -399,7 +401,7 @@ class Chat:
         if pos is None:
             return ""
         stage = next((s.name for s in self.pack.stages if s.id == reply.stage_id), "")
-        return f"*Question {pos + 1} of {len(plan)} · {render.escape_md(stage)}*\n\n"
+        return f"*Question {pos + 1} of {len(plan)} · {md_escape(stage)}*\n\n"
 
     def content_for(self, reply: InterviewerReply) -> str:
         text = render.defang(reply.text)
@@ -425,7 +427,7 @@ class Chat:
         chat (a refused answer can run to tens of thousands of characters)."""
         async with cl.Step(name=render.kept_label(kept), type="undefined",
                            show_input=False) as step:
-            step.output = render.fenced(kept)
+            step.output = md_block(kept)
 
     async def review_steps(self, transcript: Transcript) -> None:
         """Interview mode's held-back feedback at the end: per question, collapsed, the grade
@@ -515,9 +517,9 @@ class Chat:
             shown = profile_for_stage(self.pack, latest_stage(info)).name
             if page_profile is not None and page_profile != shown:
                 await self.notice(
-                    f"Resuming your {render.escape_md(shown)} interview. The stage picker above "
-                    f"still says {render.escape_md(page_profile)}; a new interview started "
-                    f"from this chat is another {render.escape_md(shown)}.")
+                    f"Resuming your {md_escape(shown)} interview. The stage picker above "
+                    f"still says {md_escape(page_profile)}; a new interview started "
+                    f"from this chat is another {md_escape(shown)}.")
             await self.resume(info.session_id)
 
 
@@ -532,13 +534,13 @@ def related_material(services: Services, pack: Pack, question: Question,
         log.warning("retrieval failed: %s", e)
         return []
     out = [f"question {render.code(h.question_id or h.id)} (similarity {h.score:.2f}): "
-           f"{render.escape_md(h.question or _first_sentence(h.text))}"
+           f"{md_escape(h.question or _first_sentence(h.text))}"
            for h in questions if h.question_id != question.id][:k]
     titles = {f"{pack.name}:tip:{t.id}": t for t in pack.tips}
     for h in tips:
         tip = titles.get(h.id)
         if tip is not None:
-            out.append(f"tip **{render.escape_md(tip.title)}** (similarity {h.score:.2f}): "
+            out.append(f"tip **{md_escape(tip.title)}** (similarity {h.score:.2f}): "
                        f"{render.defang(_first_sentence(tip.text))}")
     return out
 
@@ -546,5 +548,4 @@ def related_material(services: Services, pack: Pack, question: Question,
 def _first_sentence(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     end = text.find(". ")
-    text = text[: end + 1] if 0 < end < limit else text
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    return shorten(text[: end + 1] if 0 < end < limit else text, limit)

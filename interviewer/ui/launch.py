@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from interviewer.core.errors import ConfigError
 from interviewer.core.settings import PROJECT_ROOT, Settings
@@ -128,7 +129,7 @@ def wait_until_serving(proc: subprocess.Popen[bytes], host: str, port: int,
 
 def start(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
           app_root: Path = PROJECT_ROOT, extra_env: Mapping[str, str] | None = None,
-          **popen: object) -> subprocess.Popen[bytes]:
+          **popen: Any) -> subprocess.Popen[bytes]:
     """Build the offline frontend if needed and start the server (not yet waited for)."""
     ensure_offline_build()
     if not port_free(host, port):
@@ -136,7 +137,7 @@ def start(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
     env = server_env(settings, app_root) | dict(extra_env or {})
     return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         command(host, port), env=env, cwd=app_root,
-        **popen,  # type: ignore[arg-type]
+        **popen,
     )
 
 
