@@ -35,7 +35,7 @@ from interviewer.ui.runtime import (
     settings_widgets,
 )
 from interviewer.ui.sessions import latest_open_session, latest_stage, open_session_for
-from interviewer.ui.uploads import EmptyUploadMiddleware, picker_accept
+from interviewer.ui.uploads import MAX_FILES_PER_MESSAGE, EmptyUploadMiddleware, picker_accept
 
 log = logging.getLogger("interviewer.ui")
 
@@ -63,6 +63,7 @@ if chainlit_config.features.spontaneous_file_upload is not None:
     chainlit_config.features.spontaneous_file_upload.max_size_mb = max(
         1, math.ceil(OPTIONS.upload_max_kb / 1024))
     chainlit_config.features.spontaneous_file_upload.accept = picker_accept()
+    chainlit_config.features.spontaneous_file_upload.max_files = MAX_FILES_PER_MESSAGE
 
 
 _warm_tasks: set[asyncio.Task[None]] = set()

@@ -36,13 +36,15 @@ from interviewer.core.session import (
 from interviewer.core.text import shorten
 from interviewer.core.transcript import Transcript
 from interviewer.interview.session import InterviewSession
+from interviewer.review.engine import ANSWER_MAX_CHARS, review_uploads
+from interviewer.review.intake import Upload
 from interviewer.transcripts.store import SessionInfo
 from interviewer.ui import render
 from interviewer.ui.charts import score_chart
 from interviewer.ui.downloads import transcript_files
 from interviewer.ui.profiles import ChatChoices, ProfileSpec, profile_for_stage
 from interviewer.ui.sessions import ended_early, latest_stage, owned_session
-from interviewer.ui.uploads import read_answer_file
+from interviewer.ui.uploads import MAX_FILES_PER_MESSAGE, check_upload
 
 log = logging.getLogger(__name__)
 
@@ -265,25 +267,33 @@ class Chat:
         await self._show_resumed(fresh)
 
     async def _on_files(self, session: InterviewSession, text: str, files: list[Any]) -> None:
+        """A take-home submission: the files (or a .zip) are reviewed as code, never run, and
+        the review's grade is the answer's grade (interviewer/review)."""
         question = session.current_question
         if question is None or question.kind != "take_home":
             await self.notice("Files are accepted as answers to the take-home brief only. "
                               "Paste this answer as text instead.", self.turn_actions())
             return
-        if len(files) > 1:
-            await self.notice("Attach one file per answer.", self.turn_actions())
+        if len(files) > MAX_FILES_PER_MESSAGE:
+            await self.notice(f"Attach at most {MAX_FILES_PER_MESSAGE} files, or the whole "
+                              "project as one .zip.", self.turn_actions())
             return
-        f = files[0]
+        names = ", ".join(render.code(f.name) for f in files)
         try:
-            uploaded = read_answer_file(Path(f.path), f.name, self.max_upload_bytes)
+            for f in files:
+                check_upload(Path(f.path), f.name, self.max_upload_bytes)
+            await self.notice(f"Received {names}; reviewing it now (static analysis: "
+                              "nothing you upload is run).")
+            review = await asyncio.to_thread(
+                review_uploads, [Upload(Path(f.path), f.name) for f in files], question,
+                self.services.grader, self.services.settings, pack=self.pack.name, note=text)
         except (InputError, OSError) as e:
-            await self.notice(f"That file was not accepted: {md_escape(str(e))}. "
+            await self.notice(f"That submission was not accepted: {md_escape(str(e))}. "
                               "Nothing was graded.", self.turn_actions())
             return
-        answer = uploaded.text if not text.strip() else f"{text.strip()}\n\n{uploaded.text}"
-        await self.notice(f"Received {render.code(uploaded.name)} "
-                          f"({uploaded.size:,} bytes); grading it now.")
-        await self.stream(lambda: _done(session.answer(answer)), turn_text=answer)
+        answer = review.answer_text(min(session.max_message_chars, ANSWER_MAX_CHARS))
+        await self.stream(lambda: _done(session.answer(answer, grade=review.grade)),
+                          turn_text=answer)
 
     async def on_action(self, name: str, session_id: str) -> None:
         """A button under a question; `session_id` is the interview the button was shown for."""
