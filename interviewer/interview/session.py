@@ -15,7 +15,9 @@ Usage (terminal, Chainlit, tests all do the same):
     session = InterviewSession.resume(services, session_id)   # after a crash or a reload
     for reply in session.resume_replies(): show(reply)         # "welcome back" + current question
 
-Every answered turn is appended to the transcript store (fsync) before any reply is returned.
+Every answered turn is appended to the transcript store (fsync) before any reply is returned,
+by compare-and-append: a session object that another one (a second tab, another process) has
+overtaken raises `SessionMovedOnError` instead of writing; `resume` it to continue.
 
 Every incoming message is held to the size limit (the session's, capped by the deployment's
 `max_answer_chars`) and, when set, to a per-session rate limit before it is routed anywhere: an
@@ -184,7 +186,7 @@ class InterviewSession:
             grader=getattr(services.grader, "name", type(services.grader).__name__),
             app_version=_app_version(),
         )
-        services.store.append(start.session_id, start)
+        services.store.compare_and_append(start.session_id, start, 0)
         return cls(services, pack, [start], clock=clock)
 
     @classmethod
@@ -276,6 +278,12 @@ class InterviewSession:
         a = self._state.awaiting
         return (a.plan_index, a.follow_up) if a else None
 
+    @property
+    def events_seen(self) -> int:
+        """The transcript's events this object has seen (loaded or written): its next write
+        expects the store to hold exactly these."""
+        return len(self._events)
+
     def behind_store(self) -> bool:
         """Whether the durable transcript holds events this object has not seen: another object
         on the same interview (a second tab, another process) has moved it on since."""
@@ -306,8 +314,11 @@ class InterviewSession:
         yield from steps
 
     def _record(self, event: Event) -> None:
-        """Durable first (fsync), then in memory: a crash never loses an acknowledged event."""
-        self.services.store.append(self.session_id, event)
+        """Durable first (fsync), then in memory: a crash never loses an acknowledged event.
+        Written only if the transcript still holds exactly the events this object has seen, so
+        two tabs (or processes) sending at the same instant cannot both pass the staleness
+        check: the later one gets `SessionMovedOnError` and nothing of its turn is recorded."""
+        self.services.store.compare_and_append(self.session_id, event, len(self._events))
         self._events.append(event)
         self._state.apply(event)
 
