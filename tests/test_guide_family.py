@@ -196,3 +196,25 @@ def test_inline_labels_and_an_unlabelled_quoted_example() -> None:
         g = parse_guide(variant, "g.txt")
         assert [q.model_dump(exclude={"id"}) for q in g.questions] == \
             [q.model_dump(exclude={"id"}) for q in plain.questions]
+
+
+def test_stages_as_plain_headings_and_numbered_tips_with_their_text() -> None:
+    text = (GUIDES / "riverside-general-hospital-product-manager.txt").read_text(
+        encoding="utf-8")
+    plain = parse_guide(text, "g.txt")
+    unnumbered = text.replace("\n1. Recruiter Screen\n", "\nRecruiter Screen\n").replace(
+        "\n2. Product Case Interview\n", "\nProduct Case Interview\n").replace(
+        "\n3. Final Panel Interview\n", "\nFinal Panel Interview\n")
+    g = parse_guide(unnumbered, "g.txt")
+    assert [s.name for s in g.stages] == [s.name for s in plain.stages]
+    assert [s.description for s in g.stages] == [s.description for s in plain.stages]
+    assert [t.title for t in g.tips] == [t.title for t in plain.tips]
+    numbered_tips = text.replace(
+        "Put Patients First\n\nEvery product decision", "1. Put Patients First: Every product "
+        "decision").replace("Learn the Regulatory Basics\n\nYou do not need",
+                            "2. Learn the Regulatory Basics: You do not need")
+    numbered_tips = numbered_tips.replace("Bring Metrics to Every Answer\n\n", "3. Bring Metrics "
+                                          "to Every Answer\n\n").replace(
+        "Prepare Stories About Influence\n\n", "4. Prepare Stories About Influence\n\n")
+    g = parse_guide(numbered_tips, "g.txt")
+    assert [(t.title, t.text) for t in g.tips] == [(t.title, t.text) for t in plain.tips]

@@ -55,6 +55,8 @@ NUMBERED_RE = re.compile(
 PROCESS_RE = re.compile(r"^(?:.*\s)?interview\s+process(?:\s+overview)?\s*:?$", re.IGNORECASE)
 OVERVIEW_HEADINGS = {"overview", "introduction", "about", "about the role", "role overview"}
 QUESTIONS_RE = re.compile(r"\bquestions\b", re.IGNORECASE)
+TIPS_HEADING_RE = re.compile(r"\btips?\b|\bprepar|\badvice\b|\bsucce|\bace\b|\bstand out\b",
+                             re.IGNORECASE)
 INTERVIEW_QUESTIONS_RE = re.compile(r"\binterview\s+questions\s*:?$", re.IGNORECASE)
 HOW_RE = re.compile(r"^how\s+to\s+answer\s*:?$", re.IGNORECASE)
 EXAMPLE_RE = re.compile(r"^(?:example|sample)(?:\s+answer|\s+response)?\s*:?$", re.IGNORECASE)
@@ -198,9 +200,14 @@ class _Reader:
 
     def _stages(self, p: int) -> tuple[list[GuideStage], int]:
         """The numbered stages after the process heading; returns them and the index of the
-        heading that ends the section."""
+        heading that ends the section. A process without numbers takes its sub-headings up to
+        the tips (or questions) heading as the stages."""
         heading = self.lines[p]
         items: list[tuple[_Line, str, list[str]]] = []  # (line, name, paragraphs)
+        unnumbered = self._unnumbered_stages(p)
+        if unnumbered is not None:
+            items, i = unnumbered
+            return self._stage_list(heading, items), i
         i = p + 1
         while i < len(self.lines):
             line = self.lines[i]
@@ -226,6 +233,10 @@ class _Reader:
         if not items:
             raise self.fail("the interview process lists no numbered stages ('1. <Stage>' lines)",
                             heading.text, heading)
+        return self._stage_list(heading, items), i
+
+    def _stage_list(self, heading: _Line, items: list[tuple[_Line, str, list[str]]]
+                    ) -> list[GuideStage]:
         for line, _, paragraphs in items:
             if not paragraphs:
                 raise self.fail(f"{line.text!r} has no paragraph after it", heading.text, line)
@@ -234,7 +245,31 @@ class _Reader:
                              description="\n\n".join(paragraphs))
                   for k, (_, name, paragraphs) in enumerate(items, 1)]
         _unique([s.id for s in stages], heading, "stage")
-        return stages, i
+        return stages
+
+    def _unnumbered_stages(self, p: int) -> tuple[list[tuple[_Line, str, list[str]]], int] | None:
+        """Stages written as plain sub-headings: only when no numbered line comes before the
+        tips heading (or the first question), and at least two headings carry paragraphs."""
+        end = next((i for i in range(p + 1, len(self.lines))
+                    if is_heading(self.lines[i].text) and TIPS_HEADING_RE.search(
+                        self.lines[i].text)), None)
+        if end is None:
+            end = self._first_question(p + 1) or len(self.lines)
+        body = range(p + 1, end)
+        if any(NUMBERED_RE.match(self.lines[i].text) for i in body):
+            return None
+        items: list[tuple[_Line, str, list[str]]] = []
+        for i in body:
+            line = self.lines[i]
+            if is_heading(line.text):
+                if QUESTIONS_RE.search(line.text):
+                    end = i
+                    break
+                items.append((line, line.text, []))
+            elif items:
+                items[-1][2].append(line.text)
+        items = [item for item in items if item[2]]
+        return (items, end) if len(items) >= 2 else None
 
     def _is_question(self, i: int) -> bool:
         if not NUMBERED_RE.match(self.lines[i].text):
@@ -266,15 +301,21 @@ class _Reader:
                 items[-1][1].append(line.text)
             # else: the intro before the first tip
         for line, paragraphs in items:
-            if not paragraphs:
+            numbered = NUMBERED_RE.match(line.text)
+            if not paragraphs and not (numbered and _title_and_text(numbered["text"])[1]):
                 raise self.fail(f"{line.text!r} has no paragraph after it", heading.text, line)
         if items:
-            items[-1] = (items[-1][0], _without_closing(items[-1][1]))
+            last, paragraphs = items[-1]
+            numbered = NUMBERED_RE.match(last.text)
+            if numbered and _title_and_text(numbered["text"])[1]:  # its text is on its line
+                paragraphs = _without_closing(["", *paragraphs])[1:]
+            items[-1] = (last, _without_closing(paragraphs))
         tips = []
         for line, paragraphs in items:
             match = NUMBERED_RE.match(line.text)
-            title = match["text"] if match else line.text
-            tips.append(Tip(id=slugify(title), title=title, text="\n\n".join(paragraphs)))
+            title, first = _title_and_text(match["text"]) if match else (line.text, "")
+            text = "\n\n".join([first] * bool(first) + paragraphs)
+            tips.append(Tip(id=slugify(title), title=title, text=text))
         _unique([t.id for t in tips], heading, "tip")
         return tips
 
@@ -464,6 +505,15 @@ def _stage_name(text: str) -> tuple[str, str]:
         name, found, rest = text.partition(sep)
         if found and rest and len(name.split()) <= STAGE_NAME_WORDS and \
                 len(rest.split()) > STAGE_NAME_WORDS:
+            return name.strip(), rest.strip()
+    return text, ""
+
+
+def _title_and_text(text: str) -> tuple[str, str]:
+    """A numbered tip 'Research the Company: Learn what it sells.' -> (title, text)."""
+    for sep in (": ", " - ", " \u2013 ", " \u2014 "):
+        name, found, rest = text.partition(sep)
+        if found and rest.strip() and len(name.split()) <= STAGE_NAME_WORDS:
             return name.strip(), rest.strip()
     return text, ""
 
