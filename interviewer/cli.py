@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "interviewer.commands.eval",
     "interviewer.commands.practice",
     "interviewer.commands.transcripts",
+    "interviewer.commands.progress",
     "interviewer.commands.data",
     "interviewer.commands.ui",
 ]

@@ -1,7 +1,8 @@
 """Privacy: find and delete one user's data, and keep secrets out of text that leaves the process.
 
 A user's data is every transcript whose start event names them as owner (`user:<login>` with
-password login, `browser:<id>` without), and the exports written for those sessions. Ownership
+password login, `browser:<id>` without), the exports written for those sessions, and the cache
+progress keeps of them (`<data dir>/progress/`, rebuilt from the transcripts). Ownership
 is read from each transcript's first line only, so a transcript with a damaged tail is still
 found and deleted.
 
@@ -202,14 +203,25 @@ def find_user_data(settings: Settings, owner: str, *, store: Any | None = None) 
         for info in db.list(owner=owner):
             data.sessions.append(info.session_id)
             data.files.extend(_exports_of(settings, info.session_id))
-        return data
-    for path, start in _transcripts(settings):
-        if start is None or start.get("owner") != owner:
-            continue
-        data.sessions.append(path.stem)
-        data.files.append(path)
-        data.files.extend(_exports_of(settings, path.stem))
+    else:
+        for path, start in _transcripts(settings):
+            if start is None or start.get("owner") != owner:
+                continue
+            data.sessions.append(path.stem)
+            data.files.append(path)
+            data.files.extend(_exports_of(settings, path.stem))
+    progress = _progress_cache(settings, owner)
+    if progress is not None:
+        data.files.append(progress)
     return data
+
+
+def _progress_cache(settings: Settings, owner: str) -> Path | None:
+    """The owner's progress cache (digests of their sessions), when progress has made one."""
+    from .transcripts.progress_cache import cache_file
+
+    path = cache_file(settings.progress_dir, owner)
+    return path if path.is_file() else None
 
 
 def delete_user_data(settings: Settings, owner: str, *, dry_run: bool = False,
@@ -251,9 +263,10 @@ class LoosePermission(BaseModel):
 
 
 def check_private(settings: Settings) -> list[LoosePermission]:
-    """Transcript and export files (and their folders) readable by anyone but their owner."""
+    """Transcript, export and progress-cache files (and their folders) readable by anyone but
+    their owner."""
     out = []
-    for d in (settings.transcripts_dir, exports_dir(settings)):
+    for d in (settings.transcripts_dir, exports_dir(settings), settings.progress_dir):
         if not d.is_dir():
             continue
         for p in [d, *sorted(d.iterdir())]:

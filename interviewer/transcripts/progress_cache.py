@@ -1,0 +1,238 @@
+"""One owner's session digests, read from the transcript store through a cache it can rebuild.
+
+Progress over a thousand sessions must not parse a thousand transcripts each time. The cache holds
+one `SessionDigest` per session with the signature of the transcript it was made from (a JSONL
+file's size and modification time; a database session's last update, answered count and state).
+A session whose signature changed is read again, one that disappeared is dropped, and a missing,
+unreadable or older-version cache is simply rebuilt: the transcripts stay the only source of
+truth. One file per owner, `<progress dir>/<sha256 of the owner>.json` (0600 in a 0700 folder),
+so `interviewer data delete` removes exactly that owner's.
+
+Which JSONL transcripts are the owner's is read from the cache or, for files it has not seen,
+from the owner field at the start of the file's first line (no full parse).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field, ValidationError
+
+from interviewer.errors import NotFoundError
+from interviewer.transcripts.model import Transcript
+from interviewer.transcripts.progress import Progress, SessionDigest, compute_progress, digest
+from interviewer.transcripts.store import (
+    JsonlTranscriptStore,
+    TranscriptStore,
+    TranscriptStoreError,
+    fsync_dir,
+)
+
+if TYPE_CHECKING:
+    from interviewer.knowledge import Pack
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+_ID = re.compile(r"^[0-9a-f]{32}$")
+# the owner field of a start event as the store writes it (its fields before `owner` hold no
+# free text); anything else falls back to parsing the whole line
+_OWNER = re.compile(rb'"owner":(null|"(?:[^"\\]|\\.)*")')
+_HEAD_BYTES = 4096
+
+
+class _Entry(BaseModel):
+    sig: str
+    digest: SessionDigest | None = None  # None: the transcript could not be read (see `problem`)
+    problem: str | None = None
+
+
+class _Cache(BaseModel):
+    version: int = CACHE_VERSION
+    owner: str | None = None
+    sessions: dict[str, _Entry] = Field(default_factory=dict)
+
+
+class Digests(BaseModel):
+    """An owner's session digests, and the sessions that could not be read (named, not lost)."""
+
+    owner: str | None
+    digests: list[SessionDigest] = Field(default_factory=list)
+    unreadable: dict[str, str] = Field(default_factory=dict)  # session id -> why
+    rebuilt: int = 0  # sessions read from their transcripts this time (the rest came cached)
+
+
+def owner_key(owner: str | None) -> str:
+    """The cache file's name for an owner: owners end up in transcripts, never in paths."""
+    text = f"owner:{owner}" if owner is not None else "no-owner"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def cache_file(cache_dir: Path, owner: str | None) -> Path:
+    return cache_dir / f"{owner_key(owner)}.json"
+
+
+def forget(cache_dir: Path, owner: str | None) -> Path | None:
+    """Delete an owner's cache (privacy deletion); returns the path when there was one."""
+    path = cache_file(cache_dir, owner)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return None
+    fsync_dir(cache_dir)
+    return path
+
+
+def load_digests(store: TranscriptStore, owner: str | None, *,
+                 cache_dir: Path | None = None) -> Digests:
+    """Every session of `owner` as a digest: from the cache where its transcript is unchanged,
+    else read from the store (and the cache updated)."""
+    cache = _read_cache(cache_dir, owner) if cache_dir is not None else _Cache(owner=owner)
+    if isinstance(store, JsonlTranscriptStore):
+        sigs = _jsonl_signatures(store, owner, cache)
+    else:
+        sigs = {i.session_id: f"{i.updated_at.isoformat()}|{i.answered}|{i.finished}"
+                for i in store.list(owner) if i.owner == owner}
+    out = Digests(owner=owner)
+    changed = set(cache.sessions) - set(sigs)  # sessions gone from the store
+    for sid in changed:
+        del cache.sessions[sid]
+    for sid, sig in sigs.items():
+        entry = cache.sessions.get(sid)
+        if entry is None or entry.sig != sig:
+            entry = _read_session(store, sid, sig)
+            if entry is None:
+                continue  # deleted while being read
+            if entry.digest is not None and entry.digest.owner != owner:
+                continue  # not this owner's after all (a hand-edited file)
+            cache.sessions[sid] = entry
+            changed.add(sid)
+            out.rebuilt += 1
+        if entry.digest is not None:
+            out.digests.append(entry.digest)
+        else:
+            out.unreadable[sid] = entry.problem or "unreadable"
+    if changed and cache_dir is not None:
+        _write_cache(cache_dir, cache)
+    return out
+
+
+def progress_for(store: TranscriptStore, owner: str | None, pack: Pack, *,
+                 cache_dir: Path | None = None, now: datetime | None = None) -> Progress:
+    """The owner's progress on one pack, from the store (through the cache)."""
+    found = load_digests(store, owner, cache_dir=cache_dir)
+    return compute_progress(found.digests, owner=owner, pack=pack.name, pack_data=pack, now=now)
+
+
+# --- reading sessions ---------------------------------------------------------------------------
+
+
+def _read_session(store: TranscriptStore, sid: str, sig: str) -> _Entry | None:
+    try:
+        events = store.load(sid)
+        return _Entry(sig=sig, digest=digest(Transcript.from_events(events)))
+    except NotFoundError:
+        return None
+    except (TranscriptStoreError, ValueError, KeyError, IndexError) as e:
+        # a corrupt or inconsistent transcript: named in the result, read again when it changes
+        log.warning("progress: session %s is left out: %s", sid, e)
+        return _Entry(sig=sig, problem=str(e))
+
+
+def _jsonl_signatures(store: JsonlTranscriptStore, owner: str | None,
+                      cache: _Cache) -> dict[str, str]:
+    """Session id -> signature of this owner's transcript files."""
+    out: dict[str, str] = {}
+    try:
+        entries = os.scandir(store.directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return out
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if not name.endswith(".jsonl") or not _ID.match(name[:-6]):
+                continue
+            sid = name[:-6]
+            try:
+                st = entry.stat()
+            except FileNotFoundError:
+                continue
+            if sid in cache.sessions or _owner_of(Path(entry.path)) == (True, owner):
+                out[sid] = f"{st.st_size}:{st.st_mtime_ns}"
+    return out
+
+
+def _owner_of(path: Path) -> tuple[bool, str | None]:
+    """(readable, owner) of a transcript file, from its first line's start."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(_HEAD_BYTES)
+            first = head.split(b"\n", 1)[0]
+            if b"\n" not in head and len(head) == _HEAD_BYTES:
+                first = head + f.readline()
+    except OSError:
+        return False, None
+    m = _OWNER.search(first)
+    try:
+        if m is not None:
+            value = json.loads(m.group(1))
+        else:
+            data = json.loads(first)
+            if not isinstance(data, dict) or data.get("type") != "session_started":
+                return False, None
+            value = data.get("owner")
+    except ValueError:
+        return False, None
+    return True, value if isinstance(value, str) else None
+
+
+# --- the cache file -----------------------------------------------------------------------------
+
+
+def _read_cache(cache_dir: Path, owner: str | None) -> _Cache:
+    path = cache_file(cache_dir, owner)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return _Cache(owner=owner)
+    except OSError as e:
+        log.warning("progress cache %s unreadable (%s); rebuilding it", path, e)
+        return _Cache(owner=owner)
+    try:
+        cache = _Cache.model_validate_json(raw)
+    except ValidationError:
+        log.warning("progress cache %s is damaged; rebuilding it from the transcripts", path)
+        return _Cache(owner=owner)
+    if cache.version != CACHE_VERSION or cache.owner != owner:
+        return _Cache(owner=owner)
+    return cache
+
+
+def _write_cache(cache_dir: Path, cache: _Cache) -> None:
+    """Atomically (a reader sees the old cache or the new one), owner-only; a failure only costs
+    the next run a rebuild."""
+    path = cache_file(cache_dir, cache.owner)
+    tmp: str | None = None
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".progress-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(cache.model_dump_json().encode("utf-8"))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        log.warning("progress cache %s not written (%s); it is rebuilt next time", path, e)
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
