@@ -92,6 +92,7 @@ def test_a_second_attempt_updates_last_best_trend_and_key_points(settings: Setti
     p = progress(svc)
     q = p.question(target)
     assert q is not None and q.attempts == 2 and q.last == 5.0 and q.best == 5.0
+    assert q.trend == "improving"
     assert [h.session_id for h in q.history] == [one.session_id, two.session_id]
     topic = p.topic(q.topic)
     assert topic is not None

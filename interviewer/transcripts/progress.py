@@ -146,6 +146,7 @@ class QuestionProgress(BaseModel):
     skipped: int = 0
     last: float | None = None  # the last grade
     best: float | None = None
+    trend: Trend | None = None  # over its graded attempts, as for a topic
     last_skipped: bool = False  # the most recent time it came up, it was skipped
     last_seen: datetime | None = None
     due: datetime | None = None  # when spaced repetition says to practise it again
@@ -296,11 +297,12 @@ def _question(qid: str, attempts: list[QuestionAttempt], pack_data: Pack | None
         streak += 1
     last = scores[-1] if scores else None
     due_in = review_days(None if latest.skipped else last, streak)
+    trend, _ = trend_of(scores)
     return QuestionProgress(
         id=qid, question=text, topic=latest.topic,
         stage_ids=list(dict.fromkeys(a.stage_id for a in attempts)),
         attempts=len(graded), skipped=len(attempts) - len(graded), last=last,
-        best=max(scores) if scores else None, last_skipped=latest.skipped,
+        best=max(scores) if scores else None, trend=trend, last_skipped=latest.skipped,
         last_seen=latest.at, due=latest.at + timedelta(days=due_in),
         history=[ScorePoint(session_id=a.session_id, at=a.at, score=a.score)
                  for a in graded if a.score is not None],
@@ -319,20 +321,23 @@ def _pack_question(pack_data: Pack | None, qid: str) -> Question | None:
 
 
 def _key_points(graded: list[QuestionAttempt]) -> list[KeyPointProgress]:
-    points: dict[str, KeyPointProgress] = {}
-    for a in graded:  # oldest first, so `last` ends as the latest state
+    """Counts per key point over the graded attempts (oldest first, so `last` ends as the latest
+    state). Plain counters first: a model per update would dominate a thousand sessions."""
+    counts: dict[str, list[int]] = {}  # point -> [covered, missed]
+    last: dict[str, tuple[PointState, datetime]] = {}
+    for a in graded:
         for state, texts in (("covered", a.covered), ("missed", a.missed),
                              ("unchecked", a.unchecked)):
             for text in texts:
-                kp = points.setdefault(text, KeyPointProgress(point=text))
-                kp.last, kp.last_seen = state, a.at  # type: ignore[assignment]
+                c = counts.setdefault(text, [0, 0])
                 if state == "covered":
-                    kp.covered += 1
-                    kp.checked += 1
+                    c[0] += 1
                 elif state == "missed":
-                    kp.missed += 1
-                    kp.checked += 1
-    return list(points.values())
+                    c[1] += 1
+                last[text] = (state, a.at)  # type: ignore[assignment]
+    return [KeyPointProgress(point=text, checked=c[0] + c[1], covered=c[0], missed=c[1],
+                             last=last[text][0], last_seen=last[text][1])
+            for text, c in counts.items()]
 
 
 def _most_missed(questions: list[QuestionProgress], pack_data: Pack | None
