@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.cli import build_parser, main
+from interviewer.cli.main import build_parser, main
 
 
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,8 +37,8 @@ def test_any_command_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     """`interviewer ... | head`: the reader leaves; no traceback, exit 1 (as Python does)."""
     code = (
         "import argparse, sys\n"
-        "from interviewer import cli\n"
-        "def build():\n"
+        "import interviewer.cli.main as cli\n"
+        "def build(argv=None):\n"
         "    p = argparse.ArgumentParser()\n"
         "    sub = p.add_subparsers()\n"
         "    def run(args, settings):\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer import bench
-from interviewer.settings import Settings
+from evals import bench
+from interviewer.core.settings import Settings
 
 
 def test_percentiles_interpolate() -> None:

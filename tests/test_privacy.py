@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from session_support import FULL, make_services
 
-from interviewer import cli
-from interviewer.interview.models import SessionConfig
+import interviewer.cli.main as cli
+from interviewer.app.privacy import check_private, delete_user_data, find_user_data, owners
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import Settings
 from interviewer.interview.session import InterviewSession
-from interviewer.privacy import check_private, delete_user_data, find_user_data, owners
-from interviewer.settings import Settings
 from interviewer.transcripts.export import export
 
 
@@ -125,7 +125,7 @@ def test_transcripts_and_exports_are_readable_by_their_owner_only(
 
 
 def test_owner_is_required(settings: Settings) -> None:
-    from interviewer.errors import InputError
+    from interviewer.core.errors import InputError
 
     with pytest.raises(InputError):
         find_user_data(settings, "  ")
@@ -152,7 +152,7 @@ class _DbStore:
 
 
 def test_a_database_store_is_asked_to_delete_the_rows(settings: Settings) -> None:
-    from interviewer.errors import ConfigError
+    from interviewer.core.errors import ConfigError
 
     a, b = "a" * 32, "b" * 32
     exports = settings.data_dir / "exports"

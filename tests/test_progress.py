@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from session_support import FULL, PARTIAL, POOR, KeywordGrader, make_pack, make_services
 
-from interviewer.interview.models import PlanItem, SessionConfig
+from interviewer.app.privacy import delete_user_data, find_user_data
+from interviewer.app.services import Services
+from interviewer.core.session import PlanItem, SessionConfig
+from interviewer.core.settings import Settings
 from interviewer.interview.session import InterviewSession
 from interviewer.interview.weak_plan import build_weak_plan, reason_for
-from interviewer.privacy import delete_user_data, find_user_data
-from interviewer.services import Services
-from interviewer.settings import Settings
 from interviewer.transcripts.progress import (
     GOOD_GRADE,
     QuestionAttempt,
@@ -357,7 +357,7 @@ def test_reason_texts() -> None:
 
 def test_keyword_grader_scores_are_what_the_tests_assume() -> None:
     """The scenarios above lean on FULL = 5 and POOR = 1 with the keyword grader."""
-    from interviewer.grading.models import GradeRequest
+    from interviewer.core.grade import GradeRequest
 
     pack = make_pack()
     g = KeywordGrader()

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from session_support import FULL, POOR, KeywordGrader, make_pack
 
-from interviewer.cli import main
-from interviewer.interview.models import SessionConfig
+from interviewer.cli.main import main
+from interviewer.core.events import Asked, SessionStarted
+from interviewer.core.pack import dump_yaml, load_pack
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import Settings
 from interviewer.interview.plan import build_plan
-from interviewer.knowledge import dump_yaml, load_pack
-from interviewer.settings import Settings
-from interviewer.transcripts.events import Asked, SessionStarted
 from interviewer.transcripts.store import JsonlTranscriptStore
 
 KRAKEN = "kraken-ml-engineer"

@@ -11,10 +11,10 @@ import pytest
 from servers import PostgresServer, create_database, postgres_server
 from session_support import FULL, PARTIAL, POOR, make_services
 
-from interviewer.interview.models import SessionConfig
+from interviewer.app.services import Services
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import Settings
 from interviewer.interview.session import InterviewSession
-from interviewer.services import Services
-from interviewer.settings import Settings
 from interviewer.transcripts.progress import Progress
 from interviewer.transcripts.progress_cache import load_digests, progress_for
 from interviewer.transcripts.store import JsonlTranscriptStore, TranscriptStore

@@ -8,7 +8,7 @@ from __future__ import annotations
 from session_support import FULL, POOR, make_services
 from test_ui_chat import OWNER, PAGE, FakeElement, fake_chainlit, new_chat, run  # noqa: F401
 
-from interviewer.settings import Settings
+from interviewer.core.settings import Settings
 from interviewer.ui import progress_view
 from interviewer.ui.chat import Chat
 
@@ -67,7 +67,7 @@ def test_the_weak_spot_start_asks_the_weakest_question_first_and_says_why(
     texts = PAGE.texts(mark)
     assert texts[0].startswith("**Practising your weak spots.**")
     question = next(t for t in texts if "Question 1 of 2" in t)
-    assert "*Why this question: your last grade on it was 1\\.0/5" in question
+    assert "*Why this question: your last grade on it was 1.0/5" in question
     assert weak.session is not None and weak.session.plan[0].question_id == weakest
     assert weak.session.config.plan == "weak"
 

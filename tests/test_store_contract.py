@@ -26,20 +26,20 @@ from pydantic import SecretStr
 from servers import PostgresServer, create_database, free_port, postgres_server
 from session_support import FULL, PARTIAL, POOR, KeywordGrader, make_pack
 
-from interviewer.errors import InputError, NotFoundError
-from interviewer.interview.models import SessionConfig
-from interviewer.interview.offline import OfflineInterviewer
-from interviewer.interview.session import InterviewSession
-from interviewer.services import Services, make_transcript_store
-from interviewer.settings import Settings
-from interviewer.transcripts.events import (
+from interviewer.app.services import Services, make_transcript_store
+from interviewer.core.errors import InputError, NotFoundError
+from interviewer.core.events import (
     EVENT_ADAPTER,
     Answered,
     Event,
     Said,
     SessionStarted,
 )
-from interviewer.transcripts.model import Transcript
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import Settings
+from interviewer.core.transcript import Transcript
+from interviewer.interview.offline import OfflineInterviewer
+from interviewer.interview.session import InterviewSession
 from interviewer.transcripts.store import (
     JsonlTranscriptStore,
     TranscriptStore,
@@ -405,11 +405,11 @@ _KILLED_CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     from session_support import FULL, KeywordGrader, make_pack
-    from interviewer.interview.models import SessionConfig
+    from interviewer.core.session import SessionConfig
     from interviewer.interview.offline import OfflineInterviewer
     from interviewer.interview.session import InterviewSession
-    from interviewer.services import Services, make_transcript_store
-    from interviewer.settings import Settings
+    from interviewer.app.services import Services, make_transcript_store
+    from interviewer.core.settings import Settings
 
     settings = Settings()
     pack = make_pack()

@@ -13,9 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..grading.models import Grade
-from ..knowledge import Question, Stage
-from .guard import DerailKind, _content, find_leak
+from interviewer.core.grade import Grade
+from interviewer.core.pack import Question, Stage
+from interviewer.interview.guard import DerailKind, _content, find_leak
 
 Task = Literal["opening", "lead_in", "follow_up", "hint", "clarify", "derail", "transition",
                "closing"]

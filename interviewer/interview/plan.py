@@ -12,9 +12,9 @@ from __future__ import annotations
 import random
 import secrets
 
-from ..errors import InputError
-from ..knowledge import Pack, Question, Stage
-from .models import PlanItem, SessionConfig
+from interviewer.core.errors import InputError
+from interviewer.core.pack import Pack, Question, Stage
+from interviewer.core.session import PlanItem, SessionConfig
 
 DIFFICULTY_RANK = {"easy": 0, "medium": 1, "hard": 2, "expert": 3}
 _TOPIC_DIFFICULTY = {"easy": 0, "low": 0, "medium": 1, "moderate": 1, "intermediate": 1,

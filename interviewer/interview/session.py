@@ -2,7 +2,7 @@
 
 Usage (terminal, Chainlit, tests all do the same):
 
-    services = build_services(settings)                 # interviewer.services
+    services = build_services(settings)                 # interviewer.app.services
     session = InterviewSession.create(services, SessionConfig(pack="kraken-ml-engineer",
                                       stage="technical", mode="practice", questions=3, seed=7))
     for reply in session.start(): show(reply)            # opening + first question
@@ -30,11 +30,8 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import GradingError, InputError, ModelError
-from ..grading.features import is_non_answer
-from ..grading.models import Grade, GradeRequest, prepare_grader
-from ..knowledge import Pack, Question
-from ..transcripts.events import (
+from interviewer.core.errors import GradingError, InputError, ModelError
+from interviewer.core.events import (
     Answered,
     Asked,
     CandidateSaid,
@@ -47,10 +44,9 @@ from ..transcripts.events import (
     StageSnapshot,
     now,
 )
-from ..transcripts.model import Transcript
-from ..transcripts.summary import SessionSummary, summarize
-from .guard import parse_input
-from .models import (
+from interviewer.core.grade import Grade, GradeRequest, prepare_grader
+from interviewer.core.pack import Pack, Question
+from interviewer.core.session import (
     InterviewerReply,
     PlanItem,
     ReplyDone,
@@ -60,13 +56,23 @@ from .models import (
     StreamEvent,
     TextDelta,
 )
-from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, feedback_text
-from .plan import build_plan, draw_seed, plan_stages
-from .ratelimit import TokenBucket
-from .settle import settle_follow_up
+from interviewer.core.summary import SessionSummary, summarize
+from interviewer.core.transcript import Transcript
+from interviewer.grading.features import is_non_answer
+from interviewer.interview.guard import parse_input
+from interviewer.interview.offline import (
+    Composed,
+    ComposeRequest,
+    OfflineInterviewer,
+    Task,
+    feedback_text,
+)
+from interviewer.interview.plan import build_plan, draw_seed, plan_stages
+from interviewer.interview.ratelimit import TokenBucket
+from interviewer.interview.settle import settle_follow_up
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from interviewer.interview.deps import SessionServices as Services
 
 COMMANDS = {
     "/hint": "a nudge in the right direction (never the answer)",
@@ -163,7 +169,7 @@ class InterviewSession:
             config = config.model_copy(update={"stage": stages[0].id})
         seed = config.seed if config.seed is not None else draw_seed()
         if config.plan == "weak":  # from the owner's transcripts; recorded below, so a resume
-            from .weak_plan import plan_from_history  # replays it instead of re-deciding
+            from interviewer.interview.weak_plan import plan_from_history  # replays it
 
             plan = plan_from_history(services, pack, config, seed)
         else:

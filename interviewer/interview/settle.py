@@ -10,7 +10,7 @@ may raise the grade, never lower it; one that adds neither leaves the grade as i
 
 from __future__ import annotations
 
-from ..grading.models import Grade
+from interviewer.core.grade import Grade
 
 
 def _wrong(grade: Grade) -> set[str]:

@@ -16,8 +16,8 @@ import random
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from interviewer.errors import InputError
-from interviewer.interview.models import PlanItem, SessionConfig
+from interviewer.core.errors import InputError
+from interviewer.core.session import PlanItem, SessionConfig
 from interviewer.interview.plan import plan_stages, question_weight
 from interviewer.transcripts.progress import (
     Progress,
@@ -28,8 +28,8 @@ from interviewer.transcripts.progress import (
 )
 
 if TYPE_CHECKING:
-    from interviewer.knowledge import Pack, Question
-    from interviewer.services import Services
+    from interviewer.core.pack import Pack, Question
+    from interviewer.interview.deps import SessionServices
 
 
 def build_weak_plan(pack: Pack, config: SessionConfig, progress: Progress, seed: int, *,
@@ -103,12 +103,11 @@ def reason_for(known: QuestionProgress | None, now: datetime) -> str:
     return f"{when}: last seen {ago}, {grade}."
 
 
-def plan_from_history(services: Services, pack: Pack, config: SessionConfig,
+def plan_from_history(services: SessionServices, pack: Pack, config: SessionConfig,
                       seed: int) -> list[PlanItem]:
     """The weak-spot plan for `config.owner`'s history in the services' transcript store."""
     from interviewer.transcripts.progress_cache import progress_for
 
-    settings = services.settings
-    cache_dir = getattr(settings, "progress_dir", None)
+    cache_dir = getattr(services.settings, "progress_dir", None)
     progress = progress_for(services.store, config.owner, pack, cache_dir=cache_dir)
     return build_weak_plan(pack, config, progress, seed)

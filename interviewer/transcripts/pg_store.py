@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
-from ..errors import NotFoundError
-from .events import EVENT_ADAPTER, Answered, Ended, Event, SessionStarted
-from .store import (
+from interviewer.core.errors import NotFoundError
+from interviewer.core.events import EVENT_ADAPTER, Answered, Ended, Event, SessionStarted
+from interviewer.transcripts.store import (
     SessionInfo,
     TranscriptCorruptError,
     TranscriptStoreError,

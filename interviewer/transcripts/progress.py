@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from interviewer.errors import NotFoundError
-from interviewer.transcripts.model import Transcript
+from interviewer.core.errors import NotFoundError
+from interviewer.core.transcript import Transcript
 
 if TYPE_CHECKING:
-    from interviewer.knowledge import Pack, Question
+    from interviewer.core.pack import Pack, Question
 
 # A last grade at or above this is not a weak spot (the session's follow-up threshold too).
 GOOD_GRADE = 4.0

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
 
-from interviewer.errors import NotFoundError
-from interviewer.transcripts.model import Transcript
+from interviewer.core.errors import NotFoundError
+from interviewer.core.transcript import Transcript
 from interviewer.transcripts.progress import Progress, SessionDigest, compute_progress, digest
 from interviewer.transcripts.store import (
     JsonlTranscriptStore,
@@ -38,7 +38,7 @@ from interviewer.transcripts.store import (
 )
 
 if TYPE_CHECKING:
-    from interviewer.knowledge import Pack
+    from interviewer.core.pack import Pack
 
 log = logging.getLogger(__name__)
 

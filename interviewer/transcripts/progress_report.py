@@ -16,7 +16,7 @@ from interviewer.transcripts.progress import (
 )
 
 if TYPE_CHECKING:
-    from interviewer.knowledge import Pack
+    from interviewer.core.pack import Pack
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:62rem;

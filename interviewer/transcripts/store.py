@@ -19,8 +19,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import InputError, InterviewerError, NotFoundError
-from .events import EVENT_ADAPTER, Answered, Ended, Event, SessionStarted
+from interviewer.core.errors import InputError, InterviewerError, NotFoundError
+from interviewer.core.events import EVENT_ADAPTER, Answered, Ended, Event, SessionStarted
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ import chainlit as cl
 from chainlit.config import config as chainlit_config
 from chainlit.server import app as chainlit_app
 
-from interviewer.errors import NotFoundError
-from interviewer.interview.models import PlanKind
+from interviewer.core.errors import NotFoundError
+from interviewer.core.session import PlanKind
 from interviewer.ui import profiles as prof
 from interviewer.ui.auth import check_password, parse_users
 from interviewer.ui.chat import (

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from ..transcripts.summary import ScoreItem, SessionSummary
+    from interviewer.core.summary import ScoreItem, SessionSummary
 
 
 def _bar(items: list[ScoreItem], color: str) -> go.Bar:

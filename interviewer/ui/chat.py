@@ -17,8 +17,11 @@ from typing import Any
 
 import chainlit as cl
 
-from ..errors import InputError, InterviewerError, NotFoundError
-from ..interview.models import (
+from interviewer.app.services import Services
+from interviewer.core.errors import InputError, InterviewerError, NotFoundError
+from interviewer.core.markdown import md_block, md_escape
+from interviewer.core.pack import Pack
+from interviewer.core.session import (
     InterviewerReply,
     PlanKind,
     ReplyDone,
@@ -26,18 +29,17 @@ from ..interview.models import (
     StreamEvent,
     TextDelta,
 )
-from ..interview.session import InterviewSession
-from ..knowledge import Pack
-from ..services import Services
-from ..transcripts.model import Transcript
-from ..transcripts.progress import Progress
-from ..transcripts.store import SessionInfo
-from . import render
-from .charts import score_chart
-from .downloads import transcript_files
-from .profiles import ChatChoices, ProfileSpec, profile_for_stage
-from .sessions import ended_early, latest_stage, owned_session
-from .uploads import read_answer_file
+from interviewer.core.text import shorten
+from interviewer.core.transcript import Transcript
+from interviewer.interview.session import InterviewSession
+from interviewer.transcripts.progress import Progress
+from interviewer.transcripts.store import SessionInfo
+from interviewer.ui import render
+from interviewer.ui.charts import score_chart
+from interviewer.ui.downloads import transcript_files
+from interviewer.ui.profiles import ChatChoices, ProfileSpec, profile_for_stage
+from interviewer.ui.sessions import ended_early, latest_stage, owned_session
+from interviewer.ui.uploads import read_answer_file
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ def history_line(info: SessionInfo, pack: Pack, *, early: bool = False) -> str:
     names = {s.id: s.name for s in pack.stages}
     stage = names.get(info.stages[0], info.stages[0]) if len(info.stages) == 1 else "Full loop"
     state = "in progress" if not info.finished else "ended early" if early else "finished"
-    return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {render.escape_md(stage)} · {info.mode} · "
+    return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {md_escape(stage)} · {info.mode} · "
             f"{info.answered}/{info.planned} answered · {state}")
 
 
@@ -256,7 +258,7 @@ class Chat:
         try:
             uploaded = read_answer_file(Path(f.path), f.name, self.max_upload_bytes)
         except (InputError, OSError) as e:
-            await self.notice(f"That file was not accepted: {render.escape_md(str(e))}. "
+            await self.notice(f"That file was not accepted: {md_escape(str(e))}. "
                               "Nothing was graded.", self.turn_actions())
             return
         answer = uploaded.text if not text.strip() else f"{text.strip()}\n\n{uploaded.text}"
@@ -314,10 +316,10 @@ class Chat:
                     live, live_index = None, None
                     last = await self.show(event.reply, msg)
         except NotFoundError as e:
-            await self.notice(f"Not found: {render.escape_md(str(e))}", [new_interview_action()])
+            await self.notice(f"Not found: {md_escape(str(e))}", [new_interview_action()])
         except InterviewerError as e:
             log.exception("session call failed")
-            await cl.ErrorMessage(content=f"Something went wrong: {render.escape_md(str(e))}. "
+            await cl.ErrorMessage(content=f"Something went wrong: {md_escape(str(e))}. "
                                   "Your answers so far are saved.", author=AUTHOR).send()
             if self.session is not None and not self.session.finished:
                 await self.notice("You can continue with the current question.",
@@ -368,12 +370,12 @@ class Chat:
         if pos is None:
             return ""
         stage = next((s.name for s in self.pack.stages if s.id == reply.stage_id), "")
-        return f"*Question {pos + 1} of {len(plan)} · {render.escape_md(stage)}*\n\n"
+        return f"*Question {pos + 1} of {len(plan)} · {md_escape(stage)}*\n\n"
 
     def content_for(self, reply: InterviewerReply) -> str:
         text = render.defang(reply.text)
         if reply.kind == "question":
-            why = f"*Why this question: {render.escape_md(reply.reason)}*\n\n" \
+            why = f"*Why this question: {md_escape(reply.reason)}*\n\n" \
                 if reply.reason and not reply.repeated else ""
             return self.progress(reply) + why + text
         if reply.kind == "follow_up":
@@ -396,7 +398,7 @@ class Chat:
         chat (a refused answer can run to tens of thousands of characters)."""
         async with cl.Step(name=render.kept_label(kept), type="undefined",
                            show_input=False) as step:
-            step.output = render.fenced(kept)
+            step.output = md_block(kept)
 
     async def review_steps(self, transcript: Transcript) -> None:
         """Interview mode's held-back feedback at the end: per question, collapsed, the grade
@@ -473,7 +475,12 @@ class Chat:
         """This owner's progress across interviews (never anyone else's): the summary, a chart
         per topic over time, the HTML report, and the example answers behind the key points
         missed most often."""
-        from .progress_view import example_answers, progress_markdown, report_file, topic_chart
+        from interviewer.ui.progress_view import (
+            example_answers,
+            progress_markdown,
+            report_file,
+            topic_chart,
+        )
 
         if not self.owner:
             await self.notice("Progress is kept per user: sign in (or allow this page's "
@@ -502,7 +509,7 @@ class Chat:
                                  "you missed most often.")
 
     def load_progress(self) -> Progress:
-        from ..transcripts.progress_cache import progress_for
+        from interviewer.transcripts.progress_cache import progress_for
 
         return progress_for(self.services.store, self.owner, self.pack,
                             cache_dir=getattr(self.services.settings, "progress_dir", None))
@@ -524,9 +531,9 @@ class Chat:
             shown = profile_for_stage(self.pack, latest_stage(info)).name
             if page_profile is not None and page_profile != shown:
                 await self.notice(
-                    f"Resuming your {render.escape_md(shown)} interview. The stage picker above "
-                    f"still says {render.escape_md(page_profile)}; a new interview started "
-                    f"from this chat is another {render.escape_md(shown)}.")
+                    f"Resuming your {md_escape(shown)} interview. The stage picker above "
+                    f"still says {md_escape(page_profile)}; a new interview started "
+                    f"from this chat is another {md_escape(shown)}.")
             await self.resume(info.session_id)
 
 
@@ -535,7 +542,7 @@ _index_ready: dict[str, bool] = {}
 
 def ensure_index(services: Services, pack: Pack) -> Any:
     """The pack's Chroma index, built once per process if `make index` has not made it."""
-    from ..store import KnowledgeIndex
+    from interviewer.packs.index import KnowledgeIndex
 
     index = KnowledgeIndex(services.settings)
     if not _index_ready.get(pack.name):
@@ -555,13 +562,13 @@ def related_material(services: Services, pack: Pack, question: Any, k: int = 3) 
         log.warning("retrieval failed: %s", e)
         return []
     out = [f"question {render.code(h.question_id or h.id)} (similarity {h.score:.2f}): "
-           f"{render.escape_md(h.question or _first_sentence(h.text))}"
+           f"{md_escape(h.question or _first_sentence(h.text))}"
            for h in questions if h.question_id != question.id][:k]
     titles = {f"{pack.name}:tip:{t.id}": t for t in pack.tips}
     for h in tips:
         tip = titles.get(h.id)
         if tip is not None:
-            out.append(f"tip **{render.escape_md(tip.title)}** (similarity {h.score:.2f}): "
+            out.append(f"tip **{md_escape(tip.title)}** (similarity {h.score:.2f}): "
                        f"{render.defang(_first_sentence(tip.text))}")
     return out
 
@@ -569,5 +576,4 @@ def related_material(services: Services, pack: Pack, question: Any, k: int = 3) 
 def _first_sentence(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     end = text.find(". ")
-    text = text[: end + 1] if 0 < end < limit else text
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    return shorten(text[: end + 1] if 0 < end < limit else text, limit)

@@ -6,15 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..transcripts.model import Transcript
+    from interviewer.core.transcript import Transcript
 
 FORMATS = [("md", "text/markdown"), ("json", "application/json"), ("html", "text/html")]
 
 
 def transcript_files(transcript: Transcript) -> list[tuple[str, str, bytes]]:
     """(file name, mime type, bytes) per format."""
-    from ..transcripts import export
-    from ..transcripts.summary import summarize
+    from interviewer.core.summary import summarize
+    from interviewer.transcripts import export
 
     summary = summarize(transcript)
     stem = "transcript"  # short: the page shows about 17 characters of a file name

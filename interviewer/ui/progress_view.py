@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from interviewer.core.markdown import md_cell, md_escape
+from interviewer.core.text import shorten
 from interviewer.transcripts.progress import Progress, describe_ago, describe_due
-from interviewer.ui.render import escape_md
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from interviewer.knowledge import Pack
+    from interviewer.core.pack import Pack
 
 NEXT_QUESTIONS = 5  # questions listed under "practise next"
 REPORT_NAME = "progress.html"
@@ -24,8 +25,8 @@ def _score(value: float | None) -> str:
 
 
 def _title(text: str, limit: int = 110) -> str:
-    line = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
-    return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + "…"
+    """A question's first line, cut (a take-home brief runs to paragraphs)."""
+    return shorten(text.strip().splitlines()[0] if text.strip() else "", limit)
 
 
 def progress_markdown(p: Progress) -> str:
@@ -38,23 +39,23 @@ def progress_markdown(p: Progress) -> str:
              f"practised {describe_ago(p.last_at, now)}", "",
              "| Topic | Sessions | Latest | Best | Trend |", "|---|---:|---:|---:|---|"]
     for t in p.topics:
-        trend = "not practised" if t.trend is None else t.trend
+        trend: str = "not practised" if t.trend is None else t.trend
         if t.change is not None:
             trend += f" ({t.change:+.2f}/session)"
-        lines.append(f"| {escape_md(t.topic)} | {len(t.history)} | {_score(t.latest)} | "
+        lines.append(f"| {md_cell(t.topic)} | {len(t.history)} | {_score(t.latest)} | "
                      f"{_score(t.best)} | {trend} |")
     lines += ["", "**Practise next** (weakest first, then what is due):"]
     for n, q in enumerate(p.questions[:NEXT_QUESTIONS], 1):
         last = "skipped last time" if q.last_skipped else f"last {_score(q.last)}/5"
-        lines.append(f"{n}. {escape_md(_title(q.question))} · {last}, best {_score(q.best)}, "
+        lines.append(f"{n}. {md_escape(_title(q.question))} · {last}, best {_score(q.best)}, "
                      f"{q.attempts} attempt(s), due {describe_due(q.due, now)}")
     if p.missed_key_points:
         lines += ["", "**Key points most often missed** (the guide's example answers are "
                   "below, one per question):"]
         for m in p.missed_key_points:
             state = "" if m.last == "missed" else f", {m.last} last time"
-            lines.append(f"- {escape_md(m.point)} · missed {m.missed} of {m.checked}{state} · "
-                         f"*{escape_md(_title(m.question, 80))}*")
+            lines.append(f"- {md_escape(m.point)} · missed {m.missed} of {m.checked}{state} · "
+                         f"*{md_escape(_title(m.question, 80))}*")
     lines += ["", "The chart shows each topic's score per session; the full report is "
               f"`{REPORT_NAME}`."]
     return "\n".join(lines)

@@ -3,10 +3,10 @@ is tested on its own."""
 
 from __future__ import annotations
 
-from ..errors import NotFoundError
-from ..transcripts.events import Ended
-from ..transcripts.store import SessionInfo, TranscriptStore
-from .profiles import ProfileSpec
+from interviewer.core.errors import NotFoundError
+from interviewer.core.events import Ended
+from interviewer.transcripts.store import SessionInfo, TranscriptStore
+from interviewer.ui.profiles import ProfileSpec
 
 
 def owned_session(store: TranscriptStore, owner: str | None, session_id: str) -> SessionInfo:
