@@ -58,6 +58,8 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "retrieval_synthetic_p95_ms": ("retrieval p95 on the synthetic collection", 20.0, "ms"),
     "app_cold_start_s": ("app cold start to first page", 5.0, "s"),
     "app_rss_mb": ("app resident memory", 600.0, "MB"),
+    "cli_help_s": ("`interviewer --help`, median", 0.5, "s"),
+    "practice_first_question_s": ("`interviewer practice` to its first question, median", 1.5, "s"),
     "progress_1000_p95_ms": ("progress over 1,000 sessions of one user, p95", 300.0, "ms"),
 }
 
@@ -436,6 +438,58 @@ def bench_app(settings: Settings, work: Path) -> Result:
     return r
 
 
+# --- the terminal ---------------------------------------------------------------------------------
+
+
+def _median_run(argv: list[str], runs: int, env: dict[str, str]) -> float:
+    import subprocess
+
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _first_question_s(env: dict[str, str]) -> float:
+    """Process start to the first line that ends with '?' (the first question) on stdout."""
+    import subprocess
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("interviewer")), "practice",
+                             "--stage", "technical-interviews", "--questions", "1", "--seed", "1"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None and proc.stdin is not None
+    took = float("nan")
+    for line in proc.stdout:
+        if line.rstrip().endswith("?"):
+            took = time.perf_counter() - t0
+            break
+    proc.stdin.write("/end\n")
+    proc.stdin.close()
+    proc.stdout.read()
+    proc.wait(timeout=60)
+    return took
+
+
+def bench_cli(settings: Settings, work: Path, runs: int = 5) -> Result:
+    r = Result(name="the terminal: --help and practice to its first question")
+    env = {**os.environ, "INTERVIEWER_DATA_DIR": str(work / "cli-data")}
+    exe = str(Path(sys.executable).with_name("interviewer"))
+    r.metrics["cli_help_s"] = round(_median_run([exe, "--help"], runs, env), 3)
+    r.metrics["bare_pydantic_import_s"] = round(
+        _median_run([sys.executable, "-c", "import pydantic"], runs, env), 3)
+    r.metrics["cli_help_vs_pydantic"] = round(
+        r.metrics["cli_help_s"] / r.metrics["bare_pydantic_import_s"], 2)
+    r.metrics["practice_first_question_s"] = round(
+        statistics.median(_first_question_s(env) for _ in range(3)), 3)
+    r.notes.append(f"medians of {runs} runs (practice: 3); the grader loads on a worker thread "
+                   "while the first question is shown")
+    return r
+
+
 # --- concurrency --------------------------------------------------------------------------------
 
 
@@ -480,8 +534,8 @@ def bench_concurrent(settings: Settings, work: Path, sessions: int = 50) -> Resu
 
 def _synthetic_sessions(store_dir: Path, pack: Any, owner: str, n: int, seed: int) -> None:
     """`n` finished practice sessions as the session writes them (3 technical questions each,
-    a follow-up on a weak answer, feedback, realistic grades and answer lengths), one every ten hours,
-    written straight to JSONL files (no fsync: only reading them is measured)."""
+    a follow-up on a weak answer, feedback, realistic grades and answer lengths), one every ten
+    hours, written straight to JSONL files (no fsync: only reading them is measured)."""
     import random
     from datetime import timedelta
 
@@ -607,7 +661,8 @@ def bench_progress(settings: Settings, work: Path, sessions: int = 1000, runs: i
 
 # --- driver -------------------------------------------------------------------------------------
 
-SECTIONS = ("engine", "grading", "retrieval", "synthetic", "app", "concurrent", "progress")
+SECTIONS = ("engine", "grading", "retrieval", "synthetic", "app", "concurrent", "cli",
+            "progress")
 
 
 def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set[str],
@@ -623,6 +678,7 @@ def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set
             ("synthetic", lambda: bench_synthetic_retrieval(synthetic_docs, rebuild)),
             ("app", lambda: bench_app(settings, work)),
             ("concurrent", lambda: bench_concurrent(settings, work, sessions)),
+            ("cli", lambda: bench_cli(settings, work)),
             ("progress", lambda: bench_progress(settings, work)),
         ]
         for name, job in jobs:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from session_support import FULL, PARTIAL, POOR, KeywordGrader, make_pack, make_services
@@ -374,3 +375,14 @@ def test_an_unwritable_cache_only_costs_a_rebuild(settings: Settings,
     assert progress(svc).sessions == 1
     assert progress(svc).sessions == 1  # and again: nothing cached, nothing broken
     assert "progress cache" in caplog.text and "rebuilt next time" in caplog.text
+
+
+def test_the_bench_section_runs_on_a_small_store(settings: Settings, tmp_path: Path) -> None:
+    """`make bench`'s progress section end to end on 20 synthetic sessions (its timings are the
+    bench's business; here: it runs, reads every session once, then only the new one)."""
+    from evals import bench
+
+    result = bench.bench_progress(settings, tmp_path, sessions=20, runs=2)
+    assert result.metrics["progress_sessions"] == 21
+    assert {"progress_first_run_s", "progress_1000_p95_ms", "progress_1000_cpu_p95_ms",
+            "progress_after_new_session_ms", "weak_plan_1000_ms"} <= set(result.metrics)

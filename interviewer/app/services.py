@@ -17,6 +17,7 @@ from interviewer.interview.offline import OfflineInterviewer
 from interviewer.transcripts.store import JsonlTranscriptStore, TranscriptStore
 
 if TYPE_CHECKING:
+    from interviewer.grading.factory import GraderChoice
     from interviewer.interview.llm_interviewer import Interviewer
     from interviewer.llm import ChatModel
 
@@ -47,12 +48,13 @@ class Services:
 def build_services(
     settings: Settings, *, grader: Grader | None = None, model: ChatModel | None = None,
     offline: bool = False, index: Any | None = None, store: TranscriptStore | None = None,
-    packs: list[Pack] | None = None,
+    packs: list[Pack] | None = None, background_grader: bool = False,
 ) -> Services:
     """The configured parts. No model configured (or `offline`) -> the offline interviewer.
 
     The LLM interviewer retrieves material from the Chroma index (`index`, or the settings' one,
-    built on first use); the offline interviewer needs no index.
+    built on first use); the offline interviewer needs no index. `background_grader`: build the
+    grader on a worker thread (a terminal session asks its first question meanwhile).
     """
     if model is None and not offline:
         from interviewer.llm import make_chat_model
@@ -63,9 +65,17 @@ def build_services(
     if offline:
         model = None
     if grader is None:
-        from interviewer.grading.factory import make_grader
+        from interviewer.grading.factory import make_grader, resolve_grader
 
-        grader = make_grader(settings, choice="reference" if offline else None)
+        choice: GraderChoice | None = "reference" if offline else None
+        if background_grader:
+            from interviewer.grading.background import BackgroundGrader
+
+            checked = settings
+            grader = BackgroundGrader(lambda: make_grader(checked, choice=choice),
+                                      name=resolve_grader(settings, choice, model=model))
+        else:
+            grader = make_grader(settings, choice=choice)
     interviewer: Interviewer
     if model is None:
         interviewer = OfflineInterviewer()

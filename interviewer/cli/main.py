@@ -84,6 +84,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) > 1 and argv[0] == "dev" and not argv[1].startswith("-"):
+        from interviewer.cli.commands.dev import tool_main
+
+        tool = tool_main(argv[1])  # a dev tool parses its own arguments
+        if tool is not None:
+            return _guarded(lambda: tool(argv[2:]))
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -101,8 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from interviewer.app.privacy import install_log_redaction
 
     install_log_redaction(settings)  # keys never reach a log line, whatever the library
+    return _guarded(lambda: args.func(args, settings))
+
+
+def _guarded(run: Callable[[], int | None]) -> int:
+    """Run a command; the package's errors become one clear line and an exit code."""
     try:
-        return int(args.func(args, settings) or 0)
+        return int(run() or 0)
     except (InputError, NotFoundError) as e:
         print(f"interviewer: error: {e}", file=sys.stderr)
         return USAGE_EXIT

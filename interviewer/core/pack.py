@@ -198,6 +198,10 @@ class Pack(_Model):
         return sorted(self.stages, key=lambda s: s.order)
 
 
+# libyaml's loader when the wheel has it (10x faster on a large pack), else the pure-Python one
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _normalise(text: str) -> str:
     return " ".join(text.lower().split()).rstrip(" ?.!")
 
@@ -222,7 +226,7 @@ def load_pack(knowledge_dir: Path, name: str) -> Pack:
         known = ", ".join(list_packs(knowledge_dir)) or "none"
         raise NotFoundError(f"unknown pack {name!r} (known: {known})")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
     except yaml.YAMLError as e:
         raise PackError(f"{path}: not valid YAML: {e}") from e
     if not isinstance(data, dict):

@@ -26,12 +26,26 @@ TOOLS: dict[str, tuple[str, str]] = {
 }
 
 
+ToolMain = Callable[[list[str]], int]
+
+# name -> loader of the tool's `main(argv)`, filled by `register` (for `tool_main`)
+_MAINS: dict[str, Callable[[], ToolMain]] = {}
+
+
 def add_tool(dev_sub: argparse._SubParsersAction, name: str, help_text: str,
-             main: Callable[[], Callable[[list[str]], int]]) -> None:
-    """A dev tool whose arguments are its own parser's: `main()` returns its `main(argv)`."""
-    p = dev_sub.add_parser(name, help=help_text, add_help=False)
-    p.add_argument("tool_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    p.set_defaults(func=lambda args, settings: main()(list(args.tool_args)))
+             main: Callable[[], ToolMain]) -> None:
+    """A dev tool whose arguments are its own parser's: `main()` returns its `main(argv)`.
+    `interviewer dev NAME ARGS...` is passed straight to it (see `tool_main`)."""
+    dev_sub.add_parser(name, help=help_text, add_help=False)
+    _MAINS[name] = main
+
+
+def tool_main(name: str) -> ToolMain | None:
+    """The `main(argv)` of dev tool `name`, or None when there is no such tool."""
+    if not _MAINS:
+        register(argparse.ArgumentParser().add_subparsers())
+    loader = _MAINS.get(name)
+    return loader() if loader else None
 
 
 def _module_main(module: str) -> Callable[[], Callable[[list[str]], int]]:

@@ -163,7 +163,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from interviewer.cli.commands.transcripts import resolve_id
     from interviewer.interview.session import _ALIASES, COMMANDS, InterviewSession
 
-    services = build_services(settings, offline=args.offline)
+    services = build_services(settings, offline=args.offline, background_grader=True)
     if args.resume:
         session = InterviewSession.resume(services, resolve_id(settings, args.resume))
         events = session.stream_resume()
