@@ -251,6 +251,7 @@ def compute_progress(digests: Iterable[SessionDigest], *, owner: str | None, pac
     topic_seen: dict[str, datetime] = {}
     topic_attempts: dict[str, int] = defaultdict(int)
     by_question: dict[str, list[QuestionAttempt]] = defaultdict(list)
+    answered = 0
     for d in mine:
         per_topic: dict[str, list[float]] = defaultdict(list)
         for a in d.attempts:
@@ -259,11 +260,12 @@ def compute_progress(digests: Iterable[SessionDigest], *, owner: str | None, pac
             if a.score is not None:
                 per_topic[a.topic].append(a.score)
                 topic_attempts[a.topic] += 1
-                progress.answered += 1
+                answered += 1
         for topic, scores in per_topic.items():
             topic_points[topic].append(ScorePoint(session_id=d.session_id, at=d.started_at,
                                                   score=_mean(scores)))
 
+    progress.answered = answered
     table = [t.name for t in pack_data.topics] if pack_data is not None else []
     names = table + sorted((set(topic_points) | set(topic_seen)) - set(table))
     for name in names:
