@@ -210,18 +210,15 @@ def find_user_data(settings: Settings, owner: str, *, store: Any | None = None) 
             data.sessions.append(path.stem)
             data.files.append(path)
             data.files.extend(_exports_of(settings, path.stem))
-    progress = _progress_cache(settings, owner)
-    if progress is not None:
-        data.files.append(progress)
+    data.files.extend(_progress_cache(settings, owner))
     return data
 
 
-def _progress_cache(settings: Settings, owner: str) -> Path | None:
-    """The owner's progress cache (digests of their sessions), when progress has made one."""
-    from interviewer.transcripts.progress_cache import cache_file
+def _progress_cache(settings: Settings, owner: str) -> list[Path]:
+    """The owner's progress cache (digests of their sessions, their last progress per pack)."""
+    from interviewer.transcripts.progress_cache import cache_files
 
-    path = cache_file(settings.progress_dir, owner)
-    return path if path.is_file() else None
+    return cache_files(settings.progress_dir, owner)
 
 
 def delete_user_data(settings: Settings, owner: str, *, dry_run: bool = False,

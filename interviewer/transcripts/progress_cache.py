@@ -5,8 +5,10 @@ one `SessionDigest` per session with the signature of the transcript it was made
 file's size and modification time; a database session's last update, answered count and state).
 A session whose signature changed is read again, one that disappeared is dropped, and a missing,
 unreadable or older-version cache is simply rebuilt: the transcripts stay the only source of
-truth. One file per owner, `<progress dir>/<sha256 of the owner>.json` (0600 in a 0700 folder),
-so `interviewer data delete` removes exactly that owner's.
+truth. Beside it, per pack, the progress last computed and the signatures it was computed from:
+while they match (nothing of the owner's changed), that progress is the answer, without reading
+a digest. Files per owner, `<progress dir>/<sha256 of the owner>[.<pack>].json` (0600 in a 0700
+folder), so `interviewer data delete` removes exactly that owner's.
 
 Which JSONL transcripts are the owner's is read from the cache or, for files it has not seen,
 from the owner field at the start of the file's first line (no full parse).
@@ -15,13 +17,15 @@ from the owner field at the start of the file's first line (no full parse).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
 import os
 import re
 import tempfile
-from datetime import datetime
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +38,6 @@ from interviewer.transcripts.store import (
     JsonlTranscriptStore,
     TranscriptStore,
     TranscriptStoreError,
-    fsync_dir,
 )
 
 if TYPE_CHECKING:
@@ -62,6 +65,17 @@ class _Cache(BaseModel):
     sessions: dict[str, _Entry] = Field(default_factory=dict)
 
 
+class _Summary(BaseModel):
+    """The progress last computed for one pack, and the transcript signatures it was computed
+    from: while they (and the pack) are the same, it is the answer, without reading a digest."""
+
+    version: int = CACHE_VERSION
+    owner: str | None = None
+    pack_fingerprint: str
+    sigs: dict[str, str]
+    progress: Progress
+
+
 class Digests(BaseModel):
     """An owner's session digests, and the sessions that could not be read (named, not lost)."""
 
@@ -78,30 +92,48 @@ def owner_key(owner: str | None) -> str:
 
 
 def cache_file(cache_dir: Path, owner: str | None) -> Path:
+    """The owner's digests."""
     return cache_dir / f"{owner_key(owner)}.json"
 
 
-def forget(cache_dir: Path, owner: str | None) -> Path | None:
-    """Delete an owner's cache (privacy deletion); returns the path when there was one."""
-    path = cache_file(cache_dir, owner)
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return None
-    fsync_dir(cache_dir)
-    return path
+def summary_file(cache_dir: Path, owner: str | None, pack: str) -> Path:
+    """The owner's last computed progress on one pack."""
+    pack_key = hashlib.sha256(pack.encode("utf-8")).hexdigest()[:12]
+    return cache_dir / f"{owner_key(owner)}.{pack_key}.json"
+
+
+def cache_files(cache_dir: Path, owner: str | None) -> list[Path]:
+    """Every file the cache holds for an owner (what a privacy deletion removes)."""
+    if not cache_dir.is_dir():
+        return []
+    key = owner_key(owner)
+    return sorted(p for p in cache_dir.glob(f"{key}*.json")
+                  if p.name == f"{key}.json" or p.name.startswith(f"{key}."))
+
+
+def pack_fingerprint(pack: Pack) -> str:
+    """A pack's content (its questions' texts, key points and topic table shape progress)."""
+    return hashlib.sha256(pack.model_dump_json().encode("utf-8")).hexdigest()
+
+
+def signatures(store: TranscriptStore, owner: str | None,
+               known: Iterable[str] = ()) -> dict[str, str]:
+    """Session id -> signature of each of the owner's transcripts (`known`: ids already known to
+    be theirs, which spares reading those files' first lines)."""
+    if isinstance(store, JsonlTranscriptStore):
+        return _jsonl_signatures(store, owner, set(known))
+    return {i.session_id: f"{i.updated_at.isoformat()}|{i.answered}|{i.finished}"
+            for i in store.list(owner) if i.owner == owner}
 
 
 def load_digests(store: TranscriptStore, owner: str | None, *,
-                 cache_dir: Path | None = None) -> Digests:
+                 cache_dir: Path | None = None,
+                 sigs: dict[str, str] | None = None) -> Digests:
     """Every session of `owner` as a digest: from the cache where its transcript is unchanged,
-    else read from the store (and the cache updated)."""
+    else read from the store (and the cache updated). `sigs`: `signatures` already taken."""
     cache = _read_cache(cache_dir, owner) if cache_dir is not None else _Cache(owner=owner)
-    if isinstance(store, JsonlTranscriptStore):
-        sigs = _jsonl_signatures(store, owner, cache)
-    else:
-        sigs = {i.session_id: f"{i.updated_at.isoformat()}|{i.answered}|{i.finished}"
-                for i in store.list(owner) if i.owner == owner}
+    if sigs is None:
+        sigs = signatures(store, owner, cache.sessions)
     out = Digests(owner=owner)
     changed = set(cache.sessions) - set(sigs)  # sessions gone from the store
     for sid in changed:
@@ -128,9 +160,40 @@ def load_digests(store: TranscriptStore, owner: str | None, *,
 
 def progress_for(store: TranscriptStore, owner: str | None, pack: Pack, *,
                  cache_dir: Path | None = None, now: datetime | None = None) -> Progress:
-    """The owner's progress on one pack, from the store (through the cache)."""
-    found = load_digests(store, owner, cache_dir=cache_dir)
-    return compute_progress(found.digests, owner=owner, pack=pack.name, pack_data=pack, now=now)
+    """The owner's progress on one pack, from the store (through the cache): the last result
+    while no transcript of theirs changed, else computed again from their digests."""
+    now = now or datetime.now(UTC)
+    with _gc_paused():
+        fingerprint = pack_fingerprint(pack)
+        last = _read_summary(cache_dir, owner, pack.name) if cache_dir is not None else None
+        if last is not None and last.pack_fingerprint != fingerprint:
+            last = None
+        sigs = signatures(store, owner, last.sigs if last is not None else ())
+        if last is not None and last.sigs == sigs:
+            return last.progress.model_copy(update={"generated_at": now})
+        found = load_digests(store, owner, cache_dir=cache_dir, sigs=sigs)
+        progress = compute_progress(found.digests, owner=owner, pack=pack.name, pack_data=pack,
+                                    now=now)
+        if cache_dir is not None and sigs:
+            summary = _Summary(owner=owner, pack_fingerprint=fingerprint, sigs=sigs,
+                               progress=progress)
+            _write_atomically(cache_dir, summary_file(cache_dir, owner, pack.name),
+                              summary.model_dump_json().encode("utf-8"))
+        return progress
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Reading a thousand digests makes tens of thousands of small objects, none of them cyclic
+    garbage; the collector's full passes over the whole heap (the app's is large) cost more than
+    the work itself. Paused for those few milliseconds, then back as it was."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 # --- reading sessions ---------------------------------------------------------------------------
@@ -149,7 +212,7 @@ def _read_session(store: TranscriptStore, sid: str, sig: str) -> _Entry | None:
 
 
 def _jsonl_signatures(store: JsonlTranscriptStore, owner: str | None,
-                      cache: _Cache) -> dict[str, str]:
+                      known: set[str]) -> dict[str, str]:
     """Session id -> signature of this owner's transcript files."""
     out: dict[str, str] = {}
     try:
@@ -166,7 +229,7 @@ def _jsonl_signatures(store: JsonlTranscriptStore, owner: str | None,
                 st = entry.stat()
             except FileNotFoundError:
                 continue
-            if sid in cache.sessions or _owner_of(Path(entry.path)) == (True, owner):
+            if sid in known or _owner_of(Path(entry.path)) == (True, owner):
                 out[sid] = f"{st.st_size}:{st.st_mtime_ns}"
     return out
 
@@ -217,16 +280,36 @@ def _read_cache(cache_dir: Path, owner: str | None) -> _Cache:
     return cache
 
 
+def _read_summary(cache_dir: Path, owner: str | None, pack: str) -> _Summary | None:
+    path = summary_file(cache_dir, owner, pack)
+    try:
+        summary = _Summary.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValidationError) as e:
+        log.warning("progress summary %s unusable (%s); computing it again", path,
+                    type(e).__name__)
+        return None
+    if summary.version != CACHE_VERSION or summary.owner != owner or \
+            summary.progress.pack != pack:
+        return None
+    return summary
+
+
 def _write_cache(cache_dir: Path, cache: _Cache) -> None:
-    """Atomically (a reader sees the old cache or the new one), owner-only; a failure only costs
-    the next run a rebuild."""
-    path = cache_file(cache_dir, cache.owner)
+    _write_atomically(cache_dir, cache_file(cache_dir, cache.owner),
+                      cache.model_dump_json().encode("utf-8"))
+
+
+def _write_atomically(cache_dir: Path, path: Path, data: bytes) -> None:
+    """A reader sees the old file or the new one, owner-only; a failure only costs the next run
+    a rebuild."""
     tmp: str | None = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".progress-", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            f.write(cache.model_dump_json().encode("utf-8"))
+            f.write(data)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
         tmp = None
