@@ -30,6 +30,7 @@ from interviewer.transcripts.progress import (
     weakness_order,
 )
 from interviewer.transcripts.progress_cache import (
+    CACHE_VERSION,
     cache_file,
     cache_files,
     load_digests,
@@ -203,34 +204,39 @@ def test_the_cache_is_used_updated_and_rebuilt_from_the_transcripts(settings: Se
     again = load_digests(svc.store, ALICE, cache_dir=settings.progress_dir)
     assert again.rebuilt == 0 and again.digests == first.digests
 
-    # a session that goes on is read again; one deleted is dropped
+    # a session that goes on is read again, its new digest appended; one deleted is dropped
     resumed = InterviewSession.resume(svc, sessions[0].session_id)
     assert resumed.finished
     unfinished = InterviewSession.create(svc, SessionConfig(
         pack="mini", stage="technical", questions=2, seed=9, owner=ALICE, max_follow_ups=0))
     unfinished.start()
     assert load_digests(svc.store, ALICE, cache_dir=settings.progress_dir).rebuilt == 1
+    before = path.read_bytes()
     unfinished.send(FULL)
     after = load_digests(svc.store, ALICE, cache_dir=settings.progress_dir)
     assert after.rebuilt == 1
     assert any(d.session_id == unfinished.session_id and len(d.attempts) == 1
                for d in after.digests)
+    grown = path.read_bytes()
+    assert grown.startswith(before) and grown.count(b"\n") == before.count(b"\n") + 1
     JsonlTranscriptStore(settings.transcripts_dir).path(sessions[1].session_id).unlink()
     gone = load_digests(svc.store, ALICE, cache_dir=settings.progress_dir)
     assert sessions[1].session_id not in {d.session_id for d in gone.digests}
-    cached = json.loads(path.read_text())
-    assert sessions[1].session_id not in cached["sessions"]
+    lines = path.read_text().splitlines()  # written whole again: a header and the live ones
+    assert json.loads(lines[0]) == {"version": CACHE_VERSION, "owner": ALICE}
+    assert sorted(json.loads(x)["sid"] for x in lines[1:]) == sorted(
+        d.session_id for d in gone.digests)
 
     # a damaged cache, or one from another version, is rebuilt and agrees with the transcripts
     expected = progress(svc, now=NOW)
     for summary in cache_files(settings.progress_dir, ALICE):
         if summary != path:
             summary.unlink()  # so progress is computed from the digests below
-    path.write_text("{not json")
+    with path.open("ab") as f:
+        f.write(b'{"sid": "torn')  # a torn append
     assert load_digests(svc.store, ALICE, cache_dir=settings.progress_dir).rebuilt == 3
-    cached = json.loads(path.read_text())
-    cached["version"] = 0
-    path.write_text(json.dumps(cached))
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([json.dumps({"version": 0, "owner": ALICE}), *lines[1:]]))
     assert progress(svc, now=NOW) == expected
     assert load_digests(svc.store, ALICE, cache_dir=settings.progress_dir).rebuilt == 0
 
@@ -270,7 +276,7 @@ def test_data_delete_removes_the_progress_cache(settings: Settings) -> None:
     progress(svc)
     progress(svc, "user:bob")
     mine = cache_files(settings.progress_dir, ALICE)
-    assert sorted(p.name.count(".") for p in mine) == [1, 2]  # digests; progress on "mini"
+    assert sorted(p.suffix for p in mine) == [".json", ".jsonl"]  # digests; progress, "mini"
     assert set(mine) <= set(find_user_data(settings, ALICE).files)
     report = delete_user_data(settings, ALICE)
     assert set(mine) <= set(report.deleted) and not any(p.exists() for p in mine)
@@ -305,7 +311,7 @@ def test_the_last_progress_is_reused_until_a_transcript_or_the_pack_changes(
     p = progress_for(svc.store, ALICE, edited, cache_dir=settings.progress_dir)
     assert len(reads) == 3 and [t.topic for t in p.topics if t.in_table] == ["Machine Learning"]
     # a damaged summary is computed again
-    summary = next(f for f in cache_files(settings.progress_dir, ALICE) if f.name.count(".") == 2)
+    summary = next(f for f in cache_files(settings.progress_dir, ALICE) if f.suffix == ".json")
     summary.write_text("{")
     redone = progress_for(svc.store, ALICE, edited, cache_dir=settings.progress_dir)
     assert len(reads) == 4 and redone.questions == p.questions
@@ -427,3 +433,21 @@ def test_the_bench_section_runs_on_a_small_store(settings: Settings, tmp_path: P
     assert result.metrics["progress_sessions"] == 20 + bench.NEW_SESSIONS
     assert {"progress_first_run_s", "progress_1000_p95_ms", "progress_1000_cpu_p95_ms",
             "progress_after_new_session_p50_ms", "weak_plan_1000_ms"} <= set(result.metrics)
+
+
+def test_the_digests_file_is_compacted_when_superseded_lines_pile_up(
+        settings: Settings) -> None:
+    from interviewer.core.events import CandidateSaid
+    from interviewer.transcripts.progress_cache import COMPACT_AT
+
+    svc = make_services(settings)
+    sid = play(svc, [FULL, POOR]).session_id
+    path = cache_file(settings.progress_dir, ALICE)
+    counts = []
+    for _ in range(COMPACT_AT + 20):  # the session changes again and again (a long session)
+        svc.store.append(sid, CandidateSaid(handled_as="help", text="/help"))
+        assert load_digests(svc.store, ALICE, cache_dir=settings.progress_dir).rebuilt == 1
+        counts.append(len(path.read_text().splitlines()))
+    assert max(counts) <= 1 + COMPACT_AT * 1 + 16 + 1  # header + the allowance + the new line
+    assert 2 in counts[1:]  # rewritten whole at least once: the header and the one session
+    assert progress(svc).sessions == 1

@@ -17,7 +17,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -222,94 +222,102 @@ def trend_of(scores: list[float]) -> tuple[Trend | None, float | None]:
 def weakness_order(q: QuestionProgress) -> tuple[float, float, float]:
     """Sort key: weak spots first (lowest last grade, a skip as the lowest), then the rest by
     when they are due (spaced repetition); ties go to the one seen longest ago."""
-    seen = q.last_seen.timestamp() if q.last_seen else -math.inf
-    if q.weak:
-        grade = 1.0 if q.last_skipped or q.last is None else q.last
-        return (0.0, grade, seen)
-    due = q.due.timestamp() if q.due else -math.inf
-    return (1.0, due, seen)
+    return _weakness(q.last, q.last_skipped, q.last_seen, q.due)
 
 
-def _mean(values: Iterable[float]) -> float:
-    vals = list(values)
-    return round(sum(vals) / len(vals), 2)
+def _weakness(last: float | None, skipped: bool, seen_at: datetime | None,
+              due: datetime | None) -> tuple[float, float, float]:
+    seen = seen_at.timestamp() if seen_at else -math.inf
+    if skipped or (last is not None and last < GOOD_GRADE):  # QuestionProgress.weak
+        return (0.0, 1.0 if skipped or last is None else last, seen)
+    return (1.0, due.timestamp() if due else -math.inf, seen)
+
+
+def _mean(values: list[float]) -> float:
+    return round(sum(values) / len(values), 2)
 
 
 def compute_progress(digests: Iterable[SessionDigest], *, owner: str | None, pack: str,
                      pack_data: Pack | None = None,
                      now: datetime | None = None) -> Progress:
-    """Fold one owner's session digests of one pack into their progress."""
+    """Fold one owner's session digests of one pack into their progress. Built as plain data
+    and validated once at the end: a model per score point would dominate a thousand sessions."""
     now = _aware(now or datetime.now(UTC))
     mine = sorted((d for d in digests if d.pack == pack and d.owner == owner and d.attempts),
                   key=lambda d: (d.started_at, d.session_id))
-    progress = Progress(owner=owner, pack=pack, generated_at=now, sessions=len(mine))
-    if mine:
-        progress.first_at = mine[0].started_at
-        progress.last_at = max(a.at for d in mine for a in d.attempts)
-
-    topic_points: dict[str, list[ScorePoint]] = defaultdict(list)
+    topic_points: dict[str, list[dict[str, object]]] = defaultdict(list)
     topic_seen: dict[str, datetime] = {}
     topic_attempts: dict[str, int] = defaultdict(int)
     by_question: dict[str, list[QuestionAttempt]] = defaultdict(list)
     answered = 0
+    last_at: datetime | None = None
     for d in mine:
         per_topic: dict[str, list[float]] = defaultdict(list)
         for a in d.attempts:
             by_question[a.question_id].append(a)
-            topic_seen[a.topic] = max(topic_seen.get(a.topic, a.at), a.at)
+            seen = topic_seen.get(a.topic)
+            if seen is None or a.at > seen:
+                topic_seen[a.topic] = a.at
+                if last_at is None or a.at > last_at:
+                    last_at = a.at
             if a.score is not None:
                 per_topic[a.topic].append(a.score)
                 topic_attempts[a.topic] += 1
                 answered += 1
         for topic, scores in per_topic.items():
-            topic_points[topic].append(ScorePoint(session_id=d.session_id, at=d.started_at,
-                                                  score=_mean(scores)))
+            topic_points[topic].append({"session_id": d.session_id, "at": d.started_at,
+                                        "score": _mean(scores)})
 
-    progress.answered = answered
     table = [t.name for t in pack_data.topics] if pack_data is not None else []
     names = table + sorted((set(topic_points) | set(topic_seen)) - set(table))
+    topics = []
     for name in names:
         history = topic_points.get(name, [])
-        trend, change = trend_of([p.score for p in history])
-        progress.topics.append(TopicProgress(
-            topic=name, in_table=name in table, history=history,
-            latest=history[-1].score if history else None,
-            best=max(p.score for p in history) if history else None,
-            trend=trend, change=change, attempts=topic_attempts.get(name, 0),
-            last_seen=topic_seen.get(name)))
+        scores = [float(p["score"]) for p in history]  # type: ignore[arg-type]
+        trend, change = trend_of(scores)
+        topics.append({
+            "topic": name, "in_table": name in table, "history": history,
+            "latest": scores[-1] if scores else None, "best": max(scores) if scores else None,
+            "trend": trend, "change": change, "attempts": topic_attempts.get(name, 0),
+            "last_seen": topic_seen.get(name)})
 
     questions = [_question(qid, attempts, pack_data) for qid, attempts in by_question.items()]
-    progress.questions = sorted(questions, key=lambda q: (weakness_order(q), q.id))
-    progress.missed_key_points = _most_missed(progress.questions, pack_data)
-    return progress
+    questions.sort(key=lambda q: (_weakness(q["last"], q["last_skipped"], q["last_seen"],
+                                            q["due"]), q["id"]))
+    return Progress.model_validate({
+        "owner": owner, "pack": pack, "generated_at": now, "sessions": len(mine),
+        "answered": answered, "first_at": mine[0].started_at if mine else None,
+        "last_at": last_at,
+        "topics": topics, "questions": questions,
+        "missed_key_points": _most_missed(questions, pack_data),
+    })
 
 
 def _question(qid: str, attempts: list[QuestionAttempt], pack_data: Pack | None
-              ) -> QuestionProgress:
+              ) -> dict[str, Any]:
+    """One question's progress, as the data of a `QuestionProgress`."""
     attempts = sorted(attempts, key=lambda a: a.at)
     latest = attempts[-1]
     graded = [a for a in attempts if a.score is not None]
     scores = [a.score for a in graded if a.score is not None]
     known = _pack_question(pack_data, qid)
-    text = known.question.strip() if known is not None else latest.title
     streak = 0
     for a in reversed(attempts):
         if a.score is None or a.score < GOOD_GRADE:
             break
         streak += 1
     last = scores[-1] if scores else None
-    due_in = review_days(None if latest.skipped else last, streak)
     trend, _ = trend_of(scores)
-    return QuestionProgress(
-        id=qid, question=text, topic=latest.topic,
-        stage_ids=list(dict.fromkeys(a.stage_id for a in attempts)),
-        attempts=len(graded), skipped=len(attempts) - len(graded), last=last,
-        best=max(scores) if scores else None, trend=trend, last_skipped=latest.skipped,
-        last_seen=latest.at, due=latest.at + timedelta(days=due_in),
-        history=[ScorePoint(session_id=a.session_id, at=a.at, score=a.score)
-                 for a in graded if a.score is not None],
-        key_points=_key_points(graded),
-    )
+    return {
+        "id": qid, "question": known.question.strip() if known is not None else latest.title,
+        "topic": latest.topic, "stage_ids": list(dict.fromkeys(a.stage_id for a in attempts)),
+        "attempts": len(graded), "skipped": len(attempts) - len(graded), "last": last,
+        "best": max(scores) if scores else None, "trend": trend,
+        "last_skipped": latest.skipped, "last_seen": latest.at,
+        "due": latest.at + timedelta(days=review_days(None if latest.skipped else last, streak)),
+        "history": [{"session_id": a.session_id, "at": a.at, "score": a.score} for a in graded],
+        "key_points": _key_points(graded),
+    }
 
 
 def _pack_question(pack_data: Pack | None, qid: str) -> Question | None:
@@ -322,42 +330,45 @@ def _pack_question(pack_data: Pack | None, qid: str) -> Question | None:
         return None
 
 
-def _key_points(graded: list[QuestionAttempt]) -> list[KeyPointProgress]:
+def _key_points(graded: list[QuestionAttempt]) -> list[dict[str, Any]]:
     """Counts per key point over the graded attempts (oldest first, so `last` ends as the latest
-    state). Plain counters first: a model per update would dominate a thousand sessions."""
-    counts: dict[str, list[int]] = {}  # point -> [covered, missed]
+    state)."""
+    covered: dict[str, int] = defaultdict(int)
+    missed: dict[str, int] = defaultdict(int)
     last: dict[str, tuple[PointState, datetime]] = {}
     for a in graded:
-        for state, texts in (("covered", a.covered), ("missed", a.missed),
-                             ("unchecked", a.unchecked)):
-            for text in texts:
-                c = counts.setdefault(text, [0, 0])
-                if state == "covered":
-                    c[0] += 1
-                elif state == "missed":
-                    c[1] += 1
-                last[text] = (state, a.at)  # type: ignore[assignment]
-    return [KeyPointProgress(point=text, checked=c[0] + c[1], covered=c[0], missed=c[1],
-                             last=last[text][0], last_seen=last[text][1])
-            for text, c in counts.items()]
+        at = a.at
+        for text in a.covered:
+            covered[text] += 1
+            last[text] = ("covered", at)
+        for text in a.missed:
+            missed[text] += 1
+            last[text] = ("missed", at)
+        for text in a.unchecked:
+            last[text] = ("unchecked", at)
+    return [{"point": text, "checked": covered[text] + missed[text], "covered": covered[text],
+             "missed": missed[text], "last": state, "last_seen": at}
+            for text, (state, at) in last.items()]
 
 
-def _most_missed(questions: list[QuestionProgress], pack_data: Pack | None
-                 ) -> list[MissedKeyPoint]:
+def _most_missed(questions: list[dict[str, Any]], pack_data: Pack | None
+                 ) -> list[dict[str, Any]]:
     """Key points missed at least once: most misses first, then those still missed last time,
     then the highest share of misses."""
-    found: list[tuple[tuple[float, int, float], MissedKeyPoint]] = []
+    found: list[tuple[tuple[float, int, float, str, str], dict[str, Any]]] = []
     for q in questions:
-        known = _pack_question(pack_data, q.id)
+        known = _pack_question(pack_data, q["id"])
         example = known.example_answer.strip() if known is not None else None
-        for kp in q.key_points:
-            if not kp.missed:
+        for kp in q["key_points"]:
+            if not kp["missed"]:
                 continue
-            key = (-kp.missed, 0 if kp.last == "missed" else 1, -kp.missed / max(kp.checked, 1))
-            found.append((key, MissedKeyPoint(
-                question_id=q.id, question=q.question, topic=q.topic, point=kp.point,
-                missed=kp.missed, checked=kp.checked, last=kp.last, example_answer=example)))
-    found.sort(key=lambda item: (item[0], item[1].question_id, item[1].point))
+            key = (-kp["missed"], 0 if kp["last"] == "missed" else 1,
+                   -kp["missed"] / max(kp["checked"], 1), q["id"], kp["point"])
+            found.append((key, {
+                "question_id": q["id"], "question": q["question"], "topic": q["topic"],
+                "point": kp["point"], "missed": kp["missed"], "checked": kp["checked"],
+                "last": kp["last"], "example_answer": example}))
+    found.sort(key=lambda item: item[0])
     return [m for _, m in found[:MISSED_LIMIT]]
 
 

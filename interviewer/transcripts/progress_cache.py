@@ -7,11 +7,13 @@ A session whose signature changed is read again, one that disappeared is dropped
 unreadable or older-version cache is simply rebuilt: the transcripts stay the only source of
 truth. Beside it, per pack, the progress last computed and the signatures it was computed from:
 while they match (nothing of the owner's changed), that progress is the answer, without reading
-a digest. Files per owner, `<progress dir>/<sha256 of the owner>[.<pack>].json` (0600 in a 0700
-folder), so `interviewer data delete` removes exactly that owner's.
+a digest. Files per owner, `<progress dir>/<sha256 of the owner>.jsonl` and `.<pack>.json`
+(0600 in a 0700 folder), so `interviewer data delete` removes exactly that owner's.
 
 Which JSONL transcripts are the owner's is read from the cache or, for files it has not seen,
-from the owner field at the start of the file's first line (no full parse).
+from the owner field at the start of the file's first line (no full parse). The digests file is
+JSON lines (a header, then one session per line), so a new or changed session is one appended
+line, not a rewrite of a thousand.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from interviewer.core.errors import NotFoundError
 from interviewer.core.transcript import Transcript
@@ -45,7 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: digests as JSON lines, appended to
 _ID = re.compile(r"^[0-9a-f]{32}$")
 # the owner field of a start event as the store writes it (its fields before `owner` hold no
 # free text); anything else falls back to parsing the whole line
@@ -54,15 +57,31 @@ _HEAD_BYTES = 4096
 
 
 class _Entry(BaseModel):
+    sid: str
     sig: str
     digest: SessionDigest | None = None  # None: the transcript could not be read (see `problem`)
     problem: str | None = None
 
 
-class _Cache(BaseModel):
+class _Header(BaseModel):
     version: int = CACHE_VERSION
     owner: str | None = None
-    sessions: dict[str, _Entry] = Field(default_factory=dict)
+
+
+@dataclass
+class _Cache:
+    """The digests file as read: a header line, then one entry per line (the last line of a
+    session wins). New and changed entries are appended; the file is rewritten when sessions
+    went away, or when superseded lines outnumber the live ones (`COMPACT_AT`)."""
+
+    owner: str | None
+    sessions: dict[str, _Entry] = field(default_factory=dict)
+    lines: int = 0  # entry lines in the file
+    rewrite: bool = True  # no usable file: write it whole
+
+
+_ENTRIES: TypeAdapter[list[_Entry]] = TypeAdapter(list[_Entry])
+COMPACT_AT = 2  # rewrite when the file holds this many times the live entries (plus a few)
 
 
 class _Summary(BaseModel):
@@ -93,7 +112,7 @@ def owner_key(owner: str | None) -> str:
 
 def cache_file(cache_dir: Path, owner: str | None) -> Path:
     """The owner's digests."""
-    return cache_dir / f"{owner_key(owner)}.json"
+    return cache_dir / f"{owner_key(owner)}.jsonl"
 
 
 def summary_file(cache_dir: Path, owner: str | None, pack: str) -> Path:
@@ -107,8 +126,7 @@ def cache_files(cache_dir: Path, owner: str | None) -> list[Path]:
     if not cache_dir.is_dir():
         return []
     key = owner_key(owner)
-    return sorted(p for p in cache_dir.glob(f"{key}*.json")
-                  if p.name == f"{key}.json" or p.name.startswith(f"{key}."))
+    return sorted(p for p in cache_dir.glob(f"{key}.*") if p.suffix in (".json", ".jsonl"))
 
 
 def pack_fingerprint(pack: Pack) -> str:
@@ -135,9 +153,10 @@ def load_digests(store: TranscriptStore, owner: str | None, *,
     if sigs is None:
         sigs = signatures(store, owner, cache.sessions)
     out = Digests(owner=owner)
-    changed = set(cache.sessions) - set(sigs)  # sessions gone from the store
-    for sid in changed:
+    gone = set(cache.sessions) - set(sigs)  # sessions gone from the store
+    for sid in gone:
         del cache.sessions[sid]
+    added: list[_Entry] = []
     for sid, sig in sigs.items():
         entry = cache.sessions.get(sid)
         if entry is None or entry.sig != sig:
@@ -147,14 +166,14 @@ def load_digests(store: TranscriptStore, owner: str | None, *,
             if entry.digest is not None and entry.digest.owner != owner:
                 continue  # not this owner's after all (a hand-edited file)
             cache.sessions[sid] = entry
-            changed.add(sid)
+            added.append(entry)
             out.rebuilt += 1
         if entry.digest is not None:
             out.digests.append(entry.digest)
         else:
             out.unreadable[sid] = entry.problem or "unreadable"
-    if changed and cache_dir is not None:
-        _write_cache(cache_dir, cache)
+    if (gone or added) and cache_dir is not None:
+        _write_cache(cache_dir, cache, added, whole=bool(gone))
     return out
 
 
@@ -202,13 +221,13 @@ def _gc_paused() -> Iterator[None]:
 def _read_session(store: TranscriptStore, sid: str, sig: str) -> _Entry | None:
     try:
         events = store.load(sid)
-        return _Entry(sig=sig, digest=digest(Transcript.from_events(events)))
+        return _Entry(sid=sid, sig=sig, digest=digest(Transcript.from_events(events)))
     except NotFoundError:
         return None
     except (TranscriptStoreError, ValueError, KeyError, IndexError) as e:
         # a corrupt or inconsistent transcript: named in the result, read again when it changes
         log.warning("progress: session %s is left out: %s", sid, e)
-        return _Entry(sig=sig, problem=str(e))
+        return _Entry(sid=sid, sig=sig, problem=str(e))
 
 
 def _jsonl_signatures(store: JsonlTranscriptStore, owner: str | None,
@@ -270,14 +289,18 @@ def _read_cache(cache_dir: Path, owner: str | None) -> _Cache:
     except OSError as e:
         log.warning("progress cache %s unreadable (%s); rebuilding it", path, e)
         return _Cache(owner=owner)
+    head, _, body = raw.partition(b"\n")
+    lines = [line for line in body.split(b"\n") if line.strip()]
     try:
-        cache = _Cache.model_validate_json(raw)
+        header = _Header.model_validate_json(head)
+        entries = _ENTRIES.validate_json(b"[" + b",".join(lines) + b"]")
     except ValidationError:
         log.warning("progress cache %s is damaged; rebuilding it from the transcripts", path)
         return _Cache(owner=owner)
-    if cache.version != CACHE_VERSION or cache.owner != owner:
+    if header.version != CACHE_VERSION or header.owner != owner:
         return _Cache(owner=owner)
-    return cache
+    return _Cache(owner=owner, sessions={e.sid: e for e in entries}, lines=len(lines),
+                  rewrite=False)
 
 
 def _read_summary(cache_dir: Path, owner: str | None, pack: str) -> _Summary | None:
@@ -296,9 +319,33 @@ def _read_summary(cache_dir: Path, owner: str | None, pack: str) -> _Summary | N
     return summary
 
 
-def _write_cache(cache_dir: Path, cache: _Cache) -> None:
-    _write_atomically(cache_dir, cache_file(cache_dir, cache.owner),
-                      cache.model_dump_json().encode("utf-8"))
+def _write_cache(cache_dir: Path, cache: _Cache, added: list[_Entry], *, whole: bool) -> None:
+    """Append the new and changed entries, or write the file whole (see `_Cache`)."""
+    path = cache_file(cache_dir, cache.owner)
+    live = len(cache.sessions)
+    if not (whole or cache.rewrite or cache.lines + len(added) > COMPACT_AT * live + 16):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        except FileNotFoundError:
+            pass  # deleted meanwhile: written whole below
+        except OSError as e:
+            log.warning("progress cache %s not written (%s); it is rebuilt next time", path, e)
+            return
+        else:
+            try:
+                os.write(fd, b"".join(_line(e) for e in added))  # one write: no interleaving
+            except OSError as e:
+                log.warning("progress cache %s not appended to (%s)", path, e)
+            finally:
+                os.close(fd)
+            return
+    data = _Header(owner=cache.owner).model_dump_json().encode("utf-8") + b"\n" + \
+        b"".join(_line(e) for e in cache.sessions.values())
+    _write_atomically(cache_dir, path, data)
+
+
+def _line(entry: _Entry) -> bytes:
+    return entry.model_dump_json().encode("utf-8") + b"\n"
 
 
 def _write_atomically(cache_dir: Path, path: Path, data: bytes) -> None:
