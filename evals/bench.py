@@ -61,6 +61,8 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "cli_help_s": ("`interviewer --help`, median", 0.5, "s"),
     "practice_first_question_s": ("`interviewer practice` to its first question, median", 1.5, "s"),
     "progress_1000_p95_ms": ("progress over 1,000 sessions of one user, p95", 300.0, "ms"),
+    "progress_after_new_session_p50_ms": ("the same right after one more session, p50", 300.0,
+                                          "ms"),
 }
 
 
@@ -608,7 +610,7 @@ def _synthetic_sessions(store_dir: Path, pack: Any, owner: str, n: int, seed: in
             b"".join(EVENT_ADAPTER.dump_json(e) + b"\n" for e in events))
 
 
-NEW_SESSIONS = 5  # sessions added one at a time after the first run
+NEW_SESSIONS = 10  # sessions added one at a time after the first run
 
 
 def bench_progress(settings: Settings, work: Path, sessions: int = 1000, runs: int = 20
@@ -650,6 +652,7 @@ def bench_progress(settings: Settings, work: Path, sessions: int = 1000, runs: i
     assert load_digests(store, owner, cache_dir=cache).rebuilt == 0
     s = _ms(times)
     r.metrics |= {"progress_after_new_session_p50_ms": s["p50"],
+                  "progress_after_new_session_p95_ms": s["p95"],
                   "progress_after_new_session_max_ms": round(max(times) * 1000, 2),
                   "progress_after_new_session_cpu_p50_ms": _ms(cpu)["p50"]}
     config = SessionConfig(pack=pack.name, stage=None, owner=owner, plan="weak")
