@@ -8,6 +8,7 @@ asserted in tests: timings depend on the machine. Measured:
 - engine overhead per turn (p50/p95), the LLM interviewer on a zero-latency stub model and a
   constant grader, so what is left is the engine itself: guard, transcript append (fsync), state;
 - reference grading per answer on the Kraken graded answers (warm encoder);
+- a take-home review (`interviewer review`) of a generated 200-file project;
 - retrieval on the pack's index and on a synthetic collection of random unit vectors (384-d,
   cached under `.data/bench/`), query embedding included;
 - index build throughput (the pack, embeddings included; the synthetic one, precomputed);
@@ -56,6 +57,7 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "engine_turn_p95_ms": ("engine overhead per turn, p95", 30.0, "ms"),
     "reference_grade_p95_ms": ("reference grading per answer, p95", 50.0, "ms"),
     "retrieval_synthetic_p95_ms": ("retrieval p95 on the synthetic collection", 20.0, "ms"),
+    "review_200_files_s": ("take-home review of a 200-file project", 5.0, "s"),
     "app_cold_start_s": ("app cold start to first page", 5.0, "s"),
     "app_rss_mb": ("app resident memory", 600.0, "MB"),
     "cli_help_s": ("`interviewer --help`, median", 0.5, "s"),
@@ -253,6 +255,124 @@ def bench_grading(settings: Settings) -> Result:
                   "reference_grade_mean_ms": s["mean"], "answers": s["n"]}
     r.notes.append("kraken_answers_v1 (113 answers), warm encoder, questions prepared as the "
                    "session does when it asks them, one answer at a time")
+    return r
+
+
+# --- take-home review ----------------------------------------------------------------------------
+
+REVIEW_FILES = 200
+_MODULE = '''"""Feature module {i}: withdrawal features, one family per module."""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Window{i}:
+    hours: int
+    weight: float = 1.0
+
+
+def amount_ratio_{i}(amount: float, history: list[float]) -> float:
+    """How far this amount is from the account's own history."""
+    if not history:
+        return 0.0
+    mean = sum(history) / len(history)
+    return amount / mean if mean else 0.0
+
+
+def velocity_{i}(timestamps: list[float], window: Window{i}) -> int:
+    cutoff = max(timestamps, default=0.0) - window.hours * 3600
+    return sum(1 for t in timestamps if t >= cutoff)
+
+
+def entropy_{i}(counts: dict[str, int]) -> float:
+    total = sum(counts.values())
+    out = 0.0
+    for n in counts.values():
+        if n:
+            p = n / total
+            out -= p * math.log2(p)
+    return out
+
+
+def features_{i}(row: dict, history: list[float], stamps: list[float]):
+    window = Window{i}(hours=24)
+    values = {{
+        "ratio": amount_ratio_{i}(row["amount_usd"], history),
+        "velocity": velocity_{i}(stamps, window),
+        "entropy": entropy_{i}(row.get("assets", {{}})),
+    }}
+    log.debug("features for account %s", row.get("account_id"))
+    return values
+'''
+_FLAW = '''
+
+def load_rules_{i}(path: str):
+    import yaml
+
+    with open(path) as f:
+        return yaml.load(f)
+'''
+_TEST = '''from features.f{i} import amount_ratio_{i}
+
+
+def test_amount_ratio_{i}() -> None:
+    assert amount_ratio_{i}(10.0, [5.0, 5.0]) == 2.0
+'''
+
+
+def write_review_project(root: Path, files: int = REVIEW_FILES) -> Path:
+    """A take-home-sized project of `files` files: feature modules (a few with a flaw), tests,
+    a README and pinned requirements."""
+    (root / "features").mkdir(parents=True, exist_ok=True)
+    (root / "tests").mkdir(exist_ok=True)
+    (root / "README.md").write_text(
+        "# Withdrawal fraud\n\nTime-based split, PR-AUC and recall at a fixed review "
+        "capacity against a rules baseline. Keys come from the environment.\n", encoding="utf-8")
+    (root / "requirements.txt").write_text("pyyaml==6.0.2\nrequests==2.32.3\n",
+                                           encoding="utf-8")
+    tests = max(1, (files - 2) // 10)
+    modules = files - 2 - tests
+    for i in range(modules):
+        body = _MODULE.format(i=i) + (_FLAW.format(i=i) if i % 25 == 0 else "")
+        (root / "features" / f"f{i}.py").write_text(body, encoding="utf-8")
+    for i in range(tests):
+        (root / "tests" / f"test_f{i}.py").write_text(_TEST.format(i=i), encoding="utf-8")
+    return root
+
+
+def bench_review(settings: Settings, work: Path, runs: int = 3) -> Result:
+    """`interviewer review` on a 200-file project: intake, analyzers, written part, grade."""
+    from interviewer.core.pack import load_pack
+    from interviewer.grading.factory import make_reference_grader
+    from interviewer.review.engine import review_uploads, take_home_question
+
+    r = Result(name=f"take-home review of a {REVIEW_FILES}-file project")
+    project = write_review_project(work / "review-project")
+    pack = load_pack(settings.knowledge_dir, PACK)
+    question = take_home_question(pack)
+    grader = make_reference_grader()
+    t0 = time.perf_counter()
+    first = review_uploads([project], question, grader, settings, pack=pack.name)
+    r.metrics["review_first_s"] = round(time.perf_counter() - t0, 3)  # analyzers' imports too
+    times, cpu = [], []
+    for _ in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        review_uploads([project], question, grader, settings, pack=pack.name)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    r.metrics |= {"review_200_files_s": round(statistics.median(times), 3),
+                  "review_200_files_max_s": round(max(times), 3),
+                  "review_200_files_cpu_s": round(statistics.median(cpu), 3),
+                  "files": float(len(first.files)), "lines_of_code": float(
+                      first.stats.lines_of_code), "findings": float(len(first.findings))}
+    r.notes.append(f"median of {runs} runs after a first one; reference grader loaded before "
+                   "(warm encoder), bandit + detect-secrets + dependency/quality checks")
     return r
 
 
@@ -675,8 +795,8 @@ def bench_progress(settings: Settings, work: Path, sessions: int = 1000, runs: i
 
 # --- driver -------------------------------------------------------------------------------------
 
-SECTIONS = ("engine", "grading", "retrieval", "synthetic", "app", "concurrent", "cli",
-            "progress")
+SECTIONS = ("engine", "grading", "review", "retrieval", "synthetic", "app", "concurrent",
+            "cli", "progress")
 
 
 def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set[str],
@@ -688,6 +808,7 @@ def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set
         jobs: list[tuple[str, Callable[[], Result]]] = [
             ("engine", lambda: bench_engine(settings, work)),
             ("grading", lambda: bench_grading(settings)),
+            ("review", lambda: bench_review(settings, work)),
             ("retrieval", lambda: bench_pack_retrieval(settings, work)),
             ("synthetic", lambda: bench_synthetic_retrieval(synthetic_docs, rebuild)),
             ("app", lambda: bench_app(settings, work)),

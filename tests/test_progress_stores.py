@@ -11,12 +11,13 @@ import pytest
 from servers import PostgresServer, create_database, postgres_server
 from session_support import FULL, PARTIAL, POOR, make_services
 
+from interviewer.app.privacy import delete_user_data
 from interviewer.app.services import Services
 from interviewer.core.session import SessionConfig
 from interviewer.core.settings import Settings
 from interviewer.interview.session import InterviewSession
 from interviewer.transcripts.progress import Progress
-from interviewer.transcripts.progress_cache import load_digests, progress_for
+from interviewer.transcripts.progress_cache import cache_files, load_digests, progress_for
 from interviewer.transcripts.store import JsonlTranscriptStore, TranscriptStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -125,6 +126,14 @@ def test_the_cache_follows_the_store(backend: str, settings: Settings, pg: Postg
         mine = next(d for d in found.digests if d.session_id == s.session_id)
         assert [a.score for a in mine.attempts] == [5.0, 1.0]
         assert load_digests(store, None, cache_dir=cache).digests == []  # nobody's sessions
+        # a deletion request removes the sessions and the cache, on either store
+        progress_for(store, "user:alice", svc.pack("mini"), cache_dir=cache)
+        assert len(cache_files(cache, "user:alice")) == 2
+        report = delete_user_data(settings, "user:alice", store=store)
+        assert set(cache_files(cache, "user:bob")) and not cache_files(cache, "user:alice")
+        assert len(report.sessions) == 4
+        assert progress_for(store, "user:alice", svc.pack("mini"), cache_dir=cache).sessions == 0
+        assert progress_for(store, "user:bob", svc.pack("mini"), cache_dir=cache).sessions == 1
     finally:
         close = getattr(store, "close", None)
         if close is not None:

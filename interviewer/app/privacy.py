@@ -1,10 +1,12 @@
 """Privacy: find and delete one user's data, and keep secrets out of text that leaves the process.
 
-A user's data is every transcript whose start event names them as owner (`user:<login>` with
-password login, `browser:<id>` without), the exports written for those sessions, and the cache
-progress keeps of them (`<data dir>/progress/`, rebuilt from the transcripts). Ownership
-is read from each transcript's first line only, so a transcript with a damaged tail is still
-found and deleted.
+A user's data is every stored session whose start event names them as owner (`user:<login>`
+with password login, `browser:<id>` without), and the exports written for those sessions. The
+sessions are found and deleted through the transcript store's protocol (`find_sessions`,
+`delete`), whatever holds them (JSONL files, PostgreSQL); a session whose later events are
+damaged is still found and deleted. Exports are files under the data dir, deleted here, and so
+is the cache progress keeps of the owner's sessions (`<data dir>/progress/`, rebuilt from the
+transcripts).
 
 Secrets: `redact` replaces the configured secret values (and anything shaped like an API key)
 in text; `install_log_redaction` does the same for every log record created from then on (any
@@ -13,17 +15,16 @@ logger, any handler), so a server that echoes the key cannot put it in a log.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
 
-from interviewer.core.errors import ConfigError, InputError
+from interviewer.core.errors import InputError
 from interviewer.core.settings import Settings
+from interviewer.core.stores import StoredSession, TranscriptStore
 from interviewer.transcripts.store import fsync_dir
 
 REDACTED = "[redacted]"
@@ -141,48 +142,20 @@ def exports_dir(settings: Settings) -> Path:
     return settings.data_dir / "exports"
 
 
-def _first_event(path: Path) -> dict[str, object] | None:
-    try:
-        with path.open("rb") as f:
-            line = f.readline()
-        data = json.loads(line)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("type") == "session_started" else None
-
-
-def _transcripts(settings: Settings) -> list[tuple[Path, dict[str, object] | None]]:
-    d = settings.transcripts_dir
-    if not d.is_dir():
-        return []
-    return [(p, _first_event(p)) for p in sorted(d.glob("*.jsonl"))]
-
-
-def _db_store(settings: Settings, store: Any | None) -> Any | None:
-    """The transcript store when transcripts are not JSONL files (PostgreSQL), else None."""
+def _store(settings: Settings, store: TranscriptStore | None) -> TranscriptStore:
+    """The given store, else the one the settings choose (files, or PostgreSQL)."""
     if store is not None:
         return store
-    if getattr(settings, "database_url", None) is None:
-        return None
     from interviewer.app.services import make_transcript_store
 
     return make_transcript_store(settings)
 
 
-def owners(settings: Settings, *, store: Any | None = None) -> list[OwnerSummary]:
+def owners(settings: Settings, *, store: TranscriptStore | None = None) -> list[OwnerSummary]:
     """Every owner with stored sessions (None: sessions started without an owner)."""
     counts: dict[str | None, int] = {}
-    db = _db_store(settings, store)
-    if db is not None:
-        found: list[str | None] = [i.owner for i in db.list()]
-    else:
-        found = []
-        for _, start in _transcripts(settings):
-            if start is not None:
-                owner = start.get("owner")
-                found.append(owner if isinstance(owner, str) else None)
-    for key in found:
-        counts[key] = counts.get(key, 0) + 1
+    for found in _store(settings, store).find_sessions():
+        counts[found.owner] = counts.get(found.owner, 0) + 1
     return [OwnerSummary(owner=o, sessions=n)
             for o, n in sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))]
 
@@ -192,26 +165,25 @@ def _exports_of(settings: Settings, sid: str) -> list[Path]:
     return sorted(p for p in ex.glob(f"{sid}.*") if p.is_file()) if ex.is_dir() else []
 
 
-def find_user_data(settings: Settings, owner: str, *, store: Any | None = None) -> UserData:
-    """The sessions of `owner` and the files that hold them (transcripts, exports). With a
-    database store, its sessions are rows and only the exports are files."""
+def find_user_data(settings: Settings, owner: str, *,
+                   store: TranscriptStore | None = None) -> UserData:
+    """The sessions of `owner` and the files that hold them: the store's (a transcript file
+    each; none when they are database rows) and the exports."""
+    return _find(settings, owner, _store(settings, store))[0]
+
+
+def _find(settings: Settings, owner: str,
+          store: TranscriptStore) -> tuple[UserData, list[StoredSession]]:
     if not owner.strip():
         raise InputError("an owner is required (e.g. user:alice or browser:<id>)")
     data = UserData(owner=owner)
-    db = _db_store(settings, store)
-    if db is not None:
-        for info in db.list(owner=owner):
-            data.sessions.append(info.session_id)
-            data.files.extend(_exports_of(settings, info.session_id))
-    else:
-        for path, start in _transcripts(settings):
-            if start is None or start.get("owner") != owner:
-                continue
-            data.sessions.append(path.stem)
-            data.files.append(path)
-            data.files.extend(_exports_of(settings, path.stem))
+    found = store.find_sessions(owner)
+    for session in found:
+        data.sessions.append(session.session_id)
+        data.files.extend(session.files)
+        data.files.extend(_exports_of(settings, session.session_id))
     data.files.extend(_progress_cache(settings, owner))
-    return data
+    return data, found
 
 
 def _progress_cache(settings: Settings, owner: str) -> list[Path]:
@@ -222,33 +194,31 @@ def _progress_cache(settings: Settings, owner: str) -> list[Path]:
 
 
 def delete_user_data(settings: Settings, owner: str, *, dry_run: bool = False,
-                     store: Any | None = None) -> DeletionReport:
-    """Delete every transcript and export of `owner`. Idempotent: a second run finds nothing."""
-    data = find_user_data(settings, owner, store=store)
-    db = _db_store(settings, store)
-    if db is not None and data.sessions:
-        delete = getattr(db, "delete", None)
-        if delete is None:
-            raise ConfigError(
-                f"{type(db).__name__} cannot delete sessions yet (it needs a `delete(session_id)`"
-                "); nothing was deleted")
-        if not dry_run:
-            for sid in data.sessions:
-                delete(sid)
+                     store: TranscriptStore | None = None) -> DeletionReport:
+    """Delete every session, export and progress cache of `owner`. Idempotent: a second run
+    finds nothing."""
+    db = _store(settings, store)
+    data, found = _find(settings, owner, db)
+    if dry_run:
+        return DeletionReport(owner=owner, sessions=data.sessions, deleted=data.files,
+                              dry_run=True)
     deleted: list[Path] = []
-    for path in data.files:
-        if dry_run:
-            deleted.append(path)
-            continue
+    for session in found:
+        if db.delete(session.session_id):
+            deleted.extend(session.files)
+    exports: list[Path] = []
+    files = [p for session in found for p in _exports_of(settings, session.session_id)]
+    # the progress cache after the sessions, so nothing of theirs is left to rebuild it from
+    for path in [*files, *_progress_cache(settings, owner)]:
         try:
             path.unlink()
-            deleted.append(path)
+            exports.append(path)
         except FileNotFoundError:
             continue
-    if not dry_run and deleted:
-        for d in {p.parent for p in deleted}:
-            fsync_dir(d)  # the unlinks durable, like the appends
-    return DeletionReport(owner=owner, sessions=data.sessions, deleted=deleted, dry_run=dry_run)
+    for d in {p.parent for p in exports}:
+        fsync_dir(d)  # the unlinks durable, like the appends
+    return DeletionReport(owner=owner, sessions=data.sessions, deleted=deleted + exports,
+                          dry_run=False)
 
 
 # --- file permissions ---------------------------------------------------------------------------

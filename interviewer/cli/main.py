@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("interviewer.cli.commands.search", "search a pack's questions, stages and tips"),
     "pack": ("interviewer.cli.commands.pack", "build, list and validate knowledge packs"),
     "grade": ("interviewer.cli.commands.grade", "grade answers from a JSONL file"),
+    "review": ("interviewer.cli.commands.review",
+               "review a take-home submission (files, folder or .zip) as a reviewer would"),
     "practice": ("interviewer.cli.commands.practice", "run a mock interview in the terminal"),
     "transcripts": ("interviewer.cli.commands.transcripts",
                     "list, show and export interview transcripts"),

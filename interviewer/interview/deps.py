@@ -9,8 +9,8 @@ if TYPE_CHECKING:
     from interviewer.core.grade import Grader
     from interviewer.core.pack import Pack
     from interviewer.core.settings import Settings
+    from interviewer.core.stores import TranscriptStore
     from interviewer.interview.llm_interviewer import Interviewer
-    from interviewer.transcripts.store import TranscriptStore
 
 
 class SessionServices(Protocol):

@@ -15,7 +15,9 @@ Usage (terminal, Chainlit, tests all do the same):
     session = InterviewSession.resume(services, session_id)   # after a crash or a reload
     for reply in session.resume_replies(): show(reply)         # "welcome back" + current question
 
-Every answered turn is appended to the transcript store (fsync) before any reply is returned.
+Every answered turn is appended to the transcript store (fsync) before any reply is returned,
+by compare-and-append: a session object that another one (a second tab, another process) has
+overtaken raises `SessionMovedOnError` instead of writing; `resume` it to continue.
 
 Every incoming message is held to the size limit (the session's, capped by the deployment's
 `max_answer_chars`) and, when set, to a per-session rate limit before it is routed anywhere: an
@@ -189,7 +191,7 @@ class InterviewSession:
             grader=getattr(services.grader, "name", type(services.grader).__name__),
             app_version=_app_version(),
         )
-        services.store.append(start.session_id, start)
+        services.store.compare_and_append(start.session_id, start, 0)
         return cls(services, pack, [start], clock=clock)
 
     @classmethod
@@ -214,9 +216,11 @@ class InterviewSession:
         """Candidate input: a `/command`, a clarifying question, a derail attempt or an answer."""
         return _collect(self.stream_send(text))
 
-    def answer(self, text: str) -> list[InterviewerReply]:
-        """Grade `text` as the answer to the current question (no command parsing)."""
-        return _collect(self._run(self._gated_answer(text)))
+    def answer(self, text: str, *, grade: Grade | None = None) -> list[InterviewerReply]:
+        """Grade `text` as the answer to the current question (no command parsing). `grade`:
+        the answer was graded already (a take-home reviewed as code, interviewer/review): it
+        is recorded as given, with `text` as the answer."""
+        return _collect(self._run(self._gated_answer(text, grade)))
 
     def hint(self) -> list[InterviewerReply]:
         return _collect(self._run(self._hint()))
@@ -279,6 +283,12 @@ class InterviewSession:
         a = self._state.awaiting
         return (a.plan_index, a.follow_up) if a else None
 
+    @property
+    def events_seen(self) -> int:
+        """The transcript's events this object has seen (loaded or written): its next write
+        expects the store to hold exactly these."""
+        return len(self._events)
+
     def behind_store(self) -> bool:
         """Whether the durable transcript holds events this object has not seen: another object
         on the same interview (a second tab, another process) has moved it on since."""
@@ -309,8 +319,11 @@ class InterviewSession:
         yield from steps
 
     def _record(self, event: Event) -> None:
-        """Durable first (fsync), then in memory: a crash never loses an acknowledged event."""
-        self.services.store.append(self.session_id, event)
+        """Durable first (fsync), then in memory: a crash never loses an acknowledged event.
+        Written only if the transcript still holds exactly the events this object has seen, so
+        two tabs (or processes) sending at the same instant cannot both pass the staleness
+        check: the later one gets `SessionMovedOnError` and nothing of its turn is recorded."""
+        self.services.store.compare_and_append(self.session_id, event, len(self._events))
         self._events.append(event)
         self._state.apply(event)
 
@@ -431,12 +444,13 @@ class InterviewSession:
             f"one was not sent. It is kept here: send it again in {math.ceil(wait)} s.",
             kept_text=text)
 
-    def _gated_answer(self, text: str) -> Generator[StreamEvent, None, None]:
+    def _gated_answer(self, text: str,
+                      graded: Grade | None = None) -> Generator[StreamEvent, None, None]:
         refused = self._throttled(text)
         if refused is not None:
             yield refused
             return
-        yield from self._answer(text)
+        yield from self._answer(text, graded)
 
     def _send(self, text: str) -> Generator[StreamEvent, None, None]:
         refused = self._throttled(text)
@@ -493,7 +507,8 @@ class InterviewSession:
             self._record(CandidateSaid(handled_as="unknown_command", text=raw, plan_index=pi))
             yield self._notice(f"Unknown command {cmd}. Your answer was not sent.\n{help_text()}")
 
-    def _answer(self, text: str) -> Generator[StreamEvent, None, None]:
+    def _answer(self, text: str,
+                graded: Grade | None = None) -> Generator[StreamEvent, None, None]:
         st = self._state
         asked = st.awaiting
         if asked is None:
@@ -510,17 +525,27 @@ class InterviewSession:
         q = self.pack.question(asked.question_id)
         pi = asked.plan_index
         graded_text = "\n\n".join([*st.answers.get(pi, []), text])
-        try:
-            grade = self.services.grader.grade(
-                GradeRequest(question=q, answer=graded_text, pack=self.pack.name,
-                             asked=st.used_follow_ups.get(pi, []),
-                             neighbours=self.pack.neighbours(q)))
-        except (GradingError, ModelError) as e:
-            yield self._notice(f"Your answer could not be graded ({e}). It is kept: send it "
-                               "again in a moment.", kept_text=text)
-            return
+        if graded is not None:
+            grade, graded_text = graded, text
+        else:
+            try:
+                grade = self.services.grader.grade(
+                    GradeRequest(question=q, answer=graded_text, pack=self.pack.name,
+                                 asked=st.used_follow_ups.get(pi, []),
+                                 neighbours=self.pack.neighbours(q)))
+            except (GradingError, ModelError) as e:
+                yield self._notice(f"Your answer could not be graded ({e}). It is kept: send "
+                                   "it again in a moment.", kept_text=text)
+                return
         if asked.follow_up and pi in st.grades:
-            grade = settle_follow_up(st.grades[pi], grade)
+            before = st.grades[pi]
+            if before.findings:  # a reviewed take-home: the code's findings stand
+                from interviewer.review.combine import reapply
+
+                grade = reapply(before, grade, q)
+            grade = settle_follow_up(before, grade)
+            if grade.follow_up:  # asked already
+                grade = grade.model_copy(update={"follow_up": None})
         self._record(Answered(
             plan_index=pi, stage_id=asked.stage_id, question_id=q.id,
             follow_up=asked.follow_up, prompt=asked.text, answer=text, graded_text=graded_text,
@@ -554,6 +579,9 @@ class InterviewSession:
         # "I don't know" gets no probe into a story it did not tell (QA: "How did you balance
         # this work with your commitments?"): the candidate can ask for a hint, or move on
         gave_nothing = is_non_answer(st.answers.get(pi, [""])[-1])
+        if grade.follow_up and not asked_follow_ups and self.config.max_follow_ups:
+            yield from self._probe(pi, grade, q)  # the review's question on its worst finding
+            return
         if _has_gap(grade, self.config.follow_up_below, self.config.follow_up_missed_share) and \
                 asked_follow_ups < self.config.max_follow_ups and not gave_nothing:
             gaps = [*grade.missed, *grade.unchecked]
@@ -585,6 +613,18 @@ class InterviewSession:
         if self.config.mode == "practice":
             yield from self._feedback(pi, grade, q)
         yield from self._advance()
+
+    def _probe(self, pi: int, grade: Grade, q: Question) -> Generator[StreamEvent, None, None]:
+        """Ask the follow-up the grade brings (a review asks about its most serious finding),
+        after the partial feedback in practice mode."""
+        item = self.plan[pi]
+        text = grade.follow_up or ""
+        if self.config.mode == "practice":
+            yield from self._feedback(pi, grade, q, partial=True)
+        self._record(Asked(kind="follow_up", plan_index=pi, stage_id=item.stage_id,
+                           question_id=q.id, follow_up=1, text=text, interviewer="review"))
+        yield self._done(InterviewerReply(kind="follow_up", text=text, stage_id=item.stage_id,
+                                          question_id=q.id, interviewer="review"))
 
     def _feedback(self, pi: int, grade: Grade | None, q: Question,
                   partial: bool = False) -> Generator[StreamEvent, None, None]:

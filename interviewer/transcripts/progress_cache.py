@@ -34,14 +34,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from interviewer.core.errors import NotFoundError
+from interviewer.core.errors import NotFoundError, TranscriptStoreError
+from interviewer.core.stores import TranscriptStore
 from interviewer.core.transcript import Transcript
 from interviewer.transcripts.progress import Progress, SessionDigest, compute_progress, digest
-from interviewer.transcripts.store import (
-    JsonlTranscriptStore,
-    TranscriptStore,
-    TranscriptStoreError,
-)
+from interviewer.transcripts.store import JsonlTranscriptStore
 
 if TYPE_CHECKING:
     from interviewer.core.pack import Pack

@@ -19,12 +19,12 @@ from chainlit.config import config as chainlit_config
 from chainlit.server import app as chainlit_app
 
 from interviewer.core.errors import NotFoundError
+from interviewer.core.events import SessionStarted
 from interviewer.core.session import PlanKind
 from interviewer.ui import profiles as prof
 from interviewer.ui.auth import check_password, parse_users
 from interviewer.ui.chat import (
     Chat,
-    ensure_index,
     history_action,
     new_interview_action,
     progress_action,
@@ -42,7 +42,7 @@ from interviewer.ui.runtime import (
     settings_widgets,
 )
 from interviewer.ui.sessions import latest_open_session, latest_stage, open_session_for
-from interviewer.ui.uploads import EmptyUploadMiddleware, picker_accept
+from interviewer.ui.uploads import MAX_FILES_PER_MESSAGE, EmptyUploadMiddleware, picker_accept
 
 log = logging.getLogger("interviewer.ui")
 
@@ -70,6 +70,7 @@ if chainlit_config.features.spontaneous_file_upload is not None:
     chainlit_config.features.spontaneous_file_upload.max_size_mb = max(
         1, math.ceil(OPTIONS.upload_max_kb / 1024))
     chainlit_config.features.spontaneous_file_upload.accept = picker_accept()
+    chainlit_config.features.spontaneous_file_upload.max_files = MAX_FILES_PER_MESSAGE
 
 
 _warm_tasks: set[asyncio.Task[None]] = set()
@@ -82,7 +83,7 @@ async def warm_up() -> None:
 
     def load() -> None:
         svc = services()
-        ensure_index(svc, pack_of(svc))
+        svc.search_index(pack_of(svc))
 
     async def warm() -> None:
         try:
@@ -142,7 +143,10 @@ async def on_chat_start() -> None:
     profile = prof.profile_named(pack, cl.user_session.get("chat_profile"))
     waiting = open_session_for(svc.store, current_owner(), pack.name, profile)
     if waiting is not None:
-        cfg = (await asyncio.to_thread(svc.store.load, waiting.session_id))[0].config
+        start = (await asyncio.to_thread(svc.store.load, waiting.session_id))[0]
+        if not isinstance(start, SessionStarted):  # the stores refuse such a transcript
+            raise NotFoundError(f"session {waiting.session_id} has no start event")
+        cfg = start.config
         choices = prof.ChatChoices(mode=cfg.mode, questions=cfg.questions,
                                    difficulty=cfg.difficulty)
         await cl.ChatSettings(settings_widgets(choices)).send()

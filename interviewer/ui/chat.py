@@ -18,9 +18,14 @@ from typing import Any
 import chainlit as cl
 
 from interviewer.app.services import Services
-from interviewer.core.errors import InputError, InterviewerError, NotFoundError
+from interviewer.core.errors import (
+    InputError,
+    InterviewerError,
+    NotFoundError,
+    SessionMovedOnError,
+)
 from interviewer.core.markdown import md_block, md_escape
-from interviewer.core.pack import Pack
+from interviewer.core.pack import Pack, Question
 from interviewer.core.session import (
     InterviewerReply,
     PlanKind,
@@ -32,6 +37,8 @@ from interviewer.core.session import (
 from interviewer.core.text import shorten
 from interviewer.core.transcript import Transcript
 from interviewer.interview.session import InterviewSession
+from interviewer.review.engine import ANSWER_MAX_CHARS, review_uploads
+from interviewer.review.intake import Upload
 from interviewer.transcripts.progress import Progress
 from interviewer.transcripts.store import SessionInfo
 from interviewer.ui import render
@@ -39,7 +46,7 @@ from interviewer.ui.charts import score_chart
 from interviewer.ui.downloads import transcript_files
 from interviewer.ui.profiles import ChatChoices, ProfileSpec, profile_for_stage
 from interviewer.ui.sessions import ended_early, latest_stage, owned_session
-from interviewer.ui.uploads import read_answer_file
+from interviewer.ui.uploads import MAX_FILES_PER_MESSAGE, check_upload
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +129,13 @@ async def pump(make: Callable[[], Iterator[StreamEvent]]) -> AsyncIterator[Strea
         await worker
 
 
+class _NoTurn:
+    """`Chat.stream` drives no candidate turn (a start or a resume)."""
+
+
+_NO_TURN = _NoTurn()
+
+
 def _done(replies: list[InterviewerReply]) -> Iterator[StreamEvent]:
     for i, reply in enumerate(replies):
         yield ReplyDone(index=i, reply=reply)
@@ -196,7 +210,13 @@ class Chat:
                 session = await asyncio.to_thread(InterviewSession.resume, self.services,
                                                   session.session_id)
             if not session.finished:
-                await asyncio.to_thread(session.end)
+                try:
+                    await asyncio.to_thread(session.end)
+                except SessionMovedOnError:  # another tab wrote meanwhile: end it from there
+                    session = await asyncio.to_thread(InterviewSession.resume, self.services,
+                                                      session.session_id)
+                    if not session.finished:
+                        await asyncio.to_thread(session.end)
 
     # --- turns ----------------------------------------------------------------------------------
 
@@ -215,7 +235,7 @@ class Chat:
             if files:
                 await self._on_files(session, text, files)
                 return
-            await self.stream(lambda: session.stream_send(text))
+            await self.stream(lambda: session.stream_send(text), turn_text=text)
 
     async def _fresh(self, session: InterviewSession,
                      text: str | None) -> InterviewSession | None:
@@ -234,37 +254,65 @@ class Chat:
             return fresh
         log.info("session %s moved on elsewhere; a stale turn was not applied",
                  session.session_id)
-        what = "that button was" if text is None else "your message was"
-        note = (f"This interview moved on in another tab or window, so {what} not applied "
-                "here (nothing is answered twice). This tab now shows where it stands.")
+        await self._tell_moved_on(fresh, text, turn=True)
+        return None
+
+    async def _moved_on(self, session_id: str, text: str | None, *, turn: bool) -> None:
+        """A write of this chat lost a race (`SessionMovedOnError`): another tab or process
+        recorded first, so the session was behind although `_fresh` found it in step. Told
+        like a stale turn: reload, say so, return the text, show where it stands."""
+        log.info("session %s moved on elsewhere during a turn; its write was refused",
+                 session_id)
+        fresh = await asyncio.to_thread(InterviewSession.resume, self.services, session_id)
+        await self._tell_moved_on(fresh, text, turn=turn)
+
+    async def _tell_moved_on(self, fresh: InterviewSession, text: str | None, *,
+                             turn: bool) -> None:
+        """`turn`: the candidate's message (`text`) or button (None) was not applied at all;
+        otherwise part of the turn was saved before another tab or process overtook it."""
+        if turn:
+            what = "that button was" if text is None else "your message was"
+            note = (f"This interview moved on in another tab or window, so {what} not applied "
+                    "here (nothing is answered twice). This tab now shows where it stands.")
+        else:
+            note = ("This interview moved on in another tab or window while this one was "
+                    "saving; what was saved is kept. This tab now shows where it stands.")
+            text = None
         if text and text.strip():
             note += render.kept_note(text)
         await self.notice(note)
         if text and not render.kept_inline(text):
             await self.kept_step(text)
         await self._show_resumed(fresh)
-        return None
 
     async def _on_files(self, session: InterviewSession, text: str, files: list[Any]) -> None:
+        """A take-home submission: the files (or a .zip) are reviewed as code, never run, and
+        the review's grade is the answer's grade (interviewer/review)."""
         question = session.current_question
         if question is None or question.kind != "take_home":
             await self.notice("Files are accepted as answers to the take-home brief only. "
                               "Paste this answer as text instead.", self.turn_actions())
             return
-        if len(files) > 1:
-            await self.notice("Attach one file per answer.", self.turn_actions())
+        if len(files) > MAX_FILES_PER_MESSAGE:
+            await self.notice(f"Attach at most {MAX_FILES_PER_MESSAGE} files, or the whole "
+                              "project as one .zip.", self.turn_actions())
             return
-        f = files[0]
+        names = ", ".join(render.code(f.name) for f in files)
         try:
-            uploaded = read_answer_file(Path(f.path), f.name, self.max_upload_bytes)
+            for f in files:
+                check_upload(Path(f.path), f.name, self.max_upload_bytes)
+            await self.notice(f"Received {names}; reviewing it now (static analysis: "
+                              "nothing you upload is run).")
+            review = await asyncio.to_thread(
+                review_uploads, [Upload(Path(f.path), f.name) for f in files], question,
+                self.services.grader, self.services.settings, pack=self.pack.name, note=text)
         except (InputError, OSError) as e:
-            await self.notice(f"That file was not accepted: {md_escape(str(e))}. "
+            await self.notice(f"That submission was not accepted: {md_escape(str(e))}. "
                               "Nothing was graded.", self.turn_actions())
             return
-        answer = uploaded.text if not text.strip() else f"{text.strip()}\n\n{uploaded.text}"
-        await self.notice(f"Received {render.code(uploaded.name)} "
-                          f"({uploaded.size:,} bytes); grading it now.")
-        await self.stream(lambda: _done(session.answer(answer)))
+        answer = review.answer_text(min(session.max_message_chars, ANSWER_MAX_CHARS))
+        await self.stream(lambda: _done(session.answer(answer, grade=review.grade)),
+                          turn_text=answer)
 
     async def on_action(self, name: str, session_id: str) -> None:
         """A button under a question; `session_id` is the interview the button was shown for."""
@@ -281,7 +329,7 @@ class Chat:
             fresh = await self._fresh(session, None)
             if fresh is None:
                 return
-            await self.stream(lambda: fresh.stream_send(COMMAND_FOR[name]))
+            await self.stream(lambda: fresh.stream_send(COMMAND_FOR[name]), turn_text=None)
 
     # --- rendering ------------------------------------------------------------------------------
 
@@ -300,11 +348,16 @@ class Chat:
             await self.bar.remove_actions()
             self.bar = None
 
-    async def stream(self, make: Callable[[], Iterator[StreamEvent]]) -> None:
-        """Show a session call's events: deltas stream, each finished reply is rendered."""
+    async def stream(self, make: Callable[[], Iterator[StreamEvent]],
+                     turn_text: str | None | _NoTurn = _NO_TURN) -> None:
+        """Show a session call's events: deltas stream, each finished reply is rendered.
+        `turn_text`: the candidate's text (None for a button) when the call applies a turn,
+        returned to them if the turn loses a race with another tab."""
         live: cl.Message | None = None
         live_index: int | None = None
         last: cl.Message | None = None
+        driven = self.session
+        seen = driven.events_seen if driven is not None else 0
         try:
             async for event in pump(make):
                 if isinstance(event, TextDelta):
@@ -315,6 +368,14 @@ class Chat:
                     msg = live if live_index == event.index else None
                     live, live_index = None, None
                     last = await self.show(event.reply, msg)
+        except SessionMovedOnError as e:
+            if live is not None:  # a reply cut off by the refused write
+                await live.remove()
+            # the turn's first write was refused: nothing of it was applied
+            untouched = e.expected <= seen and not isinstance(turn_text, _NoTurn)
+            text = turn_text if isinstance(turn_text, str) else None
+            await self._moved_on(e.session_id, text, turn=untouched)
+            return
         except NotFoundError as e:
             await self.notice(f"Not found: {md_escape(str(e))}", [new_interview_action()])
         except InterviewerError as e:
@@ -426,7 +487,7 @@ class Chat:
         async with cl.Step(name="Grading", type="tool", show_input=False) as step:
             step.output = render.grading_step(grade)
 
-    def retrieval_text(self, question: Any) -> str:
+    def retrieval_text(self, question: Question) -> str:
         """What the answer was graded against, and related guide material from the index."""
         lines = [f"Graded against the guide's question `{question.id}` ({question.topic}, "
                  f"{question.difficulty}, {question.provenance}): "
@@ -537,25 +598,11 @@ class Chat:
             await self.resume(info.session_id)
 
 
-_index_ready: dict[str, bool] = {}
-
-
-def ensure_index(services: Services, pack: Pack) -> Any:
-    """The pack's Chroma index, built once per process if `make index` has not made it."""
-    from interviewer.packs.index import KnowledgeIndex
-
-    index = KnowledgeIndex(services.settings)
-    if not _index_ready.get(pack.name):
-        if not index.is_built(pack.name):
-            index.build(pack)
-        _index_ready[pack.name] = True
-    return index
-
-
-def related_material(services: Services, pack: Pack, question: Any, k: int = 3) -> list[str]:
-    """Related guide questions and the closest tip, from the pack's Chroma index."""
+def related_material(services: Services, pack: Pack, question: Question,
+                     k: int = 3) -> list[str]:
+    """Related guide questions and the closest tip, from the services' search index."""
     try:
-        index = ensure_index(services, pack)
+        index = services.search_index(pack)
         questions = index.search(pack.name, question.question, k=k + 1, kind="question")
         tips = index.search(pack.name, question.question, k=1, kind="tip")
     except InterviewerError as e:

@@ -15,8 +15,12 @@ from pydantic import BaseModel
 
 from interviewer.core.errors import InputError
 
-ALLOWED_SUFFIXES = (".md", ".txt", ".py", ".ipynb")
+# A take-home submission: write-up, code, notebooks, dependency files, or the project as a .zip
+# (reviewed by interviewer/review, never run).
+ALLOWED_SUFFIXES = (".md", ".txt", ".py", ".ipynb", ".zip", ".toml", ".lock", ".cfg", ".yaml",
+                    ".yml", ".json")
 DEFAULT_MAX_BYTES = 512 * 1024
+MAX_FILES_PER_MESSAGE = 20  # the picker's limit; a whole project comes as one .zip
 
 
 def picker_accept() -> dict[str, list[str]]:
@@ -26,6 +30,16 @@ def picker_accept() -> dict[str, list[str]]:
     families with the same extensions listed them twice in its "File type must be" toast)
     and drops every wildcard family but audio, image, text and video."""
     return {"*/*": list(ALLOWED_SUFFIXES)}
+
+
+def check_upload(path: Path, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Type and size of one uploaded file, before the review reads it (InputError)."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise InputError(f"{name}: only {', '.join(ALLOWED_SUFFIXES)} files are accepted")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"{name} is {_human(size)}; the limit is {_human(max_bytes)}")
 
 
 class UploadedAnswer(BaseModel):

@@ -5,7 +5,8 @@ command; an answer may span lines and is sent by a blank line or the end of inpu
 line of its own is a command mid-answer too: `/end` sends the answer typed so far and then ends,
 `/skip` drops it, the others keep it so the candidate can go on typing. When the input ends, the
 session ends and the summary and the exported transcripts' paths are printed, so piped input
-(`interviewer practice --stage technical < answers.txt`) works.
+(`interviewer practice --stage technical < answers.txt`) works. The take-home brief is answered
+with `/upload PATH...` (files, a folder or a .zip): the same review as `interviewer review`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from pydantic import ValidationError
 
 from interviewer.cli.commands.transcripts import stdout_closed
 from interviewer.core.errors import InputError
-from interviewer.core.session import InterviewerReply, SessionConfig, StreamEvent, TextDelta
+from interviewer.core.session import (
+    InterviewerReply,
+    ReplyDone,
+    SessionConfig,
+    StreamEvent,
+    TextDelta,
+)
 from interviewer.core.settings import Settings
 from interviewer.core.summary import SessionSummary
 from interviewer.interview.offline import REDIRECT
@@ -215,7 +222,10 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
         if session.config.plan == "weak":
             term.write(WEAK_PLAN_NOTE + "\n")
         term.write("Type your answer; a blank line sends it. Commands, on a line of their own: "
-                   f"{' '.join(c for c, canonical in commands.items() if c == canonical)}\n\n")
+                   f"{' '.join(c for c, canonical in commands.items() if c == canonical)}\n")
+        if any(session.pack.question(i.question_id).kind == "take_home" for i in session.plan):
+            term.write(f"{UPLOAD_HELP}\n")
+        term.write("\n")
 
     live = services.interviewer.name != "offline"  # offline text arrives whole: no streaming
 
@@ -252,7 +262,10 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
                 term.write(f"\n> {entry.text}\n")
             if entry.note:
                 term.write(entry.note + "\n")
-            show(session.stream_send(entry.text))
+            if is_upload(entry.text):
+                show(upload(session, entry.text, settings, term))
+            else:
+                show(session.stream_send(entry.text))
             if session.finished or term.closed:
                 break
     if not session.finished:  # the end of input (or of stdout) ends the interview
@@ -268,6 +281,51 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
     term.write("\nTranscripts:\n" + "".join(f"  {p}\n" for p in paths))
     term.write(f"Resume or review: interviewer transcripts show {session.session_id}\n")
     return STDOUT_CLOSED_EXIT if term.closed else 0
+
+
+UPLOAD = "/upload"
+UPLOAD_HELP = ("For the take-home brief: /upload PATH... (files, a folder or a .zip of your "
+               "project; reviewed by static analysis, never run)")
+
+
+def is_upload(text: str) -> bool:
+    return text.strip().split(" ", 1)[0].lower() == UPLOAD
+
+
+def _notice(text: str) -> Iterator[StreamEvent]:
+    yield ReplyDone(index=0, reply=InterviewerReply(kind="notice", text=text))
+
+
+def upload(session: InterviewSession, text: str, settings: Settings,
+           term: Terminal) -> Iterator[StreamEvent]:
+    """`/upload PATH...`: review a take-home submission and record it as the answer to the open
+    take-home brief (the same review as `interviewer review` and the page's upload)."""
+    import shlex
+    from pathlib import Path
+
+    from interviewer.review.engine import ANSWER_MAX_CHARS, review_uploads
+    from interviewer.review.intake import Upload
+
+    question = session.current_question
+    if question is None or question.kind != "take_home":
+        return _notice("/upload answers the take-home brief only; answer this question as "
+                       "text.")
+    try:
+        paths = shlex.split(text.strip()[len(UPLOAD):])
+    except ValueError as e:
+        return _notice(f"Could not read the paths ({e}); quote paths with spaces.")
+    if not paths:
+        return _notice("Usage: /upload PATH... (files, a folder or a .zip of your project)")
+    term.write(f"Reviewing {', '.join(paths)} (static analysis, nothing is run)...\n")
+    try:
+        review = review_uploads([Upload(Path(p).expanduser(), p) for p in paths], question,
+                                session.services.grader, settings, pack=session.pack.name)
+    except InputError as e:
+        return _notice(f"That submission was not accepted: {e}. Nothing was graded.")
+    term.write(f"Reviewed {len(review.files)} file(s): {len(review.findings)} finding(s).\n")
+    answer = review.answer_text(min(session.max_message_chars, ANSWER_MAX_CHARS))
+    replies = session.answer(answer, grade=review.grade)
+    return (ReplyDone(index=i, reply=r) for i, r in enumerate(replies))
 
 
 def repeat_text(r: InterviewerReply, session: InterviewSession) -> str:
