@@ -11,6 +11,8 @@ asserted in tests: timings depend on the machine. Measured:
 - a take-home review (`interviewer review`) of a generated 200-file project;
 - retrieval on the pack's index and on a synthetic collection of random unit vectors (384-d,
   cached under `.data/bench/`), query embedding included;
+- retrieval filtered by pack and stage with the synthetic documents spread over 50 packs (one
+  collection per pack, as the index keeps them), and the time to add a real guide as a pack;
 - index build throughput (the pack, embeddings included; the synthetic one, precomputed);
 - app cold start to the first page and the server's resident memory (the UI launcher);
 - N concurrent sessions in one process (threads; offline interviewer and reference grader);
@@ -57,6 +59,8 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "engine_turn_p95_ms": ("engine overhead per turn, p95", 30.0, "ms"),
     "reference_grade_p95_ms": ("reference grading per answer, p95", 50.0, "ms"),
     "retrieval_synthetic_p95_ms": ("retrieval p95 on the synthetic collection", 20.0, "ms"),
+    "retrieval_pack_stage_p95_ms": ("retrieval p95 filtered by pack and stage, 50 packs", 20.0,
+                                    "ms"),
     "review_200_files_s": ("take-home review of a 200-file project", 5.0, "s"),
     "app_cold_start_s": ("app cold start to first page", 5.0, "s"),
     "app_rss_mb": ("app resident memory", 600.0, "MB"),
@@ -494,6 +498,139 @@ def bench_synthetic_retrieval(n_docs: int, rebuild: bool = False) -> Result:
     return r
 
 
+# --- many packs ---------------------------------------------------------------------------------
+
+PACK_STAGES = 5  # stages per synthetic pack; each document belongs to one or two of them
+ADD_GUIDE = PROJECT_ROOT / "tests" / "fixtures" / "guides" / "emberfall-games-backend-engineer.txt"
+
+
+def _synthetic_pack_docs(pack: str, start: int, n: int, rng: Any) -> dict[str, Any]:
+    import numpy as np
+
+    vecs = rng.standard_normal((n, DIM)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    metas: list[dict[str, str | bool]] = []
+    for i in range(start, start + n):
+        meta: dict[str, str | bool] = {"pack": pack, "kind": ("question", "stage", "tip")[i % 3],
+                                       f"stage__s{i % PACK_STAGES}": True}
+        if i % 4 == 0:
+            meta[f"stage__s{(i + 1) % PACK_STAGES}"] = True
+        metas.append(meta)
+    return {"ids": [f"{pack}:doc-{i}" for i in range(start, start + n)], "embeddings": vecs,
+            "documents": [f"synthetic document {i} of {pack}" for i in range(start, start + n)],
+            "metadatas": metas}
+
+
+def bench_many_packs(n_packs: int, n_docs: int, rebuild: bool = False) -> Result:
+    """Retrieval filtered by pack and stage with many packs: one collection per pack (as
+    `packs.index.KnowledgeIndex` keeps them), so the pack filter is the choice of collection and the
+    stage filter runs inside one pack's documents; and adding a real guide to that store."""
+    import chromadb
+    import numpy as np
+    from chromadb.config import Settings as ChromaSettings
+
+    from interviewer.packs.embeddings import MiniLM
+    from interviewer.packs.index import RETRIEVER, KnowledgeIndex, collection_name
+
+    per_pack = n_docs // n_packs
+    r = Result(name=f"retrieval filtered by pack and stage, {n_docs:,} documents in "
+                    f"{n_packs} packs")
+    path = CACHE_DIR / f"packs-{n_packs}x{per_pack}"
+    if rebuild and path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    client = chromadb.PersistentClient(path=str(path),
+                                       settings=ChromaSettings(anonymized_telemetry=False))
+    names = [f"synth-{i:02d}" for i in range(n_packs)]
+    cols = {}
+    t0, added = time.perf_counter(), 0
+    for i, name in enumerate(names):
+        col = client.get_or_create_collection(
+            collection_name(name), metadata={"hnsw:space": "ip", "pack": name,
+                                             "retriever": RETRIEVER})
+        have = col.count()
+        if have < per_pack:
+            rng = np.random.default_rng(1000 + i)
+            rng.standard_normal((have, DIM))  # the same vectors whether built at once or not
+            for start in range(have, per_pack, 1000):
+                col.add(**_synthetic_pack_docs(name, start, min(1000, per_pack - start), rng))
+            added += per_pack - have
+        cols[name] = col
+    if added:
+        build = time.perf_counter() - t0
+        r.metrics |= {"packs_build_s": round(build, 1),
+                      "packs_build_docs_per_s": round(added / build, 1)}
+        r.notes.append(f"built {added:,} documents now (cached in {path})")
+        (path / BUILD_FILE).write_text(json.dumps({
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"), "docs": added,
+            "metrics": dict(r.metrics)}), encoding="utf-8")
+    else:
+        r.notes.append(f"reused the cached packs in {path} (pass --rebuild to time a build)")
+    r.metrics["packs"] = float(len(cols))
+    r.metrics["packs_docs"] = float(sum(c.count() for c in cols.values()))
+    encoder = MiniLM.shared()
+    queries = _queries()[:100]
+    encoder.encode(["warm up"])
+    index = KnowledgeIndex(Settings(data_dir=path / "unused"), client=client)
+    by_stage, by_pack, raw_filter, embed_only = [], [], [], []
+    for name in names:  # versions the cached packs as a build does; loads each pack once
+        col = cols[name]
+        if "version" not in (col.metadata or {}):
+            col.modify(metadata={k: v for k, v in (col.metadata or {}).items()
+                                 if not k.startswith("hnsw:")} | {"version": f"{name}-v1"})
+        index.search(name, "warm up", k=5, stage="s0")
+    for j, q in enumerate(queries * 2):
+        name = names[(j * 7) % n_packs]
+        stage = f"s{j % PACK_STAGES}"
+        t = time.perf_counter()
+        index.search(name, q, k=5, stage=stage)
+        t1 = time.perf_counter()
+        index.search(name, q, k=5)
+        t2 = time.perf_counter()
+        by_stage.append(t1 - t)
+        by_pack.append(t2 - t1)
+        t4 = time.perf_counter()
+        encoder.encode([q])
+        embed_only.append(time.perf_counter() - t4)
+        if j < 40:  # Chroma's own metadata filter, for comparison (slow: a few samples)
+            vec = encoder.encode([q])
+            t3 = time.perf_counter()
+            cols[name].query(query_embeddings=vec, n_results=5,
+                             where={f"stage__{stage}": True}, include=["distances"])
+            raw_filter.append(time.perf_counter() - t3)
+    r.metrics |= {
+        "retrieval_pack_stage_p50_ms": _ms(by_stage)["p50"],
+        "retrieval_pack_stage_p95_ms": _ms(by_stage)["p95"],
+        "retrieval_pack_only_p95_ms": _ms(by_pack)["p95"],
+        "retrieval_query_embedding_p95_ms": _ms(embed_only)["p95"],
+        "chroma_where_filter_p95_ms": _ms(raw_filter)["p95"],
+    }
+    r.notes.append("`KnowledgeIndex.search` (query embedding, dense + BM25, stage filter) on one "
+                   "pack's collection, packs in turn; a stage holds about 1/4 of a pack. "
+                   "chroma_where_filter: the same stage filter as a Chroma `where` (vector "
+                   "only), which scans every pack's metadata")
+    r.metrics |= _add_guide_timing(path)
+    r.notes.append(f"adding a guide: `pack add` of {ADD_GUIDE.name} (parse, derive, write, embed "
+                   "and index, warm encoder) into the store holding the synthetic packs")
+    return r
+
+
+def _add_guide_timing(chroma_path: Path) -> dict[str, float]:
+    from interviewer.packs.index import KnowledgeIndex
+    from interviewer.packs.library import add_guide
+
+    with tempfile.TemporaryDirectory(prefix="bench-add-") as tmp:
+        local = Settings(data_dir=Path(tmp), knowledge_dir=Path(tmp) / "knowledge")
+        index = KnowledgeIndex(local, client=__import__("chromadb").PersistentClient(
+            path=str(chroma_path)))
+        text = ADD_GUIDE.read_text(encoding="utf-8")
+        t0 = time.perf_counter()
+        result = add_guide(local, text, name="bench-added-guide", force=True, index=index)
+        seconds = time.perf_counter() - t0
+        index.drop(result.name)
+    return {"add_guide_s": round(seconds, 2), "add_guide_docs": float(result.indexed or 0)}
+
+
 # --- the app ------------------------------------------------------------------------------------
 
 
@@ -795,12 +932,12 @@ def bench_progress(settings: Settings, work: Path, sessions: int = 1000, runs: i
 
 # --- driver -------------------------------------------------------------------------------------
 
-SECTIONS = ("engine", "grading", "review", "retrieval", "synthetic", "app", "concurrent",
-            "cli", "progress")
+SECTIONS = ("engine", "grading", "review", "retrieval", "synthetic", "packs", "app",
+            "concurrent", "cli", "progress")
 
 
 def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set[str],
-            rebuild: bool = False) -> list[Result]:
+            rebuild: bool = False, packs: int = 50) -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="bench-", dir=PROJECT_ROOT / ".data"
                                      if (PROJECT_ROOT / ".data").is_dir() else None) as tmp:
@@ -811,6 +948,7 @@ def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set
             ("review", lambda: bench_review(settings, work)),
             ("retrieval", lambda: bench_pack_retrieval(settings, work)),
             ("synthetic", lambda: bench_synthetic_retrieval(synthetic_docs, rebuild)),
+            ("packs", lambda: bench_many_packs(packs, synthetic_docs, rebuild)),
             ("app", lambda: bench_app(settings, work)),
             ("concurrent", lambda: bench_concurrent(settings, work, sessions)),
             ("cli", lambda: bench_cli(settings, work)),
@@ -865,6 +1003,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="size of the synthetic collection (cached under .data/bench/)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the synthetic collection")
     p.add_argument("--sessions", type=int, default=50, help="concurrent sessions")
+    p.add_argument("--packs", type=int, default=50,
+                   help="packs the synthetic documents are spread over (section packs)")
     p.add_argument("--skip", default="", help=f"comma-separated sections: {','.join(SECTIONS)}")
     p.add_argument("--out", type=Path, default=BENCH_DIR / "latest.json")
     p.add_argument("--keep-skipped", action="store_true",
@@ -880,7 +1020,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     machine_before = machine()
     results = run_all(settings, synthetic_docs=args.synthetic_docs, sessions=args.sessions,
-                      skip=skip, rebuild=args.rebuild)
+                      skip=skip, rebuild=args.rebuild, packs=args.packs)
     if args.keep_skipped and args.out.is_file():
         previous = json.loads(args.out.read_text(encoding="utf-8"))
         kept = [Result.model_validate(r) for r in previous.get("results", [])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -17,13 +17,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 
 from interviewer.core.errors import NotFoundError, PackError
 
-Provenance = Literal["guide", "authored", "source"]
+# guide: the guide's words; derived: the guide's words, the other fields derived from it offline
+# (packs/derive.py); authored: written for the project; source: an outside data set.
+Provenance = Literal["guide", "authored", "source", "derived"]
 QuestionKind = Literal["technical", "behavioral", "take_home", "conversational"]
 Difficulty = Literal["easy", "medium", "hard", "expert"]
 
@@ -62,6 +66,16 @@ class Stage(_Model):
     focus: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     duration_minutes: int | None = None
+    # "derived": format, persona, focus and aliases were derived from the description
+    provenance: Literal["guide", "authored", "derived"] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_provenance(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Packs written before this field existed dump as they did."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("provenance") is None:
+            data.pop("provenance", None)
+        return data
 
 
 class Topic(_Model):
@@ -107,6 +121,17 @@ class Misconception(_Model):
 
 
 
+class GeneratedItem(_Model):
+    """An item a model wrote (`pack add --enrich`): merged into the question's list of that
+    field, and kept here too so a person can review what was not in the guide."""
+
+    field: Literal["misconceptions", "follow_ups", "hints"]
+    text: NonBlank
+    correction: str = ""
+    model: str = ""
+    provenance: Literal["generated"] = "generated"
+
+
 class Question(_Model):
     id: str
     section: str
@@ -124,6 +149,15 @@ class Question(_Model):
     hints: list[str] = Field(default_factory=list)
     rubric: list[RubricCriterion] = Field(default_factory=list)
     provenance: Provenance = "guide"
+    generated: list[GeneratedItem] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_generated(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Questions no model added to dump as they did before `generated` existed."""
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("generated", True):
+            data.pop("generated", None)
+        return data
 
 
 class Pack(_Model):
