@@ -15,7 +15,9 @@ asserted in tests: timings depend on the machine. Measured:
   collection per pack, as the index keeps them), and the time to add a real guide as a pack;
 - index build throughput (the pack, embeddings included; the synthetic one, precomputed);
 - app cold start to the first page and the server's resident memory (the UI launcher);
-- N concurrent sessions in one process (threads; offline interviewer and reference grader).
+- N concurrent sessions in one process (threads; offline interviewer and reference grader);
+- progress over 1,000 sessions of one user (synthetic JSONL transcripts): the first run, which
+  builds the cache from the transcripts, then runs through the cache, then after one more session.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "app_rss_mb": ("app resident memory", 600.0, "MB"),
     "cli_help_s": ("`interviewer --help`, median", 0.5, "s"),
     "practice_first_question_s": ("`interviewer practice` to its first question, median", 1.5, "s"),
+    "progress_1000_p95_ms": ("progress over 1,000 sessions of one user, p95", 300.0, "ms"),
+    "progress_after_new_session_p50_ms": ("the same right after one more session, p50", 300.0,
+                                          "ms"),
 }
 
 
@@ -800,10 +805,152 @@ def bench_concurrent(settings: Settings, work: Path, sessions: int = 50) -> Resu
     return r
 
 
+# --- progress -----------------------------------------------------------------------------------
+
+
+def _synthetic_sessions(store_dir: Path, pack: Any, owner: str, n: int, seed: int) -> None:
+    """`n` finished practice sessions as the session writes them (3 technical questions each,
+    a follow-up on a weak answer, feedback, realistic grades and answer lengths), one every ten
+    hours, written straight to JSONL files (no fsync: only reading them is measured)."""
+    import random
+    from datetime import timedelta
+
+    from interviewer.core.events import (
+        EVENT_ADAPTER,
+        Answered,
+        Asked,
+        Ended,
+        QuestionSnapshot,
+        Said,
+        SessionStarted,
+        StageSnapshot,
+    )
+    from interviewer.core.grade import (
+        CriterionScore,
+        Grade,
+        GradeProvenance,
+        KeyPointHit,
+        criteria_for,
+    )
+    from interviewer.core.session import PlanItem, SessionConfig
+    from interviewer.transcripts.store import new_session_id
+
+    rng = random.Random(seed)
+    stage = pack.stage("technical-interviews")
+    pool = pack.questions_for(stage.id)
+    store_dir.mkdir(parents=True, exist_ok=True)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    for i in range(n):
+        sid, at = new_session_id(), start + timedelta(days=i * 0.4)
+        qs = rng.sample(pool, 3)
+        config = SessionConfig(pack=pack.name, stage=stage.id, owner=owner, seed=i)
+        events: list[Any] = [SessionStarted(
+            at=at, session_id=sid, owner=owner, config=config, seed=i,
+            plan=[PlanItem(stage_id=stage.id, question_id=q.id) for q in qs],
+            stages=[StageSnapshot(id=stage.id, name=stage.name)],
+            questions=[QuestionSnapshot(id=q.id, topic=q.topic, kind=q.kind,
+                                        difficulty=q.difficulty, question=q.question,
+                                        example_answer=q.example_answer,
+                                        key_points=q.key_points, provenance=q.provenance)
+                       for q in qs],
+            interviewer="offline", grader="reference")]
+        for pi, q in enumerate(qs):
+            skill = rng.random()
+            rounds = 2 if skill < 0.4 else 1
+            for f in range(rounds):
+                t = at + timedelta(minutes=pi * 6 + f * 3)
+                prompt = q.question if f == 0 else "How would you check that it worked?"
+                events.append(Asked(at=t, kind="follow_up" if f else "question", plan_index=pi,
+                                    stage_id=stage.id, question_id=q.id, follow_up=f,
+                                    text=prompt))
+                hits = [KeyPointHit(point=k, covered=rng.random() < skill, similarity=0.5)
+                        for k in q.key_points]
+                score = round(1 + 4 * sum(h.covered for h in hits) / len(hits), 2)
+                answer = " ".join(rng.sample(q.example_answer.split(), min(
+                    60, len(q.example_answer.split()))))
+                grade = Grade(score=score, criteria=[
+                    CriterionScore(id=c.id, name=c.name, score=max(1, round(score)))
+                    for c in criteria_for(q)], key_points=hits, next_step="Add a concrete "
+                    "example.", strengths=["Clear structure."], gaps=["Misses a point."],
+                    provenance=GradeProvenance(grader="reference", calibration_version="v3"))
+                events.append(Answered(at=t, plan_index=pi, stage_id=stage.id,
+                                       question_id=q.id, follow_up=f, prompt=prompt,
+                                       answer=answer, graded_text=answer, grade=grade,
+                                       asked_at=t, answered_at=t))
+            events.append(Said(at=t, kind="feedback", text="Score: ...", stage_id=stage.id,
+                               question_id=q.id))
+        events.append(Ended(at=at + timedelta(minutes=20), reason="completed"))
+        (store_dir / f"{sid}.jsonl").write_bytes(
+            b"".join(EVENT_ADAPTER.dump_json(e) + b"\n" for e in events))
+
+
+NEW_SESSIONS = 10  # sessions added one at a time after the first run
+
+
+def bench_progress(settings: Settings, work: Path, sessions: int = 1000, runs: int = 20
+                   ) -> Result:
+    from interviewer.core.pack import load_pack
+    from interviewer.core.session import SessionConfig
+    from interviewer.interview.weak_plan import build_weak_plan
+    from interviewer.transcripts.progress_cache import load_digests, progress_for
+    from interviewer.transcripts.store import JsonlTranscriptStore
+
+    r = Result(name=f"progress over {sessions:,} sessions of one user")
+    pack = load_pack(settings.knowledge_dir, PACK)
+    tdir, cache = work / "progress" / "transcripts", work / "progress" / "cache"
+    owner = "user:bench"
+    _synthetic_sessions(tdir, pack, owner, sessions, seed=1)
+    _synthetic_sessions(tdir, pack, "user:other", sessions // 10, seed=2)  # not theirs
+    store = JsonlTranscriptStore(tdir)
+    t0 = time.perf_counter()
+    first = progress_for(store, owner, pack, cache_dir=cache)
+    r.metrics["progress_first_run_s"] = round(time.perf_counter() - t0, 2)
+    assert first.sessions == sessions, first.sessions
+    times, cpu = [], []
+    for _ in range(runs):
+        t, c = time.perf_counter(), time.process_time()
+        progress_for(store, owner, pack, cache_dir=cache)
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    s = _ms(times)
+    r.metrics |= {"progress_1000_p50_ms": s["p50"], "progress_1000_p95_ms": s["p95"],
+                  "progress_1000_cpu_p95_ms": _ms(cpu)["p95"]}
+    times, cpu = [], []
+    for i in range(NEW_SESSIONS):  # each time one more session: read alone, then recomputed
+        _synthetic_sessions(tdir, pack, owner, 1, seed=3 + i)
+        t, c = time.perf_counter(), time.process_time()
+        progress = progress_for(store, owner, pack, cache_dir=cache)
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+        assert progress.sessions == sessions + i + 1
+    assert load_digests(store, owner, cache_dir=cache).rebuilt == 0
+    s = _ms(times)
+    r.metrics |= {"progress_after_new_session_p50_ms": s["p50"],
+                  "progress_after_new_session_p95_ms": s["p95"],
+                  "progress_after_new_session_max_ms": round(max(times) * 1000, 2),
+                  "progress_after_new_session_cpu_p50_ms": _ms(cpu)["p50"]}
+    config = SessionConfig(pack=pack.name, stage=None, owner=owner, plan="weak")
+    t = time.perf_counter()
+    build_weak_plan(pack, config, progress_for(store, owner, pack, cache_dir=cache), seed=1)
+    r.metrics["weak_plan_1000_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    size = sum(p.stat().st_size for p in cache.iterdir())
+    r.metrics |= {"progress_sessions": float(sessions + NEW_SESSIONS),
+                  "progress_cache_mb": round(size / 1e6, 2),
+                  "transcripts_mb": round(sum(p.stat().st_size for p in tdir.iterdir()) / 1e6,
+                                          1)}
+    r.notes.append(f"JSONL store, {sessions // 10} sessions of another owner beside them; "
+                   "first run: every transcript parsed and the cache written; p50/p95: "
+                   f"{runs} runs through the cache (directory scan included; `_cpu_`: process "
+                   f"CPU time, robust to a busy machine); then {NEW_SESSIONS} new sessions, "
+                   "progress after each (the new one read, the rest from the cache, all "
+                   "recomputed); weak plan: progress + the full loop's plan")
+    return r
+
+
 # --- driver -------------------------------------------------------------------------------------
 
 SECTIONS = ("engine", "grading", "review", "retrieval", "synthetic", "packs", "app",
-            "concurrent", "cli")
+            "concurrent", "cli", "progress")
 
 
 def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set[str],
@@ -822,6 +969,7 @@ def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set
             ("app", lambda: bench_app(settings, work)),
             ("concurrent", lambda: bench_concurrent(settings, work, sessions)),
             ("cli", lambda: bench_cli(settings, work)),
+            ("progress", lambda: bench_progress(settings, work)),
         ]
         for name, job in jobs:
             if name in skip:

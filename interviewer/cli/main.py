@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "practice": ("interviewer.cli.commands.practice", "run a mock interview in the terminal"),
     "transcripts": ("interviewer.cli.commands.transcripts",
                     "list, show and export interview transcripts"),
+    "progress": ("interviewer.cli.commands.progress",
+                 "progress across sessions: topics, questions, key points"),
     "data": ("interviewer.cli.commands.data", "list, show and delete a user's stored data"),
     "ui": ("interviewer.cli.commands.ui", "start the chat page (Chainlit) and print its address"),
     "dev": ("interviewer.cli.commands.dev",

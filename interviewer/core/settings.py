@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         return self.data_dir / "transcripts"
 
     @property
+    def progress_dir(self) -> Path:
+        """A cache of per-session digests for progress, rebuilt from the transcripts."""
+        return self.data_dir / "progress"
+
+    @property
     def llm_configured(self) -> bool:
         """An endpoint is usable when a key, a base URL (local servers need no key) or an Azure
         endpoint is set, and running offline was not asked for."""

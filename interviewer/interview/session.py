@@ -170,7 +170,12 @@ class InterviewSession:
         if config.stage is not None:
             config = config.model_copy(update={"stage": stages[0].id})
         seed = config.seed if config.seed is not None else draw_seed()
-        plan = build_plan(pack, config, seed)
+        if config.plan == "weak":  # from the owner's transcripts; recorded below, so a resume
+            from interviewer.interview.weak_plan import plan_from_history  # replays it
+
+            plan = plan_from_history(services, pack, config, seed)
+        else:
+            plan = build_plan(pack, config, seed)
         planned = {i.stage_id for i in plan}
         qs = [pack.question(i.question_id) for i in plan]
         start = SessionStarted(
@@ -410,7 +415,7 @@ class InterviewSession:
         prepare_grader(self.services.grader, [q])  # while the candidate reads and thinks
         yield self._done(InterviewerReply(
             kind="question", text=text, stage_id=item.stage_id, question_id=q.id,
-            interviewer=lead.interviewer, fallback=lead.fallback))
+            interviewer=lead.interviewer, fallback=lead.fallback, reason=item.reason))
 
     def _advance(self) -> Generator[StreamEvent, None, None]:
         """Move to the next planned question: stage transition and opening as needed, or end."""
@@ -731,7 +736,8 @@ class InterviewSession:
                                "answered so far; here is where we were.")
             yield self._done(InterviewerReply(
                 kind=a.kind, text=a.text, stage_id=a.stage_id, question_id=a.question_id,
-                interviewer=a.interviewer))
+                interviewer=a.interviewer,
+                reason=self.plan[a.plan_index].reason if a.kind == "question" else None))
             return
         # the process stopped after an answer was saved but before the next question was asked
         yield self._notice("Welcome back; your last answer was saved. Let's continue.")

@@ -20,9 +20,16 @@ from chainlit.server import app as chainlit_app
 
 from interviewer.core.errors import NotFoundError, PackError
 from interviewer.core.events import SessionStarted
+from interviewer.core.session import PlanKind
 from interviewer.ui import profiles as prof
 from interviewer.ui.auth import check_password, parse_users
-from interviewer.ui.chat import Chat, history_action, new_interview_action
+from interviewer.ui.chat import (
+    Chat,
+    history_action,
+    new_interview_action,
+    progress_action,
+    weak_plan_action,
+)
 from interviewer.ui.guide_upload import add_guide_action, ask_and_add
 from interviewer.ui.identity import BrowserIdMiddleware, owner_for, request_cookie
 from interviewer.ui.options import ui_options
@@ -134,8 +141,9 @@ async def new_chat(choices: prof.ChatChoices, profile: prof.ProfileSpec | None =
 async def on_chat_start() -> None:
     s = settings()
     banner = offline_banner(s.llm_configured, s.model_for("grader"), endpoint_problem())
-    await cl.Message(content=banner,
-                     author="Coach", actions=[history_action(), add_guide_action()]).send()
+    await cl.Message(content=banner, author="Coach",
+                     actions=[history_action(), progress_action(), weak_plan_action(),
+                              add_guide_action()]).send()
     svc = await asyncio.to_thread(services)
     pack = await asyncio.to_thread(pack_of, svc, current_owner())
     hidden = (await asyncio.to_thread(available, s))[1]
@@ -179,12 +187,12 @@ async def on_settings_update(values: dict[str, Any]) -> None:
     await restart(choices)
 
 
-async def restart(choices: prof.ChatChoices) -> None:
+async def restart(choices: prof.ChatChoices, plan: PlanKind = "standard") -> None:
     old: Chat | None = cl.user_session.get("chat")
     if old is not None:
         await old.retire()  # kept, graded so far, marked ended early; its buttons go
     chat = await new_chat(choices, old.profile if old is not None else None)
-    await chat.start_new()
+    await chat.start_new(plan)
 
 
 @cl.on_message
@@ -234,6 +242,28 @@ async def on_history(action: cl.Action) -> None:
     chat: Chat | None = cl.user_session.get("chat")
     if chat is not None:
         await chat.show_history()
+
+
+@cl.action_callback("progress")
+@guarded
+async def on_progress(action: cl.Action) -> None:
+    chat: Chat | None = cl.user_session.get("chat")
+    if chat is not None:
+        await chat.show_progress()
+
+
+@cl.action_callback("weak_plan")
+@guarded
+async def on_weak_plan(action: cl.Action) -> None:
+    """A new interview of the chat's stage (or loop) planned from the owner's history."""
+    chat: Chat | None = cl.user_session.get("chat")
+    pending = cl.user_session.get("pending_choices")
+    choices = pending or (chat.choices if chat else prof.ChatChoices())
+    cl.user_session.set("pending_choices", None)
+    try:
+        await restart(choices, plan="weak")
+    except NotFoundError as e:
+        await cl.ErrorMessage(content=str(e)).send()
 
 
 @cl.action_callback("download_interview")

@@ -28,6 +28,7 @@ from interviewer.core.markdown import md_block, md_escape
 from interviewer.core.pack import Pack, Question
 from interviewer.core.session import (
     InterviewerReply,
+    PlanKind,
     ReplyDone,
     SessionConfig,
     StreamEvent,
@@ -38,6 +39,7 @@ from interviewer.core.transcript import Transcript
 from interviewer.interview.session import InterviewSession
 from interviewer.review.engine import ANSWER_MAX_CHARS, review_uploads
 from interviewer.review.intake import Upload
+from interviewer.transcripts.progress import Progress
 from interviewer.transcripts.store import SessionInfo
 from interviewer.ui import render
 from interviewer.ui.charts import score_chart
@@ -81,6 +83,21 @@ def new_interview_action(label: str = "Start a new interview") -> cl.Action:
 
 def history_action() -> cl.Action:
     return cl.Action(name="history", payload={}, label="My interviews", icon="history")
+
+
+def progress_action() -> cl.Action:
+    return cl.Action(name="progress", payload={}, label="My progress", icon="trending-up")
+
+
+def weak_plan_action() -> cl.Action:
+    return cl.Action(name="weak_plan", payload={}, label="Practise my weak spots",
+                     icon="target", tooltip="A new interview from your history: lowest last "
+                     "grade first, then the questions not seen for longest")
+
+
+WEAK_PLAN_GREETING = ("**Practising your weak spots.** The questions come from your earlier "
+                      "interviews: the lowest last grade first, then those you have not seen "
+                      "for longest (or not yet). Each question says why it was chosen.")
 
 
 @dataclass
@@ -148,9 +165,11 @@ class Chat:
                              max_answer_chars=self.services.max_answer_chars,
                              max_messages_per_minute=self.services.settings.max_messages_per_minute)
 
-    async def start_new(self) -> None:
-        config = self.config()
+    async def start_new(self, plan: PlanKind = "standard") -> None:
+        config = self.config().model_copy(update={"plan": plan})
         self.session = await asyncio.to_thread(InterviewSession.create, self.services, config)
+        if plan == "weak":
+            await self.notice(WEAK_PLAN_GREETING)
         await self.stream(self.session.stream_start)
 
     async def resume(self, session_id: str) -> None:
@@ -384,7 +403,8 @@ class Chat:
             msg.actions = self.turn_actions()
         if reply.kind == "summary" and reply.summary is not None:
             msg.elements = self.report_elements(reply)
-            msg.actions = [new_interview_action(), history_action()]
+            msg.actions = [new_interview_action(), history_action(), progress_action(),
+                           weak_plan_action()]
         feedback = reply.kind == "feedback" and reply.grade is not None
         if feedback:
             await self.grading_steps(reply)
@@ -416,7 +436,9 @@ class Chat:
     def content_for(self, reply: InterviewerReply) -> str:
         text = render.defang(reply.text)
         if reply.kind == "question":
-            return self.progress(reply) + text
+            why = f"*Why this question: {md_escape(reply.reason)}*\n\n" \
+                if reply.reason and not reply.repeated else ""
+            return self.progress(reply) + why + text
         if reply.kind == "follow_up":
             return "**Follow-up:** " + text
         if reply.kind == "hint":
@@ -509,6 +531,49 @@ class Chat:
                                          payload={"session_id": info.session_id},
                                          icon="play"))
         await cl.Message(content="\n".join(lines), author=AUTHOR, actions=actions).send()
+
+    async def show_progress(self) -> None:
+        """This owner's progress across interviews (never anyone else's): the summary, a chart
+        per topic over time, the HTML report, and the example answers behind the key points
+        missed most often."""
+        from interviewer.ui.progress_view import (
+            example_answers,
+            progress_markdown,
+            report_file,
+            topic_chart,
+        )
+
+        if not self.owner:
+            await self.notice("Progress is kept per user: sign in (or allow this page's "
+                              "cookie) to see yours.")
+            return
+        progress = await asyncio.to_thread(self.load_progress)
+        elements: list[Any] = []
+        actions = [weak_plan_action()]
+        if progress.sessions:
+            fig = await asyncio.to_thread(topic_chart, progress)
+            if fig is not None:
+                elements.append(cl.Plotly(name="progress", figure=fig, display="inline",
+                                          size="large"))
+            name, mime, data = await asyncio.to_thread(report_file, progress, self.pack)
+            elements.append(cl.File(name=name, content=data, mime=mime, display="inline"))
+        await cl.Message(content=progress_markdown(progress), author=AUTHOR, elements=elements,
+                         actions=actions).send()
+        answers = example_answers(progress)
+        if answers:
+            async with cl.Step(name="Example answers for the key points you miss most",
+                               type="undefined", show_input=False) as parent:
+                for title, example in answers:
+                    async with cl.Step(name=title, type="undefined", show_input=False) as step:
+                        step.output = render.defang(example)
+                parent.output = ("The guide's example answer to each question whose key points "
+                                 "you missed most often.")
+
+    def load_progress(self) -> Progress:
+        from interviewer.transcripts.progress_cache import progress_for
+
+        return progress_for(self.services.store, self.owner, self.pack,
+                            cache_dir=getattr(self.services.settings, "progress_dir", None))
 
     async def download(self, session_id: str) -> None:
         info = owned_session(self.services.store, self.owner, session_id)  # NotFoundError

@@ -36,9 +36,12 @@ if TYPE_CHECKING:
     from interviewer.interview.session import InterviewSession
 
 MODES = ("practice", "interview")
+PLANS = ("standard", "weak")
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports it
 STDOUT_CLOSED_EXIT = 1  # what Python itself exits with after EPIPE
 
+WEAK_PLAN_NOTE = ("Weak-spot practice: questions chosen from your earlier sessions, lowest last "
+                  "grade first, then those not seen for longest. Each question says why.")
 NOTE_END = "(/end: the answer typed so far is sent first, then the interview ends.)"
 NOTE_SKIP = "(/skip: the answer typed so far was discarded.)"
 NOTE_KEEP = "(The answer typed so far is kept: go on typing; a blank line sends it.)"
@@ -90,6 +93,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="offline interviewer and reference grader even if a model is configured")
     p.add_argument("--resume", metavar="ID", help="continue a session by id")
     p.add_argument("--owner", help="user id recorded on the session")
+    p.add_argument("--plan", choices=PLANS, default="standard",
+                   help="standard: questions drawn from the pack; weak: from your history "
+                   "(`interviewer progress`), lowest last grade first, then those not seen for "
+                   "longest; each question says why it was chosen")
     p.set_defaults(func=run)
 
 
@@ -174,6 +181,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 mode=args.mode, questions=args.questions, difficulty=args.difficulty,
                 seed=args.seed, max_follow_ups=args.follow_ups,
                 max_answer_chars=services.max_answer_chars, owner=args.owner,
+                plan=args.plan,
             )
         except ValidationError as e:  # the flags are checked already; this is a safety net
             raise InputError("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}"
@@ -211,6 +219,8 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
         term.write("This session is already finished; here is its summary. Start a new one with "
                    "`interviewer practice`.\n")
     else:
+        if session.config.plan == "weak":
+            term.write(WEAK_PLAN_NOTE + "\n")
         term.write("Type your answer; a blank line sends it. Commands, on a line of their own: "
                    f"{' '.join(c for c, canonical in commands.items() if c == canonical)}\n")
         if any(session.pack.question(i.question_id).kind == "take_home" for i in session.plan):
@@ -338,6 +348,8 @@ def render_reply(r: InterviewerReply) -> str:
         return "[!] " + r.text
     if r.kind == "hint":
         return "Hint: " + r.text
+    if r.kind == "question" and r.reason and not r.repeated:
+        return f"(Why this question: {r.reason})\n{r.text}"
     return r.text
 
 
