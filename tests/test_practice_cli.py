@@ -16,7 +16,7 @@ from session_support import FULL, KeywordGrader, make_pack, make_services
 from interviewer.cli import main
 from interviewer.commands.practice import repeat_text
 from interviewer.interview.models import InterviewerReply, SessionConfig
-from interviewer.interview.offline import REDIRECT
+from interviewer.interview.offline import LEAD_INS, REDIRECT
 from interviewer.interview.session import InterviewSession
 from interviewer.knowledge import dump_yaml
 from interviewer.settings import Settings
@@ -457,9 +457,9 @@ def test_repeat_says_the_question_without_the_lead_in(
     assert rc == 0
     asked = re.findall(r"^(Tell me about [^\n]*\?)$", out, re.M)
     assert len(asked) == 2
-    assert out.count("Let's start.") == 1 and out.count("Thanks. Next question.") + \
-        out.count("Okay, let's move on.") + out.count("Thank you. Here's another one.") + \
-        out.count("Good, let's keep going.") == 1
+    # one lead-in per question, and the second one takes the skip in stride
+    assert out.count("Let's start.") == 1
+    assert sum(out.count(x) for x in LEAD_INS["skipped"]) == 1
     assert f"Again: {asked[0]}" in out and f"Again: {asked[1]}" in out
 
 
