@@ -62,6 +62,13 @@ class Stage(_Model):
     focus: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     duration_minutes: int | None = None
+    # How this stage's interviewer runs it (interview/plan.py): the first of `opens_with` that
+    # is still free opens the stage (a recruiter starts with your background), the first of
+    # `closes_with` ends it ("What questions do you have for us?"), and the questions between
+    # go by `kind_order` (kinds not listed come last), then easy to hard.
+    opens_with: list[str] = Field(default_factory=list)
+    closes_with: list[str] = Field(default_factory=list)
+    kind_order: list[QuestionKind] = Field(default_factory=list)
 
 
 class Topic(_Model):
@@ -151,6 +158,12 @@ class Pack(_Model):
             unknown = set(q.stages) - set(stage_ids)
             if unknown:
                 raise ValueError(f"question {q.id} names unknown stages {sorted(unknown)}")
+        by_id = {q.id: q for q in self.questions}
+        for s in self.stages:
+            for qid in [*s.opens_with, *s.closes_with]:
+                if qid not in by_id or s.id not in by_id[qid].stages:
+                    raise ValueError(f"stage {s.id} opens or closes with {qid!r}, which is not "
+                                     "one of its questions")
         return self
 
     @cached_property

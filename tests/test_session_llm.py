@@ -93,7 +93,7 @@ def test_prompt_has_persona_stage_and_retrieved_material_but_no_example_answer(
 
 def test_follow_up_generated_from_missed_points_without_revealing_them(
         settings: Settings) -> None:
-    follow = "Good start. How would you make sure the model you chose also generalises?"
+    follow = "Good start. How would you make sure a model like that also generalises?"
     services, model, _ = _services(settings, [OPENING, LEAD, follow])
     s = _session(services, mode="interview")
     s.start()

@@ -59,8 +59,10 @@ _REFERENT = (r"projects?|teams?|models?|systems?|stories|story|situations?|decis
              r"trade-?offs?|incidents?|stakeholders?|managers?|teammates?|pipelines?|datasets?|"
              r"experiences?|companies|company|launch|failure|disagreements?|conflicts?|"
              r"approach|results?|challenges?")
-_PRESUPPOSE = re.compile(r"\b(?:that|this|those|these|the same|the)\s+(" + _REFERENT + r")\b",
-                         re.IGNORECASE)
+_PRESUPPOSE = re.compile(
+    r"\b(?:that|this|those|these|the same)\s+(" + _REFERENT + r")\b"
+    r"|\bthe\s+(" + _REFERENT + r")\s+(?:you|your team)\s+(?:mentioned|described|built|chose|"
+    r"used|made|worked on|owned|led|shipped|deployed|ran|talked about)\b", re.IGNORECASE)
 # Leading words of a rubric-style key point ("Names a specific project ..."): not a topic.
 _RUBRIC_VERB_TEXT = """names describes gives states explains shows uses quantifies matches
     includes treats applies keeps picks builds balances starts establishes confirms follows
@@ -104,7 +106,7 @@ def presupposes(text: str, said: str) -> str | None:
     """The thing `text` refers back to ("that project") when `said` never mentions it."""
     said_stems = stems(said)
     for m in _PRESUPPOSE.finditer(text):
-        noun = m.group(1)
+        noun = m.group(1) or m.group(2)
         if not stems(noun) & said_stems:
             return m.group(0)
     return None
