@@ -327,6 +327,9 @@ def feedback_text(grade: Grade, question: Question, *, partial: bool = False) ->
     covered = [k.point for k in grade.covered]
     if covered:
         lines.append("Covered: " + _joined(covered))
+    if grade.corrected:
+        claims = "; ".join(f"\u201c{w.text.rstrip('. ')}\u201d" for w in grade.corrected)
+        lines.append(f"Corrected in your follow-up: {claims}. It no longer caps the grade.")
     if partial:
         lines.append("Full feedback and the example answer come after the follow-up.")
         return "\n".join(lines)
