@@ -28,6 +28,13 @@ def picker_accept() -> dict[str, list[str]]:
     return {"*/*": list(ALLOWED_SUFFIXES)}
 
 
+def upload_note(max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """What the take-home brief says about answering with a file (Markdown)."""
+    kinds = ", ".join(f"`{x}`" for x in ALLOWED_SUFFIXES)
+    return (f"*You can write your answer here, or attach one file with the paperclip below "
+            f"({kinds}; up to {_human(max_bytes)}): its text is graded as your answer.*")
+
+
 class UploadedAnswer(BaseModel):
     name: str
     text: str
