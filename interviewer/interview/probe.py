@@ -137,17 +137,17 @@ def missing_star_parts(text: str) -> list[StarPart]:
 
 
 def is_vague(grade: Grade, text: str) -> bool:
-    """Nothing a key point could be found in: short and uncovered, a list of terms, or judged
-    unspecific or off the question by the grader's own criteria."""
+    """Nothing a key point could be found in. With points the grader checks: none covered (or
+    a bare list of terms). With none it can check (a story, a motivation question): its own
+    specificity or relevance criterion at the bottom, or, without those, a short answer."""
     if fx.is_term_list(text):
         return True
-    measured = [k for k in grade.key_points if k.measured]
-    if measured and not grade.covered:
-        return True
-    if len(fx.words(text)) < VAGUE_WORDS and not grade.covered:
-        return True
-    low = {c.id for c in grade.criteria if c.score <= VAGUE_CRITERION}
-    return bool(low & {"specificity", "relevance"}) and not grade.covered
+    if any(k.measured for k in grade.key_points):
+        return not grade.covered
+    scored = {c.id: c.score for c in grade.criteria if c.id in ("specificity", "relevance")}
+    if scored:
+        return min(scored.values()) <= VAGUE_CRITERION
+    return len(fx.words(text)) < VAGUE_WORDS
 
 
 def choose_probe(question: Question, grade: Grade, answers: list[str], *,

@@ -157,19 +157,30 @@ async def on_settings_update(values: dict[str, Any]) -> None:
     choices = prof.parse_choices(values, settings())
     session = chat.session if chat else None
     if session is not None and not session.finished:
+        await _drop_settings_prompt()
         cl.user_session.set("pending_choices", choices)
-        await cl.Message(content=prof.settings_prompt(choices), author="Coach",
-                         actions=[new_interview_action(prof.START_WITH_SETTINGS),
-                                  cl.Action(name="keep_interview", payload={},
-                                            label=prof.KEEP_INTERVIEW, icon="check")]).send()
+        prompt = cl.Message(content=prof.settings_prompt(choices), author="Coach",
+                            actions=[new_interview_action(prof.START_WITH_SETTINGS),
+                                     cl.Action(name="keep_interview", payload={},
+                                               label=prof.KEEP_INTERVIEW, icon="check")])
+        await prompt.send()
+        cl.user_session.set("settings_prompt", prompt)
         return
     await restart(choices)
+
+
+async def _drop_settings_prompt() -> None:
+    """The settings question's buttons go once it is answered (or asked again)."""
+    prompt: cl.Message | None = cl.user_session.get("settings_prompt")
+    if prompt is not None:
+        await prompt.remove_actions()
+        cl.user_session.set("settings_prompt", None)
 
 
 @cl.action_callback("keep_interview")
 @guarded
 async def on_keep_interview(action: cl.Action) -> None:
-    await action.remove()
+    await _drop_settings_prompt()
     await cl.Message(content="Carrying on with this interview. The new settings apply to the "
                      "next one you start.", author="Coach").send()
 
@@ -192,8 +203,8 @@ async def on_message(message: cl.Message) -> None:
         return
     text, files = message.content or "", list(message.elements or [])
     if files and not text.strip():  # a file alone left an empty bubble: name the file in it
-        message.content = "Attached " + ", ".join(
-            f"`{str(getattr(f, 'name', 'a file')).replace('`', '')}`" for f in files)
+        message.content = "Attached " + ", ".join(  # the page shows a user's text as typed
+            str(getattr(f, "name", "a file")) for f in files)
         await message.update()
     await chat.on_text(text, files)
 
@@ -218,6 +229,7 @@ for _name in ("hint", "skip", "repeat", "end"):
 @guarded
 async def on_new_interview(action: cl.Action) -> None:
     await action.remove()
+    await _drop_settings_prompt()
     chat: Chat | None = cl.user_session.get("chat")
     pending = cl.user_session.get("pending_choices")
     choices = pending or (chat.choices if chat else prof.ChatChoices())

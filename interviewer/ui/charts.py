@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 LABEL_CHARS = 24  # a bar label longer than this wraps onto a second line
 ROW_PX = 34  # height per bar
+GAP_PX = 80  # between the two charts: the upper one's axis, then the lower one's title
 # Plotly's options for the page (the figure's JSON carries them: Chainlit passes them on)
 PLOT_CONFIG = {"displayModeBar": "hover", "displaylogo": False, "responsive": True}
 
@@ -47,14 +48,16 @@ def score_chart(summary: SessionSummary) -> go.Figure | None:
         ("By criterion", summary.criteria, "#2563eb"), ("By topic", summary.topics, "#059669"))
         if items]
     heights = [max(len(items), 1) for _, items, _ in rows]
+    height = 150 + ROW_PX * sum(heights) + GAP_PX * (len(rows) - 1)
     fig = make_subplots(rows=len(rows), cols=1, subplot_titles=[r[0] for r in rows],
-                        row_heights=heights, vertical_spacing=0.12 if len(rows) > 1 else 0.0)
+                        row_heights=heights,
+                        vertical_spacing=GAP_PX / height if len(rows) > 1 else 0.0)
     for n, (_, items, color) in enumerate(rows, 1):
         fig.add_trace(_bar(items, color), row=n, col=1)
     fig.update_xaxes(range=[0, 5], dtick=1)
     fig.update_xaxes(title_text="score (1-5)", row=len(rows), col=1)
     fig.update_yaxes(automargin=True, autorange="reversed")
-    fig.update_layout(height=150 + ROW_PX * sum(heights) + 50 * (len(rows) - 1),
+    fig.update_layout(height=height,
                       margin={"l": 10, "r": 40, "t": 50, "b": 40},
                       modebar={"orientation": "v"}, font={"family": "system-ui, sans-serif"})
     return fig
