@@ -207,7 +207,7 @@ def test_llm_stream_is_streamed_in_chunks_and_prompt_versions_recorded(
     assert [r.kind for r in replies][-2:] == ["closing", "summary"]
     t = s.transcript()
     assert "interviewer_technical@1" not in t.prompt_versions  # stage has no own prompt file
-    assert "interviewer_default@1" in t.prompt_versions
+    assert "interviewer_default@2" in t.prompt_versions
 
 
 def test_build_services_picks_the_interviewer(settings: Settings) -> None:
@@ -251,7 +251,7 @@ def test_llm_interviewer_grounded_by_the_real_index(settings: Settings) -> None:
     assert "Tip:" in lead_prompt  # a retrieved tip
     assert "Interview stage 3: Technical Interviews" in lead_prompt  # the stage document
     assert q.example_answer not in lead_prompt and "Example answer:" not in lead_prompt
-    assert s.transcript().prompt_versions[0] == "interviewer_technical-interviews@1"
+    assert s.transcript().prompt_versions[0] == "interviewer_technical-interviews@2"
 
 
 # --- echoes of the candidate's text (an obeyed injection) fall back ----------------------------
