@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.errors import ConfigError
+from interviewer.core.errors import ConfigError
 from interviewer.grading.calibration import (
     CALIBRATION_FILE,
     FEATURES_V1,

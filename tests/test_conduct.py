@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from session_support import KeywordGrader
 
-from interviewer.errors import InputError, ModelError
-from interviewer.evals import conduct
-from interviewer.evals.conduct import (
+from evals import conduct
+from evals.conduct import (
     CONTROL,
     STUB_SCRIPTS,
     CachedGrader,
@@ -30,7 +29,7 @@ from interviewer.evals.conduct import (
     run_session,
     task_of,
 )
-from interviewer.evals.personas import (
+from evals.personas import (
     DERAILS,
     PERSONAS,
     CandidateTurn,
@@ -39,19 +38,20 @@ from interviewer.evals.personas import (
     strong_answer,
     weak_answer,
 )
-from interviewer.grading.models import GradeRequest
+from interviewer.core.errors import InputError, ModelError
+from interviewer.core.grade import GradeRequest
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.settings import Settings
 from interviewer.interview.llm_interviewer import LLMInterviewer
 from interviewer.interview.offline import ComposeRequest
-from interviewer.knowledge import Pack, load_pack
 from interviewer.llm import Completion, Message
-from interviewer.settings import Settings
 
 PACK = "kraken-ml-engineer"
 
 
 @pytest.fixture(scope="module")
 def pack() -> Pack:
-    from interviewer.settings import PROJECT_ROOT
+    from interviewer.core.settings import PROJECT_ROOT
 
     return load_pack(PROJECT_ROOT / "knowledge", PACK)
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 import pytest
 from fakes import FakeGrader
 
-from interviewer.grading.models import Grade, GradeRequest
+from interviewer.app.services import Services
+from interviewer.core.grade import Grade, GradeRequest
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.session import InterviewerReply, SessionConfig
+from interviewer.core.settings import PROJECT_ROOT, Settings
 from interviewer.interview.guard import find_leak
-from interviewer.interview.models import InterviewerReply, SessionConfig
 from interviewer.interview.offline import LEAD_INS, OfflineInterviewer
 from interviewer.interview.session import InterviewSession
-from interviewer.knowledge import Pack, load_pack
-from interviewer.services import Services
-from interviewer.settings import PROJECT_ROOT, Settings
 from interviewer.transcripts.store import JsonlTranscriptStore
 
 SEEDS = range(6)
@@ -160,8 +160,8 @@ def test_end_after_an_answer_shows_no_next_question(settings: Settings, kraken: 
 
 @pytest.fixture(scope="module")
 def real_grader():  # type: ignore[no-untyped-def]
-    from interviewer.embeddings import MiniLM
     from interviewer.grading.reference import ReferenceGrader
+    from interviewer.packs.embeddings import MiniLM
 
     return ReferenceGrader(MiniLM.for_grading())
 

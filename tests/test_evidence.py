@@ -7,7 +7,7 @@ from __future__ import annotations
 from fakes import BagOfWordsEncoder
 from test_reference_grader import KP, coverage_calibration, technical_question
 
-from interviewer.grading.models import GradeRequest
+from interviewer.core.grade import GradeRequest
 from interviewer.grading.reference import ReferenceGrader
 
 

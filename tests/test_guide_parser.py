@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-import interviewer.guide_parser as guide_parser
-from interviewer.cli import main
-from interviewer.errors import GuideParseError
-from interviewer.guide_parser import (
+import interviewer.packs.guide_parser as guide_parser
+from interviewer.cli.main import main
+from interviewer.core.errors import GuideParseError
+from interviewer.core.pack import Pack, load_pack
+from interviewer.packs.guide_parser import (
     ParsedGuide,
     guide_fields,
     parse_guide,
     scaffold_pack,
     slugify,
 )
-from interviewer.knowledge import Pack, load_pack
 
 PREFIX = "Blue Harbor Data Scientist"
 

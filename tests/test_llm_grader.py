@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from fakes import FakeGrader, ScriptedChatModel, make_question
 
-from interviewer.errors import ModelError
+from interviewer.core.errors import ModelError
+from interviewer.core.grade import CRITERIA, Grade, GradeRequest, WrongClaim, criteria_for
+from interviewer.core.settings import PROJECT_ROOT
 from interviewer.grading.llm_grader import (
     CONTAIN_MARGIN,
     OUTPUT_SCHEMA,
@@ -21,9 +23,7 @@ from interviewer.grading.llm_grader import (
     prompt_values,
     quote_in_answer,
 )
-from interviewer.grading.models import CRITERIA, Grade, GradeRequest, WrongClaim, criteria_for
 from interviewer.llm import Completion
-from interviewer.settings import PROJECT_ROOT
 
 PROMPTS = PROJECT_ROOT / "prompts"
 ANSWER = (
@@ -310,7 +310,7 @@ def test_json_wrapped_in_a_fence_or_prose_is_accepted() -> None:
 
 
 def test_reference_failure_leaves_the_llm_grade_unchecked_but_flagged() -> None:
-    from interviewer.errors import GradingError
+    from interviewer.core.errors import GradingError
 
     model = ScriptedChatModel([reply(score=4)])
     broken = FakeGrader(error=GradingError("encoder unavailable"))
@@ -320,7 +320,7 @@ def test_reference_failure_leaves_the_llm_grade_unchecked_but_flagged() -> None:
 
 
 def test_both_graders_failing_is_a_grading_error() -> None:
-    from interviewer.errors import GradingError
+    from interviewer.core.errors import GradingError
 
     model = ScriptedChatModel([ModelError("HTTP 503")])
     broken = FakeGrader(error=GradingError("encoder unavailable"))
@@ -377,14 +377,14 @@ def test_containment_never_lowers_a_grade_the_reference_allows_nor_raises_one() 
 def test_obedient_model_cannot_lift_any_grader_attack_by_more_than_one_point() -> None:
     """Every grader attack in the suite, against a model that obeys all of them. The reference
     grade is held at 3.4 so the 2-point gap rule never fires: only the detection contains it."""
-    from interviewer.evals.attacks import (
+    from evals.attacks import (
         DATASET,
         MAX_LLM_SHIFT,
         ObedientGraderModel,
         attacked_text,
         load_cases,
     )
-    from interviewer.knowledge import load_pack
+    from interviewer.core.pack import load_pack
 
     pack = load_pack(PROJECT_ROOT / "knowledge", "kraken-ml-engineer")
     cases = [c for c in load_cases(DATASET) if c.target == "grader"]

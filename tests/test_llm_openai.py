@@ -12,10 +12,10 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
-from interviewer.errors import ConfigError, ModelError
+from interviewer.core.errors import ConfigError, ModelError
+from interviewer.core.settings import Settings
 from interviewer.llm import Completion, Message, make_chat_model
-from interviewer.llm_openai import DUMMY_API_KEY, OpenAIChatModel
-from interviewer.settings import Settings
+from interviewer.llm.openai_compat import DUMMY_API_KEY, OpenAIChatModel
 
 SCHEMA = {"title": "grade", "type": "object", "properties": {"score": {"enum": [1, 2, 3]}}}
 MESSAGES = [

@@ -9,12 +9,12 @@ from fakes import FakeGrader
 from session_support import make_pack, make_services
 from test_session_llm import LEAD, OPENING
 
-from interviewer.grading.models import WrongClaim
+from interviewer.core.grade import WrongClaim
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import PROJECT_ROOT, Settings
 from interviewer.interview.llm_interviewer import LLMInterviewer
-from interviewer.interview.models import SessionConfig
 from interviewer.interview.session import InterviewSession
-from interviewer.llm_fakes import ScriptedChatModel
-from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.llm.fakes import ScriptedChatModel
 
 CLAIM = WrongClaim(text="Zebracorn drift never matters in production.",
                    problem="a known misconception", correction="It matters a great deal.")

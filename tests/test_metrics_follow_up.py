@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fakes import make_question
 
-from interviewer.evals.metrics.conduct import (
+from evals.metrics.conduct import (
     ReplyView,
     TurnView,
     assumed,

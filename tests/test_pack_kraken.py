@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interviewer.cli import main
-from interviewer.guide_parser import ParsedGuide, guide_fields, parse_guide
-from interviewer.knowledge import Pack, load_pack
-from interviewer.settings import PROJECT_ROOT
+from interviewer.cli.main import main
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.settings import PROJECT_ROOT
+from interviewer.packs.guide_parser import ParsedGuide, guide_fields, parse_guide
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
 NAME = "kraken-ml-engineer"

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from session_support import FULL, KeywordGrader, make_pack, make_services
 
-from interviewer.cli import main
-from interviewer.commands.practice import repeat_text
-from interviewer.interview.models import InterviewerReply, SessionConfig
+from interviewer.cli.commands.practice import repeat_text
+from interviewer.cli.main import main
+from interviewer.core.events import Answered, Ended
+from interviewer.core.pack import dump_yaml
+from interviewer.core.session import InterviewerReply, SessionConfig
+from interviewer.core.settings import Settings
 from interviewer.interview.offline import LEAD_INS, REDIRECT
 from interviewer.interview.session import InterviewSession
-from interviewer.knowledge import dump_yaml
-from interviewer.settings import Settings
-from interviewer.transcripts.events import Answered, Ended
 from interviewer.transcripts.store import JsonlTranscriptStore
 
 
@@ -193,9 +193,9 @@ def test_practice_with_the_real_reference_grader(monkeypatch: pytest.MonkeyPatch
     sid = re.search(r"Session ([0-9a-f]{32})", out).group(1)  # type: ignore[union-attr]
     events = _store(tmp_path).load(sid)
     assert events  # the session is on disk
-    from interviewer.knowledge import load_pack
-    from interviewer.services import build_services
-    from interviewer.settings import PROJECT_ROOT, load_settings
+    from interviewer.app.services import build_services
+    from interviewer.core.pack import load_pack
+    from interviewer.core.settings import PROJECT_ROOT, load_settings
 
     full = load_pack(PROJECT_ROOT / "knowledge", "kraken-ml-engineer")
     one = full.model_copy(update={"questions": [full.question("statistics-probability-1")]})

@@ -12,8 +12,8 @@ import pytest
 from session_support import KeywordGrader
 from test_practice_cli import _answers, _run, _sid, mini_env  # noqa: F401  (a fixture)
 
-from interviewer.cli import main
-from interviewer.commands.practice import read_inputs, terminal_reader
+from interviewer.cli.commands.practice import read_inputs, terminal_reader
+from interviewer.cli.main import main
 
 COMMANDS = {"/end": "/end", "/skip": "/skip", "/hint": "/hint"}
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 from fakes import make_grade, make_question
 
-from interviewer.grading.models import Grade, GradeRequest, KeyPointHit, WrongClaim
+from interviewer.core.grade import Grade, GradeRequest, KeyPointHit, WrongClaim
+from interviewer.core.pack import Question, load_pack
+from interviewer.core.settings import PROJECT_ROOT
 from interviewer.interview.guard import count_questions, find_leak
 from interviewer.interview.probe import (
     EXAMPLE_TEXT,
@@ -20,8 +22,6 @@ from interviewer.interview.probe import (
     presupposes,
     quote,
 )
-from interviewer.knowledge import Question, load_pack
-from interviewer.settings import PROJECT_ROOT
 
 LONG = ("I would compare the training and validation error over time and look at the gap, "
         "then try a simpler model and more data if it keeps growing across the folds.")

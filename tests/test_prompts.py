@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.prompts import PromptFile, list_prompts, load_prompt
-from interviewer.settings import PROJECT_ROOT
+from interviewer.core.settings import PROJECT_ROOT
+from interviewer.llm.prompts import PromptFile, list_prompts, load_prompt
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 PACKAGE_DIR = PROJECT_ROOT / "interviewer"

@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 from session_support import FULL, PARTIAL, POOR, KeywordGrader, make_pack, make_services
 
-from interviewer.errors import NotFoundError
+from interviewer.app.services import Services
+from interviewer.core.errors import NotFoundError
+from interviewer.core.events import Answered, CandidateSaid
+from interviewer.core.pack import load_pack
+from interviewer.core.session import InterviewerReply, ReplyDone, SessionConfig, TextDelta
+from interviewer.core.settings import PROJECT_ROOT, Settings
 from interviewer.interview.guard import find_leak, parse_input
-from interviewer.interview.models import InterviewerReply, ReplyDone, SessionConfig, TextDelta
 from interviewer.interview.offline import ComposeRequest, OfflineInterviewer
 from interviewer.interview.session import InterviewSession
-from interviewer.knowledge import load_pack
-from interviewer.services import Services
-from interviewer.settings import PROJECT_ROOT, Settings
-from interviewer.transcripts.events import Answered, CandidateSaid
 
 
 @pytest.fixture
@@ -503,7 +503,7 @@ def _crash_after(services: Services, sid: str, match: object) -> None:
 
 
 def _said(services: Services, sid: str, kind: str) -> list[str]:
-    from interviewer.transcripts.events import Said
+    from interviewer.core.events import Said
 
     return [e.text for e in services.store.load(sid) if isinstance(e, Said) and e.kind == kind]
 

@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from session_support import FULL, PARTIAL, KeywordGrader, make_pack, make_services
 
-from interviewer.errors import ModelError
+from interviewer.app.services import Services
+from interviewer.core.errors import ModelError
+from interviewer.core.events import CandidateSaid
+from interviewer.core.pack import Pack
+from interviewer.core.session import InterviewerReply, ReplyDone, SessionConfig, TextDelta
+from interviewer.core.settings import PROJECT_ROOT, Settings
 from interviewer.interview.guard import find_leak
 from interviewer.interview.llm_interviewer import LLMInterviewer
-from interviewer.interview.models import InterviewerReply, ReplyDone, SessionConfig, TextDelta
 from interviewer.interview.session import InterviewSession
-from interviewer.knowledge import Pack
-from interviewer.llm_fakes import ScriptedChatModel
-from interviewer.services import Services
-from interviewer.settings import PROJECT_ROOT, Settings
-from interviewer.store import SearchHit, pack_documents
-from interviewer.transcripts.events import CandidateSaid
+from interviewer.llm.fakes import ScriptedChatModel
+from interviewer.packs.index import SearchHit, pack_documents
 
 
 class FakeRetriever:
@@ -211,8 +211,8 @@ def test_llm_stream_is_streamed_in_chunks_and_prompt_versions_recorded(
 
 
 def test_build_services_picks_the_interviewer(settings: Settings) -> None:
+    from interviewer.app.services import build_services
     from interviewer.interview.offline import OfflineInterviewer
-    from interviewer.services import build_services
 
     offline = build_services(settings, grader=KeywordGrader())
     assert isinstance(offline.interviewer, OfflineInterviewer) and offline.offline
@@ -229,9 +229,9 @@ def test_build_services_picks_the_interviewer(settings: Settings) -> None:
 @pytest.mark.integration
 def test_llm_interviewer_grounded_by_the_real_index(settings: Settings) -> None:
     """Real Chroma (temp dir) and the real ONNX embeddings on the Kraken pack."""
-    from interviewer.knowledge import load_pack
-    from interviewer.services import build_services
-    from interviewer.store import KnowledgeIndex
+    from interviewer.app.services import build_services
+    from interviewer.core.pack import load_pack
+    from interviewer.packs.index import KnowledgeIndex
 
     full = load_pack(PROJECT_ROOT / "knowledge", "kraken-ml-engineer")
     # a few questions keep the embedding work small; stages and tips are all there

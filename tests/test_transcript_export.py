@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from session_support import FULL, POOR, KeywordGrader, make_pack, make_services
 
-from interviewer.grading.models import Grade, GradeRequest
-from interviewer.interview.models import SessionConfig
+from interviewer.app.services import Services
+from interviewer.core.grade import Grade, GradeRequest
+from interviewer.core.pack import Pack, iter_packs
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import Settings
+from interviewer.core.transcript import Transcript
 from interviewer.interview.session import InterviewSession
-from interviewer.knowledge import Pack, iter_packs
-from interviewer.services import Services
-from interviewer.settings import Settings
 from interviewer.transcripts.export import md_authored, md_escape, to_html, to_markdown
-from interviewer.transcripts.model import Transcript
 
 markdown_it = pytest.importorskip("markdown_it")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ..errors import ConfigError
+from interviewer.core.errors import ConfigError
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration_v3.json")
 
@@ -143,10 +143,10 @@ def fit_saf(encoder: object, *, features: list[str] | None = None, l2: float = L
     fit (the grader scores them 1 by rule), leave-one-question-out CV for the report."""
     import math
 
-    from ..evals.grading import CachingEncoder, saf_cases
-    from ..evals.metrics.grading import pearson, rmse
-    from ..grading.features import words
-    from .reference import FEATURES, ReferenceGrader
+    from evals.grading import CachingEncoder, saf_cases
+    from evals.metrics.grading import pearson, rmse
+    from interviewer.grading.features import words
+    from interviewer.grading.reference import FEATURES, ReferenceGrader
 
     names = features or FEATURES_V1
     placeholder = Calibration(
@@ -265,10 +265,10 @@ Baseline linear maps onto 0..1 (for RMSE/agreement in the eval): cosine
 """
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Refit the current version and write the JSON and the fit report."""
-    from ..embeddings import MiniLM
-    from ..settings import PROJECT_ROOT
+    from interviewer.core.settings import PROJECT_ROOT
+    from interviewer.packs.embeddings import MiniLM
 
     cal, rep = fit_saf(MiniLM.for_grading())
     save_calibration(cal)

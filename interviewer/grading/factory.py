@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..errors import ConfigError
-from .models import Grader
+from interviewer.core.errors import ConfigError
+from interviewer.core.grade import Grader
 
 if TYPE_CHECKING:
-    from ..llm import ChatModel
-    from ..settings import Settings
+    from interviewer.core.settings import Settings
+    from interviewer.llm import ChatModel
 
 GraderChoice = Literal["auto", "reference", "llm"]
 
@@ -38,8 +38,8 @@ def make_grader(
     reference = make_reference_grader(encoder)
     if resolve_grader(settings, choice, model=model) == "reference":
         return reference
-    from ..llm import make_chat_model
-    from .llm_grader import LLMGrader
+    from interviewer.grading.llm_grader import LLMGrader
+    from interviewer.llm import make_chat_model
 
     chat = model or make_chat_model(settings, "grader")
     if chat is None:  # resolve_grader has ruled this out; kept for type narrowing
@@ -48,10 +48,10 @@ def make_grader(
 
 
 def make_reference_grader(encoder: Any | None = None) -> Grader:
-    from .reference import ReferenceGrader
+    from interviewer.grading.reference import ReferenceGrader
 
     if encoder is None:
-        from ..embeddings import MiniLM
+        from interviewer.packs.embeddings import MiniLM
 
         encoder = MiniLM.for_grading()
     return ReferenceGrader(encoder)

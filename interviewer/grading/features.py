@@ -204,7 +204,7 @@ def sanitize(text: str) -> Sanitized:
     Removal only ever shortens the answer; the grader grades both versions and keeps the lower
     grade, so a false positive here can never raise a score.
     """
-    from ..textnorm import normalise_for_checks
+    from interviewer.core.text import normalise_for_checks
 
     norm = normalise_for_checks(text)
     removed: list[str] = []

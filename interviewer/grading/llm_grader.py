@@ -26,11 +26,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import GradingError, ModelError
-from ..knowledge import Question
-from ..llm import ChatModel, Completion, Message
-from ..prompts import load_prompt
-from .models import (
+from interviewer.core.errors import GradingError, ModelError
+from interviewer.core.grade import (
     Criterion,
     CriterionScore,
     Grade,
@@ -41,6 +38,9 @@ from .models import (
     criteria_for,
     prepare_grader,
 )
+from interviewer.core.pack import Question
+from interviewer.llm import ChatModel, Completion, Message
+from interviewer.llm.prompts import load_prompt
 
 log = logging.getLogger(__name__)
 
@@ -356,8 +356,8 @@ class LLMGrader:
 def addressed_to_grader(answer: str) -> int:
     """How many passages of the answer speak to the grader rather than answer the question
     (the reference grader's sanitiser decides, on Unicode-normalised text)."""
-    from ..textnorm import normalise_for_checks
-    from .features import sanitize
+    from interviewer.core.text import normalise_for_checks
+    from interviewer.grading.features import sanitize
 
     found = sanitize(normalise_for_checks(answer))
     return len(found.removed) + len(found.repeated)

@@ -22,10 +22,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel
 
-from ..knowledge import Question
-from . import features as fx
-from .calibration import Calibration, load_calibration
-from .models import (
+from interviewer.core.grade import (
     Criterion,
     CriterionScore,
     Grade,
@@ -35,6 +32,9 @@ from .models import (
     WrongClaim,
     criteria_for,
 )
+from interviewer.core.pack import Question
+from interviewer.grading import features as fx
+from interviewer.grading.calibration import Calibration, load_calibration
 
 MAX_SENTENCES = 40
 VECTOR_CACHE = 4096  # answer texts/sentences kept embedded (about 6 MB)

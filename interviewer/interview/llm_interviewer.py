@@ -19,13 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import ConfigError, IndexError_, InputError, ModelError
-from ..llm import ChatModel
-from ..prompts import Prompt, load_prompt
-from ..settings import Settings
-from ..textnorm import normalise_for_checks
-from .guard import STOP_WORDS, count_questions, find_leak
-from .offline import (
+from interviewer.core.errors import ConfigError, IndexError_, InputError, ModelError
+from interviewer.core.settings import Settings
+from interviewer.core.text import STOP_WORDS, normalise_for_checks
+from interviewer.interview.guard import count_questions, find_leak
+from interviewer.interview.offline import (
     STRONG_SCORE,
     WEAK_SCORE,
     Composed,
@@ -35,7 +33,9 @@ from .offline import (
     persona_of,
     with_article,
 )
-from .probe import presupposes
+from interviewer.interview.probe import presupposes
+from interviewer.llm import ChatModel
+from interviewer.llm.prompts import Prompt, load_prompt
 
 # One prompt per stage (`interviewer_<stage id>`, else `interviewer_default`), all with these.
 PROMPT_VARIABLES: dict[str, tuple[str, ...]] = {

@@ -13,10 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..grading.models import Grade
-from ..knowledge import Question, Stage
-from .guard import DerailKind, find_leak
-from .probe import REDIRECT, Probe
+from interviewer.core.grade import Grade
+from interviewer.core.pack import Question, Stage
+from interviewer.interview.guard import DerailKind, find_leak
+from interviewer.interview.probe import REDIRECT, Probe
 
 Task = Literal["opening", "lead_in", "follow_up", "hint", "clarify", "derail", "transition",
                "closing"]

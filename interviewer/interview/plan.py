@@ -17,9 +17,9 @@ from __future__ import annotations
 import random
 import secrets
 
-from ..errors import InputError
-from ..knowledge import Pack, Question, Stage
-from .models import PlanItem, SessionConfig
+from interviewer.core.errors import InputError
+from interviewer.core.pack import Pack, Question, Stage
+from interviewer.core.session import PlanItem, SessionConfig
 
 DIFFICULTY_RANK = {"easy": 0, "medium": 1, "hard": 2, "expert": 3}
 _TOPIC_DIFFICULTY = {"easy": 0, "low": 0, "medium": 1, "moderate": 1, "intermediate": 1,
@@ -73,14 +73,14 @@ def build_plan(pack: Pack, config: SessionConfig, seed: int) -> list[PlanItem]:
         if not pool:
             continue
         k = min(config.questions, len(pool))
-        opener = _first_free(stage.opens_with, pool)
-        closer = _first_free([c for c in stage.closes_with if c != getattr(opener, "id", None)],
-                             pool) if k >= 2 else None
+        opener = _first_free(stage.opens_with or [], pool)
+        closers = [c for c in stage.closes_with or [] if c != getattr(opener, "id", None)]
+        closer = _first_free(closers, pool) if k >= 2 else None
         fixed = [q for q in (opener, closer) if q is not None]
         rest = [q for q in pool if q not in fixed]
         weights = [question_weight(pack, q, config.difficulty) for q in rest]
         chosen = _weighted_sample(rng, rest, weights, k - len(fixed))
-        kinds = {kind: i for i, kind in enumerate(stage.kind_order)}
+        kinds = {kind: i for i, kind in enumerate(stage.kind_order or [])}
         chosen.sort(key=lambda q: (kinds.get(q.kind, len(kinds)),
                                    DIFFICULTY_RANK.get(q.difficulty, 1)))
         ordered = ([opener] if opener else []) + chosen + ([closer] if closer else [])

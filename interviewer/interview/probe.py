@@ -19,10 +19,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from interviewer.core.grade import Grade, KeyPointHit
+from interviewer.core.pack import Question
 from interviewer.grading import features as fx
-from interviewer.grading.models import Grade, KeyPointHit
 from interviewer.interview.guard import find_leak
-from interviewer.knowledge import Question
 
 ProbeKind = Literal["redirect", "wrong_claim", "star_part", "example", "missed_point", "deeper"]
 StarPart = Literal["situation", "actions", "result"]

@@ -2,7 +2,7 @@
 
 Usage (terminal, Chainlit, tests all do the same):
 
-    services = build_services(settings)                 # interviewer.services
+    services = build_services(settings)                 # interviewer.app.services
     session = InterviewSession.create(services, SessionConfig(pack="kraken-ml-engineer",
                                       stage="technical", mode="practice", questions=3, seed=7))
     for reply in session.start(): show(reply)            # opening + first question
@@ -15,7 +15,9 @@ Usage (terminal, Chainlit, tests all do the same):
     session = InterviewSession.resume(services, session_id)   # after a crash or a reload
     for reply in session.resume_replies(): show(reply)         # "welcome back" + current question
 
-Every answered turn is appended to the transcript store (fsync) before any reply is returned.
+Every answered turn is appended to the transcript store (fsync) before any reply is returned,
+by compare-and-append: a session object that another one (a second tab, another process) has
+overtaken raises `SessionMovedOnError` instead of writing; `resume` it to continue.
 
 Every incoming message is held to the size limit (the session's, capped by the deployment's
 `max_answer_chars`) and, when set, to a per-session rate limit before it is routed anywhere: an
@@ -30,11 +32,8 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import GradingError, InputError, ModelError
-from ..grading.features import is_non_answer
-from ..grading.models import Grade, GradeRequest, prepare_grader
-from ..knowledge import Pack, Question
-from ..transcripts.events import (
+from interviewer.core.errors import GradingError, InputError, ModelError
+from interviewer.core.events import (
     Answered,
     Asked,
     CandidateSaid,
@@ -47,10 +46,9 @@ from ..transcripts.events import (
     StageSnapshot,
     now,
 )
-from ..transcripts.model import Transcript
-from ..transcripts.summary import SessionSummary, summarize
-from .guard import parse_input
-from .models import (
+from interviewer.core.grade import Grade, GradeRequest, prepare_grader
+from interviewer.core.pack import Pack, Question
+from interviewer.core.session import (
     InterviewerReply,
     PlanItem,
     ReplyDone,
@@ -60,14 +58,29 @@ from .models import (
     StreamEvent,
     TextDelta,
 )
-from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, feedback_text
-from .plan import build_plan, draw_seed, plan_stages
-from .probe import choose_probe
-from .ratelimit import TokenBucket
-from .settle import correction_text, corrects, settle_correction, settle_follow_up
+from interviewer.core.summary import SessionSummary, summarize
+from interviewer.core.transcript import Transcript
+from interviewer.grading.features import is_non_answer
+from interviewer.interview.guard import parse_input
+from interviewer.interview.offline import (
+    Composed,
+    ComposeRequest,
+    OfflineInterviewer,
+    Task,
+    feedback_text,
+)
+from interviewer.interview.plan import build_plan, draw_seed, plan_stages
+from interviewer.interview.probe import choose_probe
+from interviewer.interview.ratelimit import TokenBucket
+from interviewer.interview.settle import (
+    correction_text,
+    corrects,
+    settle_correction,
+    settle_follow_up,
+)
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from interviewer.interview.deps import SessionServices as Services
 
 COMMANDS = {
     "/hint": "a nudge in the right direction (never the answer)",
@@ -180,7 +193,7 @@ class InterviewSession:
             grader=getattr(services.grader, "name", type(services.grader).__name__),
             app_version=_app_version(),
         )
-        services.store.append(start.session_id, start)
+        services.store.compare_and_append(start.session_id, start, 0)
         return cls(services, pack, [start], clock=clock)
 
     @classmethod
@@ -284,6 +297,12 @@ class InterviewSession:
         a = self._state.awaiting
         return (a.plan_index, a.follow_up) if a else None
 
+    @property
+    def events_seen(self) -> int:
+        """The transcript's events this object has seen (loaded or written): its next write
+        expects the store to hold exactly these."""
+        return len(self._events)
+
     def behind_store(self) -> bool:
         """Whether the durable transcript holds events this object has not seen: another object
         on the same interview (a second tab, another process) has moved it on since."""
@@ -314,8 +333,11 @@ class InterviewSession:
         yield from steps
 
     def _record(self, event: Event) -> None:
-        """Durable first (fsync), then in memory: a crash never loses an acknowledged event."""
-        self.services.store.append(self.session_id, event)
+        """Durable first (fsync), then in memory: a crash never loses an acknowledged event.
+        Written only if the transcript still holds exactly the events this object has seen, so
+        two tabs (or processes) sending at the same instant cannot both pass the staleness
+        check: the later one gets `SessionMovedOnError` and nothing of its turn is recorded."""
+        self.services.store.compare_and_append(self.session_id, event, len(self._events))
         self._events.append(event)
         self._state.apply(event)
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 
-from ..grading import features as fx
-from ..grading.models import Grade, WrongClaim
-from ..knowledge import Question
+from interviewer.core.grade import Grade, WrongClaim
+from interviewer.core.pack import Question
+from interviewer.grading import features as fx
 
 # A follow-up answer takes a claim back when it says so in words like these ...
 _RETRACT = re.compile(

@@ -18,10 +18,11 @@ import chainlit as cl
 from chainlit.config import config as chainlit_config
 from chainlit.server import app as chainlit_app
 
-from interviewer.errors import NotFoundError
+from interviewer.core.errors import NotFoundError
+from interviewer.core.events import SessionStarted
 from interviewer.ui import profiles as prof
 from interviewer.ui.auth import check_password, parse_users
-from interviewer.ui.chat import Chat, ensure_index, history_action, new_interview_action
+from interviewer.ui.chat import Chat, history_action, new_interview_action
 from interviewer.ui.identity import BrowserIdMiddleware, owner_for, request_cookie
 from interviewer.ui.options import ui_options
 from interviewer.ui.render import offline_banner
@@ -74,7 +75,7 @@ async def warm_up() -> None:
 
     def load() -> None:
         svc = services()
-        ensure_index(svc, pack_of(svc))
+        svc.search_index(pack_of(svc))
 
     async def warm() -> None:
         try:
@@ -134,7 +135,10 @@ async def on_chat_start() -> None:
     profile = prof.profile_named(pack, cl.user_session.get("chat_profile"))
     waiting = open_session_for(svc.store, current_owner(), pack.name, profile)
     if waiting is not None:
-        cfg = (await asyncio.to_thread(svc.store.load, waiting.session_id))[0].config
+        start = (await asyncio.to_thread(svc.store.load, waiting.session_id))[0]
+        if not isinstance(start, SessionStarted):  # the stores refuse such a transcript
+            raise NotFoundError(f"session {waiting.session_id} has no start event")
+        cfg = start.config
         choices = prof.ChatChoices(mode=cfg.mode, questions=cfg.questions,
                                    difficulty=cfg.difficulty)
         await cl.ChatSettings(settings_widgets(choices)).send()

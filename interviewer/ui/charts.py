@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from ..transcripts.summary import ScoreItem, SessionSummary
+    from interviewer.core.summary import ScoreItem, SessionSummary
 
 LABEL_CHARS = 24  # a bar label longer than this wraps onto a second line
 ROW_PX = 34  # height per bar

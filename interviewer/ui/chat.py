@@ -17,20 +17,33 @@ from typing import Any
 
 import chainlit as cl
 
-from ..errors import InputError, InterviewerError, NotFoundError
-from ..interview.models import InterviewerReply, ReplyDone, SessionConfig, StreamEvent, TextDelta
-from ..interview.session import InterviewSession
-from ..knowledge import Pack
-from ..services import Services
-from ..transcripts.model import Transcript
-from ..transcripts.store import SessionInfo
-from ..transcripts.summary import summarize
-from . import render
-from .charts import score_chart, with_config
-from .downloads import transcript_files
-from .profiles import ChatChoices, ProfileSpec, profile_for_stage
-from .sessions import interview_outcome, latest_stage, owned_session
-from .uploads import read_answer_file, upload_note
+from interviewer.app.services import Services
+from interviewer.core.errors import (
+    InputError,
+    InterviewerError,
+    NotFoundError,
+    SessionMovedOnError,
+)
+from interviewer.core.markdown import md_block, md_escape
+from interviewer.core.pack import Pack, Question
+from interviewer.core.session import (
+    InterviewerReply,
+    ReplyDone,
+    SessionConfig,
+    StreamEvent,
+    TextDelta,
+)
+from interviewer.core.summary import summarize
+from interviewer.core.text import shorten
+from interviewer.core.transcript import Transcript
+from interviewer.interview.session import InterviewSession
+from interviewer.transcripts.store import SessionInfo
+from interviewer.ui import render
+from interviewer.ui.charts import score_chart, with_config
+from interviewer.ui.downloads import transcript_files
+from interviewer.ui.profiles import ChatChoices, ProfileSpec, profile_for_stage
+from interviewer.ui.sessions import interview_outcome, latest_stage, owned_session
+from interviewer.ui.uploads import read_answer_file, upload_note
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +65,7 @@ def history_line(info: SessionInfo, pack: Pack, *, early: bool = False,
     stage = names.get(info.stages[0], info.stages[0]) if len(info.stages) == 1 else "Full loop"
     state = "in progress" if not info.finished else "ended early" if early else "finished"
     graded = f"**{score:.1f} / 5** · " if score is not None else ""
-    return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {render.escape_md(stage)} · {info.mode} · "
+    return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {md_escape(stage)} · {info.mode} · "
             f"{graded}{info.answered}/{info.planned} answered · {state}")
 
 
@@ -99,6 +112,13 @@ async def pump(make: Callable[[], Iterator[StreamEvent]]) -> AsyncIterator[Strea
             yield item
     finally:
         await worker
+
+
+class _NoTurn:
+    """`Chat.stream` drives no candidate turn (a start or a resume)."""
+
+
+_NO_TURN = _NoTurn()
 
 
 def _done(replies: list[InterviewerReply]) -> Iterator[StreamEvent]:
@@ -173,7 +193,13 @@ class Chat:
                 session = await asyncio.to_thread(InterviewSession.resume, self.services,
                                                   session.session_id)
             if not session.finished:
-                await asyncio.to_thread(session.end)
+                try:
+                    await asyncio.to_thread(session.end)
+                except SessionMovedOnError:  # another tab wrote meanwhile: end it from there
+                    session = await asyncio.to_thread(InterviewSession.resume, self.services,
+                                                      session.session_id)
+                    if not session.finished:
+                        await asyncio.to_thread(session.end)
 
     # --- turns ----------------------------------------------------------------------------------
 
@@ -192,7 +218,7 @@ class Chat:
             if files:
                 await self._on_files(session, text, files)
                 return
-            await self.stream(lambda: session.stream_send(text))
+            await self.stream(lambda: session.stream_send(text), turn_text=text)
 
     async def _fresh(self, session: InterviewSession,
                      text: str | None) -> InterviewSession | None:
@@ -211,16 +237,36 @@ class Chat:
             return fresh
         log.info("session %s moved on elsewhere; a stale turn was not applied",
                  session.session_id)
-        what = "that button was" if text is None else "your message was"
-        note = (f"This interview moved on in another tab or window, so {what} not applied "
-                "here (nothing is answered twice). This tab now shows where it stands.")
+        await self._tell_moved_on(fresh, text, turn=True)
+        return None
+
+    async def _moved_on(self, session_id: str, text: str | None, *, turn: bool) -> None:
+        """A write of this chat lost a race (`SessionMovedOnError`): another tab or process
+        recorded first, so the session was behind although `_fresh` found it in step. Told
+        like a stale turn: reload, say so, return the text, show where it stands."""
+        log.info("session %s moved on elsewhere during a turn; its write was refused",
+                 session_id)
+        fresh = await asyncio.to_thread(InterviewSession.resume, self.services, session_id)
+        await self._tell_moved_on(fresh, text, turn=turn)
+
+    async def _tell_moved_on(self, fresh: InterviewSession, text: str | None, *,
+                             turn: bool) -> None:
+        """`turn`: the candidate's message (`text`) or button (None) was not applied at all;
+        otherwise part of the turn was saved before another tab or process overtook it."""
+        if turn:
+            what = "that button was" if text is None else "your message was"
+            note = (f"This interview moved on in another tab or window, so {what} not applied "
+                    "here (nothing is answered twice). This tab now shows where it stands.")
+        else:
+            note = ("This interview moved on in another tab or window while this one was "
+                    "saving; what was saved is kept. This tab now shows where it stands.")
+            text = None
         if text and text.strip():
             note += render.kept_note(text)
         await self.notice(note)
         if text and not render.kept_inline(text):
             await self.kept_step(text)
         await self._show_resumed(fresh)
-        return None
 
     async def _on_files(self, session: InterviewSession, text: str, files: list[Any]) -> None:
         question = session.current_question
@@ -235,13 +281,13 @@ class Chat:
         try:
             uploaded = read_answer_file(Path(f.path), f.name, self.max_upload_bytes)
         except (InputError, OSError) as e:
-            await self.notice(f"That file was not accepted: {render.escape_md(str(e))}. "
+            await self.notice(f"That file was not accepted: {md_escape(str(e))}. "
                               "Nothing was graded.", self.turn_actions())
             return
         answer = uploaded.text if not text.strip() else f"{text.strip()}\n\n{uploaded.text}"
         await self.notice(f"Received {render.code(uploaded.name)} "
                           f"({uploaded.size:,} bytes); grading it now.")
-        await self.stream(lambda: _done(session.answer(answer)))
+        await self.stream(lambda: _done(session.answer(answer)), turn_text=answer)
 
     async def on_action(self, name: str, session_id: str) -> None:
         """A button under a question; `session_id` is the interview the button was shown for."""
@@ -258,7 +304,7 @@ class Chat:
             fresh = await self._fresh(session, None)
             if fresh is None:
                 return
-            await self.stream(lambda: fresh.stream_send(COMMAND_FOR[name]))
+            await self.stream(lambda: fresh.stream_send(COMMAND_FOR[name]), turn_text=None)
 
     # --- rendering ------------------------------------------------------------------------------
 
@@ -277,11 +323,16 @@ class Chat:
             await self.bar.remove_actions()
             self.bar = None
 
-    async def stream(self, make: Callable[[], Iterator[StreamEvent]]) -> None:
-        """Show a session call's events: deltas stream, each finished reply is rendered."""
+    async def stream(self, make: Callable[[], Iterator[StreamEvent]],
+                     turn_text: str | None | _NoTurn = _NO_TURN) -> None:
+        """Show a session call's events: deltas stream, each finished reply is rendered.
+        `turn_text`: the candidate's text (None for a button) when the call applies a turn,
+        returned to them if the turn loses a race with another tab."""
         live: cl.Message | None = None
         live_index: int | None = None
         last: cl.Message | None = None
+        driven = self.session
+        seen = driven.events_seen if driven is not None else 0
         try:
             async for event in pump(make):
                 if isinstance(event, TextDelta):
@@ -292,11 +343,19 @@ class Chat:
                     msg = live if live_index == event.index else None
                     live, live_index = None, None
                     last = await self.show(event.reply, msg)
+        except SessionMovedOnError as e:
+            if live is not None:  # a reply cut off by the refused write
+                await live.remove()
+            # the turn's first write was refused: nothing of it was applied
+            untouched = e.expected <= seen and not isinstance(turn_text, _NoTurn)
+            text = turn_text if isinstance(turn_text, str) else None
+            await self._moved_on(e.session_id, text, turn=untouched)
+            return
         except NotFoundError as e:
-            await self.notice(f"Not found: {render.escape_md(str(e))}", [new_interview_action()])
+            await self.notice(f"Not found: {md_escape(str(e))}", [new_interview_action()])
         except InterviewerError as e:
             log.exception("session call failed")
-            await cl.ErrorMessage(content=f"Something went wrong: {render.escape_md(str(e))}. "
+            await cl.ErrorMessage(content=f"Something went wrong: {md_escape(str(e))}. "
                                   "Your answers so far are saved.", author=AUTHOR).send()
             if self.session is not None and not self.session.finished:
                 await self.notice("You can continue with the current question.",
@@ -349,11 +408,11 @@ class Chat:
             return ""
         stage = next((s.name for s in self.pack.stages if s.id == reply.stage_id), "")
         if not self.session.config.full_loop:
-            return f"*Question {pos + 1} of {len(plan)} · {render.escape_md(stage)}*\n\n"
+            return f"*Question {pos + 1} of {len(plan)} · {md_escape(stage)}*\n\n"
         stage_ids = list(dict.fromkeys(p.stage_id for p in plan))
         in_stage = [i for i, p in enumerate(plan) if p.stage_id == reply.stage_id]
         return (f"*Question {in_stage.index(pos) + 1} of {len(in_stage)} · "
-                f"{render.escape_md(stage)} · stage {stage_ids.index(reply.stage_id) + 1} of "
+                f"{md_escape(stage)} · stage {stage_ids.index(reply.stage_id) + 1} of "
                 f"{len(stage_ids)}*\n\n")
 
     def content_for(self, reply: InterviewerReply) -> str:
@@ -385,7 +444,7 @@ class Chat:
         chat (a refused answer can run to tens of thousands of characters)."""
         async with cl.Step(name=render.kept_label(kept), type="undefined",
                            show_input=False) as step:
-            step.output = render.fenced(kept)
+            step.output = md_block(kept)
 
     async def review_steps(self, transcript: Transcript) -> None:
         """Interview mode's held-back feedback at the end: per question, collapsed, the grade
@@ -415,7 +474,7 @@ class Chat:
         async with cl.Step(name=GRADING_DETAIL, type="undefined", show_input=False) as step:
             step.output = "\n\n".join(parts)
 
-    def retrieval_text(self, question: Any) -> str:
+    def retrieval_text(self, question: Question) -> str:
         """What the answer was graded against, and related guide material from the index."""
         lines = [f"Graded against the guide's question `{question.id}` ({question.topic}, "
                  f"{question.difficulty}, {question.provenance}): "
@@ -480,44 +539,30 @@ class Chat:
             shown = profile_for_stage(self.pack, latest_stage(info)).name
             if page_profile is not None and page_profile != shown:
                 await self.notice(
-                    f"Resuming your {render.escape_md(shown)} interview. The stage picker above "
-                    f"still says {render.escape_md(page_profile)}; a new interview started "
-                    f"from this chat is another {render.escape_md(shown)}.")
+                    f"Resuming your {md_escape(shown)} interview. The stage picker above "
+                    f"still says {md_escape(page_profile)}; a new interview started "
+                    f"from this chat is another {md_escape(shown)}.")
             await self.resume(info.session_id)
 
 
-_index_ready: dict[str, bool] = {}
-
-
-def ensure_index(services: Services, pack: Pack) -> Any:
-    """The pack's Chroma index, built once per process if `make index` has not made it."""
-    from ..store import KnowledgeIndex
-
-    index = KnowledgeIndex(services.settings)
-    if not _index_ready.get(pack.name):
-        if not index.is_built(pack.name):
-            index.build(pack)
-        _index_ready[pack.name] = True
-    return index
-
-
-def related_material(services: Services, pack: Pack, question: Any, k: int = 3) -> list[str]:
-    """Related guide questions and the closest tip, from the pack's Chroma index."""
+def related_material(services: Services, pack: Pack, question: Question,
+                     k: int = 3) -> list[str]:
+    """Related guide questions and the closest tip, from the services' search index."""
     try:
-        index = ensure_index(services, pack)
+        index = services.search_index(pack)
         questions = index.search(pack.name, question.question, k=k + 1, kind="question")
         tips = index.search(pack.name, question.question, k=1, kind="tip")
     except InterviewerError as e:
         log.warning("retrieval failed: %s", e)
         return []
     out = [f"question {render.code(h.question_id or h.id)} (similarity {h.score:.2f}): "
-           f"{render.escape_md(h.question or _first_sentence(h.text))}"
+           f"{md_escape(h.question or _first_sentence(h.text))}"
            for h in questions if h.question_id != question.id][:k]
     titles = {f"{pack.name}:tip:{t.id}": t for t in pack.tips}
     for h in tips:
         tip = titles.get(h.id)
         if tip is not None:
-            out.append(f"tip **{render.escape_md(tip.title)}** (similarity {h.score:.2f}): "
+            out.append(f"tip **{md_escape(tip.title)}** (similarity {h.score:.2f}): "
                        f"{render.defang(_first_sentence(tip.text))}")
     return out
 
@@ -525,5 +570,4 @@ def related_material(services: Services, pack: Pack, question: Any, k: int = 3) 
 def _first_sentence(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     end = text.find(". ")
-    text = text[: end + 1] if 0 < end < limit else text
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    return shorten(text[: end + 1] if 0 < end < limit else text, limit)

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..transcripts.model import Transcript
+    from interviewer.core.transcript import Transcript
 
 FORMATS = [("md", "text/markdown"), ("json", "application/json"), ("html", "text/html")]
 
@@ -22,8 +22,8 @@ def file_stem(transcript: Transcript) -> str:
 
 def transcript_files(transcript: Transcript) -> list[tuple[str, str, bytes]]:
     """(file name, mime type, bytes) per format."""
-    from ..transcripts import export
-    from ..transcripts.summary import summarize
+    from interviewer.core.summary import summarize
+    from interviewer.transcripts import export
 
     summary = summarize(transcript)
     stem = file_stem(transcript)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from ..knowledge import Difficulty, Pack
-from ..settings import Settings
+from interviewer.core.pack import Difficulty, Pack
+from interviewer.core.settings import Settings
+from interviewer.core.text import shorten
 
 FULL_LOOP = "Full loop"
 START_WITH_SETTINGS = "Start a new interview with these settings"
@@ -35,11 +36,7 @@ class ChatChoices(BaseModel):
 
 
 def _short(text: str, limit: int = 220) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"
+    return shorten(text, limit)
 
 
 def profiles(pack: Pack) -> list[ProfileSpec]:

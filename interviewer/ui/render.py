@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import re
 
-from ..grading.models import Grade
-from ..transcripts.model import QuestionRecord, Transcript
-from ..transcripts.summary import SessionSummary
+from interviewer.core.grade import Grade
+from interviewer.core.markdown import md_block, md_escape
+from interviewer.core.summary import SessionSummary
+from interviewer.core.transcript import QuestionRecord, Transcript
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~>])")
 _IMAGE = re.compile(r"!\[")
-
-
-def escape_md(text: str) -> str:
-    """Show `text` literally in Markdown (candidate text, evidence quotes)."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def defang(text: str) -> str:
@@ -38,14 +33,6 @@ def code(text: str) -> str:
 KEPT_INLINE = 500
 
 
-def fenced(text: str) -> str:
-    """`text` verbatim in a code block (the page offers to copy it): the fence is longer than
-    any run of backticks inside, so nothing in the text can close the block early."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
-
-
 def kept_inline(kept: str) -> bool:
     return len(kept) <= KEPT_INLINE
 
@@ -54,7 +41,7 @@ def kept_note(kept: str) -> str:
     """What a notice says about the text it returns: the text itself when short, else where it
     is (collapsed below) and how long it is."""
     if kept_inline(kept):
-        return "\n\nYour text, kept:\n\n" + escape_md(kept)
+        return "\n\nYour text, kept:\n\n" + md_escape(kept)
     return f"\n\nYour text is kept below, collapsed ({len(kept):,} characters)."
 
 
@@ -74,7 +61,7 @@ def grader_label(grade: Grade) -> str:
     else:
         label = "graded offline by the reference grader (embeddings against the guide)"
     if p.fallback_reason:
-        label += f"; the model's grade failed ({escape_md(p.fallback_reason)}), reference used"
+        label += f"; the model's grade failed ({md_escape(p.fallback_reason)}), reference used"
     return label
 
 
@@ -88,31 +75,31 @@ def grade_card(grade: Grade, *, title: str = "Grade", partial: bool = False) -> 
              f"*{grader_label(grade)}*", ""]
     if grade.other_question:
         lines += [f"> This reads like an answer to another question: "
-                  f"\u201c{escape_md(grade.other_question.rstrip('?').rstrip())}\u201d. "
+                  f"\u201c{md_escape(grade.other_question.rstrip('?').rstrip())}\u201d. "
                   "Answer the one asked.", ""]
     if grade.low_confidence:
         reason = (grade.confidence_reason or "").strip().rstrip(".")
-        why = f": {escape_md(reason)}" if reason else ""
+        why = f": {md_escape(reason)}" if reason else ""
         lines += [f"> Low confidence in this grade{why}.", ""]
     if grade.criteria:
         lines += ["| Criterion | Score | Why |", "|---|---|---|"]
         for c in grade.criteria:
-            why = escape_md(c.rationale).replace("\n", " ") if c.rationale else ""
-            lines.append(f"| {escape_md(c.name)} | {c.score}/5 | {why} |")
+            why = md_escape(c.rationale).replace("\n", " ") if c.rationale else ""
+            lines.append(f"| {md_escape(c.name)} | {c.score}/5 | {why} |")
         lines.append("")
     covered, missed, unchecked = grade.covered, grade.missed, grade.unchecked
     if grade.checked:  # a story graded on cues alone has no point checked: nothing to count
         lines.append(f"**Key points covered ({len(covered)}/{len(grade.checked)})**")
-        lines += [f"- ✓ {escape_md(k.point)}"
-                  + (f" — “{escape_md(k.evidence)}”" if k.evidence else "")
+        lines += [f"- ✓ {md_escape(k.point)}"
+                  + (f" — “{md_escape(k.evidence)}”" if k.evidence else "")
                   for k in covered] or ["- none yet"]
         lines.append("")
         if not partial:
             lines.append(f"**Key points missed ({len(missed)})**")
-            lines += [f"- ✗ {escape_md(k.point)}" for k in missed] or ["- none"]
+            lines += [f"- ✗ {md_escape(k.point)}" for k in missed] or ["- none"]
     if grade.corrected:
         lines += ["", "**Corrected in your follow-up**"]
-        lines += [f"- ✓ “{escape_md(w.text)}”: put right, so it no longer caps the grade"
+        lines += [f"- ✓ “{md_escape(w.text)}”: put right, so it no longer caps the grade"
                   for w in grade.corrected]
     if partial:
         lines += ["", "*What is missing, and the example answer, come after the follow-up.*"]
@@ -120,28 +107,28 @@ def grade_card(grade: Grade, *, title: str = "Grade", partial: bool = False) -> 
     if unchecked:  # rubric points no embedding can see: the candidate checks them
         lines += ["", f"**Check yourself ({len(unchecked)})**: the interviewer looks for these; "
                   "the offline grader cannot tell whether your answer shows them"]
-        lines += [f"- ? {escape_md(k.point)}" for k in unchecked]
+        lines += [f"- ? {md_escape(k.point)}" for k in unchecked]
     if watch := grade.watch_out():
-        lines += ["", "**Watch out**"] + [f"- {escape_md(m)}" for m in watch]
-    lines += ["", f"**Next step:** {escape_md(grade.next_step)}"]
+        lines += ["", "**Watch out**"] + [f"- {md_escape(m)}" for m in watch]
+    lines += ["", f"**Next step:** {md_escape(grade.next_step)}"]
     return "\n".join(lines)
 
 
 def grading_step(grade: Grade) -> str:
     """What the collapsible grading step shows: who graded, how, how long."""
     p = grade.provenance
-    rows = [f"- grader: {p.grader}" + (f" ({escape_md(p.model)})" if p.model else "")]
+    rows = [f"- grader: {p.grader}" + (f" ({md_escape(p.model)})" if p.model else "")]
     if p.prompt_version:
-        rows.append(f"- prompt version: {escape_md(p.prompt_version)}")
+        rows.append(f"- prompt version: {md_escape(p.prompt_version)}")
     if p.calibration_version:
-        rows.append(f"- calibration: {escape_md(p.calibration_version)}")
+        rows.append(f"- calibration: {md_escape(p.calibration_version)}")
     rows.append(f"- took {p.duration_ms:.0f} ms")
     if p.settled:
-        rows.append(f"- {escape_md(p.settled)}")
+        rows.append(f"- {md_escape(p.settled)}")
     if grade.strengths:
-        rows += ["", "Strengths:"] + [f"- {escape_md(s)}" for s in grade.strengths]
+        rows += ["", "Strengths:"] + [f"- {md_escape(s)}" for s in grade.strengths]
     if grade.gaps:
-        rows += ["", "Gaps:"] + [f"- {escape_md(g)}" for g in grade.gaps]
+        rows += ["", "Gaps:"] + [f"- {md_escape(g)}" for g in grade.gaps]
     return "\n".join(rows)
 
 
@@ -158,23 +145,23 @@ def report(summary: SessionSummary) -> str:
     ]
     if summary.criteria:
         lines += ["| Criterion | Score | Answers |", "|---|---|---|"]
-        lines += [f"| {escape_md(c.name)} | {c.score:.1f} | {c.count} |" for c in summary.criteria]
+        lines += [f"| {md_escape(c.name)} | {c.score:.1f} | {c.count} |" for c in summary.criteria]
         lines.append("")
     if summary.topics:
         lines += ["| Topic | Score | Answers |", "|---|---|---|"]
-        lines += [f"| {escape_md(t.name)} | {t.score:.1f} | {t.count} |" for t in summary.topics]
+        lines += [f"| {md_escape(t.name)} | {t.score:.1f} | {t.count} |" for t in summary.topics]
         lines.append("")
     if summary.strongest:
         lines.append("**Strongest answers**")
-        lines += [f"- {a.score:.1f}: {escape_md(a.title)}" for a in summary.strongest]
+        lines += [f"- {a.score:.1f}: {md_escape(a.title)}" for a in summary.strongest]
         lines.append("")
     if summary.weakest:
         lines.append("**Weakest answers**")
-        lines += [f"- {a.score:.1f}: {escape_md(a.title)}" for a in summary.weakest]
+        lines += [f"- {a.score:.1f}: {md_escape(a.title)}" for a in summary.weakest]
         lines.append("")
     if summary.next_steps:
         lines.append("**Next steps**")
-        lines += [f"{i}. {escape_md(s)}" for i, s in enumerate(summary.next_steps, 1)]
+        lines += [f"{i}. {md_escape(s)}" for i, s in enumerate(summary.next_steps, 1)]
         lines.append("")
     lines.append("Download the full transcript below (Markdown, JSON or HTML).")
     return "\n".join(lines)
@@ -210,7 +197,7 @@ def earlier_exchanges(transcript: Transcript, *, show_grades: bool) -> str:
         done = [x for x in rec.exchanges if x.answer is not None or x.skipped]
         if not done:
             continue
-        lines = [f"**{n}. {escape_md(rec.title)}**", ""]
+        lines = [f"**{n}. {md_escape(rec.title)}**", ""]
         for x in done:
             if x.kind == "follow_up":
                 lines += [f"*Follow-up:* {defang(x.prompt)}", ""]
@@ -237,15 +224,14 @@ def candidate_markdown(text: str) -> str:
     lang = ""
 
     def flush_prose() -> None:
-        paras = "\n".join(prose).strip("\n")
-        if paras:
-            out.append("\n".join(escape_md(line) + "  " if line.strip() else ""
-                                 for line in paras.split("\n")).rstrip())
+        for para in re.split(r"\n\s*\n", "\n".join(prose).strip("\n")):
+            if para.strip():
+                out.append(md_escape(para))  # its line breaks kept
         prose.clear()
 
     def flush_code() -> None:
-        if code is not None:  # `fenced` opens with its fence and "text"; the language instead
-            out.append(fenced("\n".join(code)).replace("text\n", f"{lang or 'text'}\n", 1))
+        if code is not None:  # `md_block` opens with its fence and "text"; the language instead
+            out.append(md_block("\n".join(code)).replace("text\n", f"{lang or 'text'}\n", 1))
 
     for line in text.replace("\r\n", "\n").split("\n"):
         m = _FENCE.match(line.strip())
@@ -270,7 +256,7 @@ def offline_banner(
     """Said plainly at the top of every chat."""
     if problem:
         return (
-            f"**Offline mode: the configured model is unreachable.** {escape_md(problem)} "
+            f"**Offline mode: the configured model is unreachable.** {md_escape(problem)} "
             "The interviewer asks the guide's questions with fixed wording and your answers are "
             "graded by the offline reference grader. Fix the setting and restart to use the model."
         )

@@ -10,25 +10,25 @@ from typing import Any
 import chainlit as cl
 from chainlit.input_widget import Select, Slider
 
-from ..knowledge import Pack
-from ..services import Services, build_services
-from ..settings import Settings, load_settings
-from . import profiles as prof
-from .identity import owner_for
+from interviewer.app.services import Services, build_services
+from interviewer.core.pack import Pack
+from interviewer.core.settings import Settings, load_settings
+from interviewer.ui import profiles as prof
+from interviewer.ui.identity import owner_for
 
 
 @functools.cache
 def settings() -> Settings:
     """Settings as the page uses them: a model that failed the start-up check is switched off
     (the app runs offline and says why)."""
-    from interviewer.llm_check import checked_settings
+    from interviewer.llm.check import checked_settings
 
     return checked_settings(load_settings())
 
 
 def endpoint_problem() -> str | None:
     """Why a configured model was switched off at start-up, for the banner; None when fine."""
-    from interviewer.llm_check import last_status
+    from interviewer.llm.check import last_status
 
     status = last_status(load_settings())
     return status.message if status is not None and not status.ok else None

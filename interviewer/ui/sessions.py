@@ -3,12 +3,12 @@ is tested on its own."""
 
 from __future__ import annotations
 
-from ..errors import NotFoundError
-from ..transcripts.events import Ended
-from ..transcripts.model import Transcript
-from ..transcripts.store import SessionInfo, TranscriptStore
-from ..transcripts.summary import summarize
-from .profiles import ProfileSpec
+from interviewer.core.errors import NotFoundError
+from interviewer.core.events import Ended
+from interviewer.core.summary import summarize
+from interviewer.core.transcript import Transcript
+from interviewer.transcripts.store import SessionInfo, TranscriptStore
+from interviewer.ui.profiles import ProfileSpec
 
 
 def owned_session(store: TranscriptStore, owner: str | None, session_id: str) -> SessionInfo:

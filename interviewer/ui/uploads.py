@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import InputError
+from interviewer.core.errors import InputError
 
 ALLOWED_SUFFIXES = (".md", ".txt", ".py", ".ipynb")
 DEFAULT_MAX_BYTES = 512 * 1024

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from envscrub import scrubbed
 
-from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.core.settings import PROJECT_ROOT, Settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
