@@ -469,3 +469,18 @@ def test_the_opening_of_a_one_question_stage_reads_naturally(settings: Settings)
     opening = next(t for t in PAGE.texts() if t.startswith("Hi, I'm"))
     assert "1 question, so take your time with it." in opening
     assert "one at a time" not in opening
+
+
+def test_full_loop_header_counts_the_stages_questions_as_its_greeting_does(
+        settings: Settings) -> None:
+    """QA: the greeting said 3 questions while the header said "Question 1 of 9"."""
+    chat = new_chat(settings, stage="Full loop", questions=2)
+
+    async def scenario() -> None:
+        await chat.start_new()
+
+    run(scenario)
+    greeting = next(t for t in PAGE.texts() if t.startswith("Hi, I'm"))
+    header = next(t for t in PAGE.texts() if t.startswith("*Question"))
+    assert "In this stage I'll ask you 2 questions" in greeting
+    assert header.startswith("*Question 1 of 2 · Recruiter Screen · stage 1 of 3*")

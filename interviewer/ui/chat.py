@@ -409,10 +409,11 @@ class Chat:
         stage = next((s.name for s in self.pack.stages if s.id == reply.stage_id), "")
         if not self.session.config.full_loop:
             return f"*Question {pos + 1} of {len(plan)} · {md_escape(stage)}*\n\n"
+        here = plan[pos].stage_id
         stage_ids = list(dict.fromkeys(p.stage_id for p in plan))
-        in_stage = [i for i, p in enumerate(plan) if p.stage_id == reply.stage_id]
+        in_stage = [i for i, p in enumerate(plan) if p.stage_id == here]
         return (f"*Question {in_stage.index(pos) + 1} of {len(in_stage)} · "
-                f"{md_escape(stage)} · stage {stage_ids.index(reply.stage_id) + 1} of "
+                f"{md_escape(stage)} · stage {stage_ids.index(here) + 1} of "
                 f"{len(stage_ids)}*\n\n")
 
     def content_for(self, reply: InterviewerReply) -> str:
