@@ -8,11 +8,16 @@ asserted in tests: timings depend on the machine. Measured:
 - engine overhead per turn (p50/p95), the LLM interviewer on a zero-latency stub model and a
   constant grader, so what is left is the engine itself: guard, transcript append (fsync), state;
 - reference grading per answer on the Kraken graded answers (warm encoder);
+- a take-home review (`interviewer review`) of a generated 200-file project;
 - retrieval on the pack's index and on a synthetic collection of random unit vectors (384-d,
   cached under `.data/bench/`), query embedding included;
+- retrieval filtered by pack and stage with the synthetic documents spread over 50 packs (one
+  collection per pack, as the index keeps them), and the time to add a real guide as a pack;
 - index build throughput (the pack, embeddings included; the synthetic one, precomputed);
 - app cold start to the first page and the server's resident memory (the UI launcher);
-- N concurrent sessions in one process (threads; offline interviewer and reference grader).
+- N concurrent sessions in one process (threads; offline interviewer and reference grader);
+- progress over 1,000 sessions of one user (synthetic JSONL transcripts): the first run, which
+  builds the cache from the transcripts, then runs through the cache, then after one more session.
 """
 
 from __future__ import annotations
@@ -54,10 +59,16 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "engine_turn_p95_ms": ("engine overhead per turn, p95", 30.0, "ms"),
     "reference_grade_p95_ms": ("reference grading per answer, p95", 50.0, "ms"),
     "retrieval_synthetic_p95_ms": ("retrieval p95 on the synthetic collection", 20.0, "ms"),
+    "retrieval_pack_stage_p95_ms": ("retrieval p95 filtered by pack and stage, 50 packs", 20.0,
+                                    "ms"),
+    "review_200_files_s": ("take-home review of a 200-file project", 5.0, "s"),
     "app_cold_start_s": ("app cold start to first page", 5.0, "s"),
     "app_rss_mb": ("app resident memory", 600.0, "MB"),
     "cli_help_s": ("`interviewer --help`, median", 0.5, "s"),
     "practice_first_question_s": ("`interviewer practice` to its first question, median", 1.5, "s"),
+    "progress_1000_p95_ms": ("progress over 1,000 sessions of one user, p95", 300.0, "ms"),
+    "progress_after_new_session_p50_ms": ("the same right after one more session, p50", 300.0,
+                                          "ms"),
 }
 
 
@@ -251,6 +262,124 @@ def bench_grading(settings: Settings) -> Result:
     return r
 
 
+# --- take-home review ----------------------------------------------------------------------------
+
+REVIEW_FILES = 200
+_MODULE = '''"""Feature module {i}: withdrawal features, one family per module."""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Window{i}:
+    hours: int
+    weight: float = 1.0
+
+
+def amount_ratio_{i}(amount: float, history: list[float]) -> float:
+    """How far this amount is from the account's own history."""
+    if not history:
+        return 0.0
+    mean = sum(history) / len(history)
+    return amount / mean if mean else 0.0
+
+
+def velocity_{i}(timestamps: list[float], window: Window{i}) -> int:
+    cutoff = max(timestamps, default=0.0) - window.hours * 3600
+    return sum(1 for t in timestamps if t >= cutoff)
+
+
+def entropy_{i}(counts: dict[str, int]) -> float:
+    total = sum(counts.values())
+    out = 0.0
+    for n in counts.values():
+        if n:
+            p = n / total
+            out -= p * math.log2(p)
+    return out
+
+
+def features_{i}(row: dict, history: list[float], stamps: list[float]):
+    window = Window{i}(hours=24)
+    values = {{
+        "ratio": amount_ratio_{i}(row["amount_usd"], history),
+        "velocity": velocity_{i}(stamps, window),
+        "entropy": entropy_{i}(row.get("assets", {{}})),
+    }}
+    log.debug("features for account %s", row.get("account_id"))
+    return values
+'''
+_FLAW = '''
+
+def load_rules_{i}(path: str):
+    import yaml
+
+    with open(path) as f:
+        return yaml.load(f)
+'''
+_TEST = '''from features.f{i} import amount_ratio_{i}
+
+
+def test_amount_ratio_{i}() -> None:
+    assert amount_ratio_{i}(10.0, [5.0, 5.0]) == 2.0
+'''
+
+
+def write_review_project(root: Path, files: int = REVIEW_FILES) -> Path:
+    """A take-home-sized project of `files` files: feature modules (a few with a flaw), tests,
+    a README and pinned requirements."""
+    (root / "features").mkdir(parents=True, exist_ok=True)
+    (root / "tests").mkdir(exist_ok=True)
+    (root / "README.md").write_text(
+        "# Withdrawal fraud\n\nTime-based split, PR-AUC and recall at a fixed review "
+        "capacity against a rules baseline. Keys come from the environment.\n", encoding="utf-8")
+    (root / "requirements.txt").write_text("pyyaml==6.0.2\nrequests==2.32.3\n",
+                                           encoding="utf-8")
+    tests = max(1, (files - 2) // 10)
+    modules = files - 2 - tests
+    for i in range(modules):
+        body = _MODULE.format(i=i) + (_FLAW.format(i=i) if i % 25 == 0 else "")
+        (root / "features" / f"f{i}.py").write_text(body, encoding="utf-8")
+    for i in range(tests):
+        (root / "tests" / f"test_f{i}.py").write_text(_TEST.format(i=i), encoding="utf-8")
+    return root
+
+
+def bench_review(settings: Settings, work: Path, runs: int = 3) -> Result:
+    """`interviewer review` on a 200-file project: intake, analyzers, written part, grade."""
+    from interviewer.core.pack import load_pack
+    from interviewer.grading.factory import make_reference_grader
+    from interviewer.review.engine import review_uploads, take_home_question
+
+    r = Result(name=f"take-home review of a {REVIEW_FILES}-file project")
+    project = write_review_project(work / "review-project")
+    pack = load_pack(settings.knowledge_dir, PACK)
+    question = take_home_question(pack)
+    grader = make_reference_grader()
+    t0 = time.perf_counter()
+    first = review_uploads([project], question, grader, settings, pack=pack.name)
+    r.metrics["review_first_s"] = round(time.perf_counter() - t0, 3)  # analyzers' imports too
+    times, cpu = [], []
+    for _ in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        review_uploads([project], question, grader, settings, pack=pack.name)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    r.metrics |= {"review_200_files_s": round(statistics.median(times), 3),
+                  "review_200_files_max_s": round(max(times), 3),
+                  "review_200_files_cpu_s": round(statistics.median(cpu), 3),
+                  "files": float(len(first.files)), "lines_of_code": float(
+                      first.stats.lines_of_code), "findings": float(len(first.findings))}
+    r.notes.append(f"median of {runs} runs after a first one; reference grader loaded before "
+                   "(warm encoder), bandit + detect-secrets + dependency/quality checks")
+    return r
+
+
 # --- retrieval ----------------------------------------------------------------------------------
 
 
@@ -367,6 +496,156 @@ def bench_synthetic_retrieval(n_docs: int, rebuild: bool = False) -> Result:
     r.notes.append("p50/p95 include embedding the query; vector-only and a metadata-filtered "
                    "query (kind=question, a third of the documents) are reported apart")
     return r
+
+
+# --- many packs ---------------------------------------------------------------------------------
+
+PACK_STAGES = 5  # stages per synthetic pack; each document belongs to one or two of them
+ADD_GUIDE = PROJECT_ROOT / "tests" / "fixtures" / "guides" / "emberfall-games-backend-engineer.txt"
+
+
+def _synthetic_pack_docs(pack: str, start: int, n: int, rng: Any) -> dict[str, Any]:
+    import numpy as np
+
+    vecs = rng.standard_normal((n, DIM)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    metas: list[dict[str, str | bool]] = []
+    for i in range(start, start + n):
+        meta: dict[str, str | bool] = {"pack": pack, "kind": ("question", "stage", "tip")[i % 3],
+                                       f"stage__s{i % PACK_STAGES}": True}
+        if i % 4 == 0:
+            meta[f"stage__s{(i + 1) % PACK_STAGES}"] = True
+        metas.append(meta)
+    return {"ids": [f"{pack}:doc-{i}" for i in range(start, start + n)], "embeddings": vecs,
+            "documents": [f"synthetic document {i} of {pack}" for i in range(start, start + n)],
+            "metadatas": metas}
+
+
+def bench_many_packs(n_packs: int, n_docs: int, rebuild: bool = False) -> Result:
+    """Retrieval filtered by pack and stage with many packs: one collection per pack (as
+    `packs.index.KnowledgeIndex` keeps them), so the pack filter is the choice of collection and the
+    stage filter runs inside one pack's documents; and adding a real guide to that store."""
+    import chromadb
+    import numpy as np
+    from chromadb.config import Settings as ChromaSettings
+
+    from interviewer.packs.embeddings import MiniLM
+    from interviewer.packs.index import RETRIEVER, KnowledgeIndex, collection_name
+
+    per_pack = n_docs // n_packs
+    r = Result(name=f"retrieval filtered by pack and stage, {n_docs:,} documents in "
+                    f"{n_packs} packs")
+    path = CACHE_DIR / f"packs-{n_packs}x{per_pack}"
+    if rebuild and path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    client = chromadb.PersistentClient(path=str(path),
+                                       settings=ChromaSettings(anonymized_telemetry=False))
+    names = [f"synth-{i:02d}" for i in range(n_packs)]
+    cols = {}
+    t0, added = time.perf_counter(), 0
+    for i, name in enumerate(names):
+        col = client.get_or_create_collection(
+            collection_name(name), metadata={"hnsw:space": "ip", "pack": name,
+                                             "retriever": RETRIEVER})
+        have = col.count()
+        if have < per_pack:
+            rng = np.random.default_rng(1000 + i)
+            rng.standard_normal((have, DIM))  # the same vectors whether built at once or not
+            for start in range(have, per_pack, 1000):
+                col.add(**_synthetic_pack_docs(name, start, min(1000, per_pack - start), rng))
+            added += per_pack - have
+        cols[name] = col
+    if added:
+        build = time.perf_counter() - t0
+        r.metrics |= {"packs_build_s": round(build, 1),
+                      "packs_build_docs_per_s": round(added / build, 1)}
+        r.notes.append(f"built {added:,} documents now (cached in {path})")
+        (path / BUILD_FILE).write_text(json.dumps({
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"), "docs": added,
+            "metrics": dict(r.metrics)}), encoding="utf-8")
+    else:
+        r.notes.append(f"reused the cached packs in {path} (pass --rebuild to time a build)")
+    r.metrics["packs"] = float(len(cols))
+    r.metrics["packs_docs"] = float(sum(c.count() for c in cols.values()))
+    encoder = MiniLM.shared()
+    queries = _queries()[:100]
+    encoder.encode(["warm up"])
+    index = KnowledgeIndex(Settings(data_dir=path / "unused"), client=client)
+    by_stage, by_pack, raw_filter, embed_only, stage_cpu = [], [], [], [], []
+    for name in names:  # versions the cached packs as a build does; loads each pack once
+        col = cols[name]
+        if "version" not in (col.metadata or {}):
+            col.modify(metadata={k: v for k, v in (col.metadata or {}).items()
+                                 if not k.startswith("hnsw:")} | {"version": f"{name}-v1"})
+        index.search(name, "warm up", k=5, stage="s0")
+    for j, q in enumerate(queries * 2):
+        name = names[(j * 7) % n_packs]
+        stage = f"s{j % PACK_STAGES}"
+        t, c = time.perf_counter(), time.process_time()
+        index.search(name, q, k=5, stage=stage)
+        t1 = time.perf_counter()
+        stage_cpu.append(time.process_time() - c)
+        index.search(name, q, k=5)
+        t2 = time.perf_counter()
+        by_stage.append(t1 - t)
+        by_pack.append(t2 - t1)
+        t4 = time.perf_counter()
+        encoder.encode([q])
+        embed_only.append(time.perf_counter() - t4)
+        if j < 40:  # Chroma's own metadata filter, for comparison (slow: a few samples)
+            vec = encoder.encode([q])
+            t3 = time.perf_counter()
+            cols[name].query(query_embeddings=vec, n_results=5,
+                             where={f"stage__{stage}": True}, include=["distances"])
+            raw_filter.append(time.perf_counter() - t3)
+    # the same searches with the query vectors computed beforehand: what filtering by pack and
+    # stage and scoring cost, apart from embedding the query (the same with any index)
+    vectors = {q: encoder.encode([q])[0] for q in queries}
+    embed = index._embed
+    index._embed = lambda texts: np.asarray([vectors[texts[0]]])  # type: ignore[method-assign]
+    scoring = []
+    try:
+        for j, q in enumerate(queries * 2):
+            t = time.perf_counter()
+            index.search(names[(j * 7) % n_packs], q, k=5, stage=f"s{j % PACK_STAGES}")
+            scoring.append(time.perf_counter() - t)
+    finally:
+        index._embed = embed  # type: ignore[method-assign]
+    r.metrics |= {
+        "retrieval_pack_stage_scoring_p95_ms": _ms(scoring)["p95"],
+        "retrieval_pack_stage_p50_ms": _ms(by_stage)["p50"],
+        "retrieval_pack_stage_p95_ms": _ms(by_stage)["p95"],
+        "retrieval_pack_only_p95_ms": _ms(by_pack)["p95"],
+        "retrieval_pack_stage_cpu_p95_ms": _ms(stage_cpu)["p95"],
+        "retrieval_query_embedding_p95_ms": _ms(embed_only)["p95"],
+        "chroma_where_filter_p95_ms": _ms(raw_filter)["p95"],
+    }
+    r.notes.append("`KnowledgeIndex.search` (query embedding, dense + BM25, stage filter) on one "
+                   "pack's collection, packs in turn; a stage holds about 1/4 of a pack. "
+                   "chroma_where_filter: the same stage filter as a Chroma `where` (vector "
+                   "only), which scans every pack's metadata; `_cpu_`: process CPU time of a "
+                   "search (all threads), robust to a busy machine")
+    r.metrics |= _add_guide_timing(path)
+    r.notes.append(f"adding a guide: `pack add` of {ADD_GUIDE.name} (parse, derive, write, embed "
+                   "and index, warm encoder) into the store holding the synthetic packs")
+    return r
+
+
+def _add_guide_timing(chroma_path: Path) -> dict[str, float]:
+    from interviewer.packs.index import KnowledgeIndex
+    from interviewer.packs.library import add_guide
+
+    with tempfile.TemporaryDirectory(prefix="bench-add-") as tmp:
+        local = Settings(data_dir=Path(tmp), knowledge_dir=Path(tmp) / "knowledge")
+        index = KnowledgeIndex(local, client=__import__("chromadb").PersistentClient(
+            path=str(chroma_path)))
+        text = ADD_GUIDE.read_text(encoding="utf-8")
+        t0 = time.perf_counter()
+        result = add_guide(local, text, name="bench-added-guide", force=True, index=index)
+        seconds = time.perf_counter() - t0
+        index.drop(result.name)
+    return {"add_guide_s": round(seconds, 2), "add_guide_docs": float(result.indexed or 0)}
 
 
 # --- the app ------------------------------------------------------------------------------------
@@ -526,13 +805,156 @@ def bench_concurrent(settings: Settings, work: Path, sessions: int = 50) -> Resu
     return r
 
 
+# --- progress -----------------------------------------------------------------------------------
+
+
+def _synthetic_sessions(store_dir: Path, pack: Any, owner: str, n: int, seed: int) -> None:
+    """`n` finished practice sessions as the session writes them (3 technical questions each,
+    a follow-up on a weak answer, feedback, realistic grades and answer lengths), one every ten
+    hours, written straight to JSONL files (no fsync: only reading them is measured)."""
+    import random
+    from datetime import timedelta
+
+    from interviewer.core.events import (
+        EVENT_ADAPTER,
+        Answered,
+        Asked,
+        Ended,
+        QuestionSnapshot,
+        Said,
+        SessionStarted,
+        StageSnapshot,
+    )
+    from interviewer.core.grade import (
+        CriterionScore,
+        Grade,
+        GradeProvenance,
+        KeyPointHit,
+        criteria_for,
+    )
+    from interviewer.core.session import PlanItem, SessionConfig
+    from interviewer.transcripts.store import new_session_id
+
+    rng = random.Random(seed)
+    stage = pack.stage("technical-interviews")
+    pool = pack.questions_for(stage.id)
+    store_dir.mkdir(parents=True, exist_ok=True)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    for i in range(n):
+        sid, at = new_session_id(), start + timedelta(days=i * 0.4)
+        qs = rng.sample(pool, 3)
+        config = SessionConfig(pack=pack.name, stage=stage.id, owner=owner, seed=i)
+        events: list[Any] = [SessionStarted(
+            at=at, session_id=sid, owner=owner, config=config, seed=i,
+            plan=[PlanItem(stage_id=stage.id, question_id=q.id) for q in qs],
+            stages=[StageSnapshot(id=stage.id, name=stage.name)],
+            questions=[QuestionSnapshot(id=q.id, topic=q.topic, kind=q.kind,
+                                        difficulty=q.difficulty, question=q.question,
+                                        example_answer=q.example_answer,
+                                        key_points=q.key_points, provenance=q.provenance)
+                       for q in qs],
+            interviewer="offline", grader="reference")]
+        for pi, q in enumerate(qs):
+            skill = rng.random()
+            rounds = 2 if skill < 0.4 else 1
+            for f in range(rounds):
+                t = at + timedelta(minutes=pi * 6 + f * 3)
+                prompt = q.question if f == 0 else "How would you check that it worked?"
+                events.append(Asked(at=t, kind="follow_up" if f else "question", plan_index=pi,
+                                    stage_id=stage.id, question_id=q.id, follow_up=f,
+                                    text=prompt))
+                hits = [KeyPointHit(point=k, covered=rng.random() < skill, similarity=0.5)
+                        for k in q.key_points]
+                score = round(1 + 4 * sum(h.covered for h in hits) / len(hits), 2)
+                answer = " ".join(rng.sample(q.example_answer.split(), min(
+                    60, len(q.example_answer.split()))))
+                grade = Grade(score=score, criteria=[
+                    CriterionScore(id=c.id, name=c.name, score=max(1, round(score)))
+                    for c in criteria_for(q)], key_points=hits, next_step="Add a concrete "
+                    "example.", strengths=["Clear structure."], gaps=["Misses a point."],
+                    provenance=GradeProvenance(grader="reference", calibration_version="v3"))
+                events.append(Answered(at=t, plan_index=pi, stage_id=stage.id,
+                                       question_id=q.id, follow_up=f, prompt=prompt,
+                                       answer=answer, graded_text=answer, grade=grade,
+                                       asked_at=t, answered_at=t))
+            events.append(Said(at=t, kind="feedback", text="Score: ...", stage_id=stage.id,
+                               question_id=q.id))
+        events.append(Ended(at=at + timedelta(minutes=20), reason="completed"))
+        (store_dir / f"{sid}.jsonl").write_bytes(
+            b"".join(EVENT_ADAPTER.dump_json(e) + b"\n" for e in events))
+
+
+NEW_SESSIONS = 10  # sessions added one at a time after the first run
+
+
+def bench_progress(settings: Settings, work: Path, sessions: int = 1000, runs: int = 20
+                   ) -> Result:
+    from interviewer.core.pack import load_pack
+    from interviewer.core.session import SessionConfig
+    from interviewer.interview.weak_plan import build_weak_plan
+    from interviewer.transcripts.progress_cache import load_digests, progress_for
+    from interviewer.transcripts.store import JsonlTranscriptStore
+
+    r = Result(name=f"progress over {sessions:,} sessions of one user")
+    pack = load_pack(settings.knowledge_dir, PACK)
+    tdir, cache = work / "progress" / "transcripts", work / "progress" / "cache"
+    owner = "user:bench"
+    _synthetic_sessions(tdir, pack, owner, sessions, seed=1)
+    _synthetic_sessions(tdir, pack, "user:other", sessions // 10, seed=2)  # not theirs
+    store = JsonlTranscriptStore(tdir)
+    t0 = time.perf_counter()
+    first = progress_for(store, owner, pack, cache_dir=cache)
+    r.metrics["progress_first_run_s"] = round(time.perf_counter() - t0, 2)
+    assert first.sessions == sessions, first.sessions
+    times, cpu = [], []
+    for _ in range(runs):
+        t, c = time.perf_counter(), time.process_time()
+        progress_for(store, owner, pack, cache_dir=cache)
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    s = _ms(times)
+    r.metrics |= {"progress_1000_p50_ms": s["p50"], "progress_1000_p95_ms": s["p95"],
+                  "progress_1000_cpu_p95_ms": _ms(cpu)["p95"]}
+    times, cpu = [], []
+    for i in range(NEW_SESSIONS):  # each time one more session: read alone, then recomputed
+        _synthetic_sessions(tdir, pack, owner, 1, seed=3 + i)
+        t, c = time.perf_counter(), time.process_time()
+        progress = progress_for(store, owner, pack, cache_dir=cache)
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+        assert progress.sessions == sessions + i + 1
+    assert load_digests(store, owner, cache_dir=cache).rebuilt == 0
+    s = _ms(times)
+    r.metrics |= {"progress_after_new_session_p50_ms": s["p50"],
+                  "progress_after_new_session_p95_ms": s["p95"],
+                  "progress_after_new_session_max_ms": round(max(times) * 1000, 2),
+                  "progress_after_new_session_cpu_p50_ms": _ms(cpu)["p50"]}
+    config = SessionConfig(pack=pack.name, stage=None, owner=owner, plan="weak")
+    t = time.perf_counter()
+    build_weak_plan(pack, config, progress_for(store, owner, pack, cache_dir=cache), seed=1)
+    r.metrics["weak_plan_1000_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    size = sum(p.stat().st_size for p in cache.iterdir())
+    r.metrics |= {"progress_sessions": float(sessions + NEW_SESSIONS),
+                  "progress_cache_mb": round(size / 1e6, 2),
+                  "transcripts_mb": round(sum(p.stat().st_size for p in tdir.iterdir()) / 1e6,
+                                          1)}
+    r.notes.append(f"JSONL store, {sessions // 10} sessions of another owner beside them; "
+                   "first run: every transcript parsed and the cache written; p50/p95: "
+                   f"{runs} runs through the cache (directory scan included; `_cpu_`: process "
+                   f"CPU time, robust to a busy machine); then {NEW_SESSIONS} new sessions, "
+                   "progress after each (the new one read, the rest from the cache, all "
+                   "recomputed); weak plan: progress + the full loop's plan")
+    return r
+
+
 # --- driver -------------------------------------------------------------------------------------
 
-SECTIONS = ("engine", "grading", "retrieval", "synthetic", "app", "concurrent", "cli")
+SECTIONS = ("engine", "grading", "review", "retrieval", "synthetic", "packs", "app",
+            "concurrent", "cli", "progress")
 
 
 def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set[str],
-            rebuild: bool = False) -> list[Result]:
+            rebuild: bool = False, packs: int = 50) -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="bench-", dir=PROJECT_ROOT / ".data"
                                      if (PROJECT_ROOT / ".data").is_dir() else None) as tmp:
@@ -540,11 +962,14 @@ def run_all(settings: Settings, *, synthetic_docs: int, sessions: int, skip: set
         jobs: list[tuple[str, Callable[[], Result]]] = [
             ("engine", lambda: bench_engine(settings, work)),
             ("grading", lambda: bench_grading(settings)),
+            ("review", lambda: bench_review(settings, work)),
             ("retrieval", lambda: bench_pack_retrieval(settings, work)),
             ("synthetic", lambda: bench_synthetic_retrieval(synthetic_docs, rebuild)),
+            ("packs", lambda: bench_many_packs(packs, synthetic_docs, rebuild)),
             ("app", lambda: bench_app(settings, work)),
             ("concurrent", lambda: bench_concurrent(settings, work, sessions)),
             ("cli", lambda: bench_cli(settings, work)),
+            ("progress", lambda: bench_progress(settings, work)),
         ]
         for name, job in jobs:
             if name in skip:
@@ -595,6 +1020,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="size of the synthetic collection (cached under .data/bench/)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the synthetic collection")
     p.add_argument("--sessions", type=int, default=50, help="concurrent sessions")
+    p.add_argument("--packs", type=int, default=50,
+                   help="packs the synthetic documents are spread over (section packs)")
     p.add_argument("--skip", default="", help=f"comma-separated sections: {','.join(SECTIONS)}")
     p.add_argument("--out", type=Path, default=BENCH_DIR / "latest.json")
     p.add_argument("--keep-skipped", action="store_true",
@@ -610,7 +1037,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     machine_before = machine()
     results = run_all(settings, synthetic_docs=args.synthetic_docs, sessions=args.sessions,
-                      skip=skip, rebuild=args.rebuild)
+                      skip=skip, rebuild=args.rebuild, packs=args.packs)
     if args.keep_skipped and args.out.is_file():
         previous = json.loads(args.out.read_text(encoding="utf-8"))
         kept = [Result.model_validate(r) for r in previous.get("results", [])

@@ -18,7 +18,7 @@ PACKAGE = PROJECT_ROOT / "interviewer"
 LAYERS = {
     "core": 0,
     "llm": 1, "packs": 1,
-    "grading": 2, "interview": 2, "transcripts": 2,
+    "grading": 2, "interview": 2, "transcripts": 2, "review": 2,
     "app": 3,
     "cli": 4, "ui": 4,
 }

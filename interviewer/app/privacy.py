@@ -4,7 +4,9 @@ A user's data is every stored session whose start event names them as owner (`us
 with password login, `browser:<id>` without), and the exports written for those sessions. The
 sessions are found and deleted through the transcript store's protocol (`find_sessions`,
 `delete`), whatever holds them (JSONL files, PostgreSQL); a session whose later events are
-damaged is still found and deleted. Exports are files under the data dir, deleted here.
+damaged is still found and deleted. Exports are files under the data dir, deleted here, and so
+is the cache progress keeps of the owner's sessions (`<data dir>/progress/`, rebuilt from the
+transcripts).
 
 Secrets: `redact` replaces the configured secret values (and anything shaped like an API key)
 in text; `install_log_redaction` does the same for every log record created from then on (any
@@ -180,12 +182,21 @@ def _find(settings: Settings, owner: str,
         data.sessions.append(session.session_id)
         data.files.extend(session.files)
         data.files.extend(_exports_of(settings, session.session_id))
+    data.files.extend(_progress_cache(settings, owner))
     return data, found
+
+
+def _progress_cache(settings: Settings, owner: str) -> list[Path]:
+    """The owner's progress cache (digests of their sessions, their last progress per pack)."""
+    from interviewer.transcripts.progress_cache import cache_files
+
+    return cache_files(settings.progress_dir, owner)
 
 
 def delete_user_data(settings: Settings, owner: str, *, dry_run: bool = False,
                      store: TranscriptStore | None = None) -> DeletionReport:
-    """Delete every session and export of `owner`. Idempotent: a second run finds nothing."""
+    """Delete every session, export and progress cache of `owner`. Idempotent: a second run
+    finds nothing."""
     db = _store(settings, store)
     data, found = _find(settings, owner, db)
     if dry_run:
@@ -196,13 +207,14 @@ def delete_user_data(settings: Settings, owner: str, *, dry_run: bool = False,
         if db.delete(session.session_id):
             deleted.extend(session.files)
     exports: list[Path] = []
-    for session in found:
-        for path in _exports_of(settings, session.session_id):
-            try:
-                path.unlink()
-                exports.append(path)
-            except FileNotFoundError:
-                continue
+    files = [p for session in found for p in _exports_of(settings, session.session_id)]
+    # the progress cache after the sessions, so nothing of theirs is left to rebuild it from
+    for path in [*files, *_progress_cache(settings, owner)]:
+        try:
+            path.unlink()
+            exports.append(path)
+        except FileNotFoundError:
+            continue
     for d in {p.parent for p in exports}:
         fsync_dir(d)  # the unlinks durable, like the appends
     return DeletionReport(owner=owner, sessions=data.sessions, deleted=deleted + exports,
@@ -218,9 +230,10 @@ class LoosePermission(BaseModel):
 
 
 def check_private(settings: Settings) -> list[LoosePermission]:
-    """Transcript and export files (and their folders) readable by anyone but their owner."""
+    """Transcript, export and progress-cache files (and their folders) readable by anyone but
+    their owner."""
     out = []
-    for d in (settings.transcripts_dir, exports_dir(settings)):
+    for d in (settings.transcripts_dir, exports_dir(settings), settings.progress_dir):
         if not d.is_dir():
             continue
         for p in [d, *sorted(d.iterdir())]:

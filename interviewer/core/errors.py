@@ -71,3 +71,8 @@ class SessionMovedOnError(InterviewerError):
             f"holds {found} events where this writer had seen {expected}; nothing was written. "
             "Reload or resume it to continue.")
         self.session_id, self.expected, self.found = session_id, expected, found
+
+
+class SubmissionError(InputError):
+    """A take-home submission was refused (unsafe archive, binary file, over a limit, empty);
+    the message names the file and the reason. Nothing of it is kept."""

@@ -6,6 +6,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from interviewer.core.findings import Finding
 from interviewer.core.pack import Question, RubricCriterion
 
 
@@ -144,6 +145,10 @@ class Grade(BaseModel):
     low_confidence: bool = False
     confidence_reason: str | None = None
     provenance: GradeProvenance
+    # a take-home reviewed as code (interviewer/review): what the analyzers found, most
+    # serious first, and the question the interviewer asks about the most serious one
+    findings: list[Finding] = Field(default_factory=list)
+    follow_up: str | None = None
 
     def watch_out(self) -> list[str]:
         """The wrong claims as plain lines: explained where a grader said why, else as found."""

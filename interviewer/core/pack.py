@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -17,13 +17,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 
 from interviewer.core.errors import NotFoundError, PackError
 
-Provenance = Literal["guide", "authored", "source"]
+# guide: the guide's words; derived: the guide's words, the other fields derived from it offline
+# (packs/derive.py); authored: written for the project; source: an outside data set.
+Provenance = Literal["guide", "authored", "source", "derived"]
 QuestionKind = Literal["technical", "behavioral", "take_home", "conversational"]
 Difficulty = Literal["easy", "medium", "hard", "expert"]
 
@@ -70,6 +74,18 @@ class Stage(_Model):
     opens_with: list[str] | None = None
     closes_with: list[str] | None = None
     kind_order: list[QuestionKind] | None = None
+    # "derived": format, persona, focus and aliases were derived from the description
+    provenance: Literal["guide", "authored", "derived"] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_provenance(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Packs written before these fields existed dump as they did."""
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("provenance", "opens_with", "closes_with", "kind_order"):
+                if data.get(key) is None:
+                    data.pop(key, None)
+        return data
 
 
 class Topic(_Model):
@@ -115,6 +131,17 @@ class Misconception(_Model):
 
 
 
+class GeneratedItem(_Model):
+    """An item a model wrote (`pack add --enrich`): merged into the question's list of that
+    field, and kept here too so a person can review what was not in the guide."""
+
+    field: Literal["misconceptions", "follow_ups", "hints"]
+    text: NonBlank
+    correction: str = ""
+    model: str = ""
+    provenance: Literal["generated"] = "generated"
+
+
 class Question(_Model):
     id: str
     section: str
@@ -132,6 +159,15 @@ class Question(_Model):
     hints: list[str] = Field(default_factory=list)
     rubric: list[RubricCriterion] = Field(default_factory=list)
     provenance: Provenance = "guide"
+    generated: list[GeneratedItem] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_generated(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Questions no model added to dump as they did before `generated` existed."""
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("generated", True):
+            data.pop("generated", None)
+        return data
 
 
 class Pack(_Model):

@@ -17,6 +17,9 @@ from interviewer.core.pack import Difficulty
 from interviewer.core.summary import SessionSummary
 
 Mode = Literal["practice", "interview"]
+# standard: drawn from the pack (weighted by the guide's topic table); weak: from the candidate's
+# history, weakest first (interview/weak_plan.py)
+PlanKind = Literal["standard", "weak"]
 ReplyKind = Literal[
     "opening",        # the interviewer introduces themself in the stage's persona
     "question",       # one planned question (lead-in + the pack's question, verbatim)
@@ -52,6 +55,7 @@ class SessionConfig(BaseModel):
     # app's edges pass `settings.max_messages_per_minute`; scripted drivers (evals) leave it off.
     max_messages_per_minute: int | None = Field(default=None, ge=0)
     owner: str | None = None  # user id, so a multi-user UI keeps transcripts apart
+    plan: PlanKind = "standard"
 
     @property
     def full_loop(self) -> bool:
@@ -61,6 +65,7 @@ class SessionConfig(BaseModel):
 class PlanItem(BaseModel):
     stage_id: str
     question_id: str
+    reason: str | None = None  # why a weak-spot plan chose it, shown when it is asked
 
 
 class InterviewerReply(BaseModel):
@@ -78,6 +83,7 @@ class InterviewerReply(BaseModel):
     fallback: bool = False
     kept_text: str | None = None  # a refused answer, returned so nothing is lost
     repeated: bool = False  # the open question shown again (/repeat), not a new one
+    reason: str | None = None  # a question of a weak-spot plan: why it was chosen
 
 
 class TextDelta(BaseModel):

@@ -75,6 +75,22 @@ class Settings(BaseSettings):
         default=512, validation_alias=_env("INTERVIEWER_UI_UPLOAD_MAX_KB")
     )
 
+    # Take-home review (`interviewer review`, `/upload` in practice, the page's take-home
+    # upload): what a submission may hold. Anything past a limit is refused with its reason.
+    review_max_files: int = Field(
+        default=300, ge=1, validation_alias=_env("INTERVIEWER_REVIEW_MAX_FILES")
+    )
+    review_max_file_kb: int = Field(
+        default=512, ge=1, validation_alias=_env("INTERVIEWER_REVIEW_MAX_FILE_KB")
+    )
+    review_max_total_mb: float = Field(
+        default=8.0, gt=0, validation_alias=_env("INTERVIEWER_REVIEW_MAX_TOTAL_MB")
+    )
+    # A zip member that unpacks to more than this many times its packed size is a zip bomb.
+    review_max_zip_ratio: float = Field(
+        default=100.0, gt=1, validation_alias=_env("INTERVIEWER_REVIEW_MAX_ZIP_RATIO")
+    )
+
     # Azure OpenAI: used instead of OPENAI_BASE_URL when an endpoint is set. Model names are
     # deployment names: AZURE_OPENAI_DEPLOYMENT for every role unless INTERVIEWER_MODEL /
     # GRADER_MODEL name another deployment.
@@ -102,6 +118,11 @@ class Settings(BaseSettings):
     @property
     def transcripts_dir(self) -> Path:
         return self.data_dir / "transcripts"
+
+    @property
+    def progress_dir(self) -> Path:
+        """A cache of per-session digests for progress, rebuilt from the transcripts."""
+        return self.data_dir / "progress"
 
     @property
     def llm_configured(self) -> bool:

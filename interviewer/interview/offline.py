@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from interviewer.core.findings import format_findings
 from interviewer.core.grade import Grade
 from interviewer.core.pack import Question, Stage
 from interviewer.interview.guard import DerailKind, find_leak
@@ -144,7 +145,8 @@ class OfflineInterviewer:
 
     def _lead_in(self, req: ComposeRequest) -> str:
         if req.question and req.question.kind == "take_home":
-            return "Here's the take-home brief. Walk me through how you would approach it."
+            return ("Here's the take-home brief. Upload your submission as it describes, or walk "
+                    "me through how you would approach it.")
         return lead_in_text(req)
 
     def _follow_up(self, req: ComposeRequest) -> str | None:
@@ -324,6 +326,9 @@ def feedback_text(grade: Grade, question: Question, *, partial: bool = False) ->
     crit = ", ".join(f"{c.name} {c.score}" for c in grade.criteria)
     if crit:
         lines.append(f"Criteria: {crit}")
+    if grade.findings:  # a take-home reviewed as code
+        lines.append("Findings in the code, most serious first:")
+        lines += [f"  {x}" for x in format_findings(grade.findings)]
     covered = [k.point for k in grade.covered]
     if covered:
         lines.append("Covered: " + _joined(covered))

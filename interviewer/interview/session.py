@@ -177,7 +177,12 @@ class InterviewSession:
         if config.stage is not None:
             config = config.model_copy(update={"stage": stages[0].id})
         seed = config.seed if config.seed is not None else draw_seed()
-        plan = build_plan(pack, config, seed)
+        if config.plan == "weak":  # from the owner's transcripts; recorded below, so a resume
+            from interviewer.interview.weak_plan import plan_from_history  # replays it
+
+            plan = plan_from_history(services, pack, config, seed)
+        else:
+            plan = build_plan(pack, config, seed)
         planned = {i.stage_id for i in plan}
         qs = [pack.question(i.question_id) for i in plan]
         start = SessionStarted(
@@ -218,9 +223,11 @@ class InterviewSession:
         """Candidate input: a `/command`, a clarifying question, a derail attempt or an answer."""
         return _collect(self.stream_send(text))
 
-    def answer(self, text: str) -> list[InterviewerReply]:
-        """Grade `text` as the answer to the current question (no command parsing)."""
-        return _collect(self._run(self._gated_answer(text)))
+    def answer(self, text: str, *, grade: Grade | None = None) -> list[InterviewerReply]:
+        """Grade `text` as the answer to the current question (no command parsing). `grade`:
+        the answer was graded already (a take-home reviewed as code, interviewer/review): it
+        is recorded as given, with `text` as the answer."""
+        return _collect(self._run(self._gated_answer(text, grade)))
 
     def hint(self) -> list[InterviewerReply]:
         return _collect(self._run(self._hint()))
@@ -440,7 +447,7 @@ class InterviewSession:
         prepare_grader(self.services.grader, [q])  # while the candidate reads and thinks
         yield self._done(InterviewerReply(
             kind="question", text=text, stage_id=item.stage_id, question_id=q.id,
-            interviewer=lead.interviewer, fallback=lead.fallback))
+            interviewer=lead.interviewer, fallback=lead.fallback, reason=item.reason))
 
     def _advance(self) -> Generator[StreamEvent, None, None]:
         """Move to the next planned question: stage transition and opening as needed, or end."""
@@ -472,12 +479,13 @@ class InterviewSession:
             f"one was not sent. It is kept here: send it again in {math.ceil(wait)} s.",
             kept_text=text)
 
-    def _gated_answer(self, text: str) -> Generator[StreamEvent, None, None]:
+    def _gated_answer(self, text: str,
+                      graded: Grade | None = None) -> Generator[StreamEvent, None, None]:
         refused = self._throttled(text)
         if refused is not None:
             yield refused
             return
-        yield from self._answer(text)
+        yield from self._answer(text, graded)
 
     def _send(self, text: str) -> Generator[StreamEvent, None, None]:
         refused = self._throttled(text)
@@ -534,7 +542,8 @@ class InterviewSession:
             self._record(CandidateSaid(handled_as="unknown_command", text=raw, plan_index=pi))
             yield self._notice(f"Unknown command {cmd}. Your answer was not sent.\n{help_text()}")
 
-    def _answer(self, text: str) -> Generator[StreamEvent, None, None]:
+    def _answer(self, text: str,
+                graded: Grade | None = None) -> Generator[StreamEvent, None, None]:
         st = self._state
         asked = st.awaiting
         if asked is None:
@@ -552,21 +561,25 @@ class InterviewSession:
         pi = asked.plan_index
         graded_text = "\n\n".join([*st.answers.get(pi, []), text])
         prior = st.grades.get(pi)
-        if prior is not None and prior.corrected:  # a claim taken back stays taken back
+        if prior is not None and prior.corrected and graded is None:
             graded_text = correction_text(st.answers.get(pi, []), prior.corrected, text)
-        try:
-            grade = self.services.grader.grade(
-                GradeRequest(question=q, answer=graded_text, pack=self.pack.name,
-                             asked=st.used_follow_ups.get(pi, []),
-                             neighbours=self.pack.neighbours(q)))
-        except (GradingError, ModelError) as e:
-            yield self._notice(f"Your answer could not be graded ({e}). It is kept: send it "
-                               "again in a moment.", kept_text=text)
-            return
+        if graded is not None:
+            grade, graded_text = graded, text
+        else:
+            try:
+                grade = self.services.grader.grade(
+                    GradeRequest(question=q, answer=graded_text, pack=self.pack.name,
+                                 asked=st.used_follow_ups.get(pi, []),
+                                 neighbours=self.pack.neighbours(q)))
+            except (GradingError, ModelError) as e:
+                yield self._notice(f"Your answer could not be graded ({e}). It is kept: send "
+                                   "it again in a moment.", kept_text=text)
+                return
         if asked.follow_up and pi in st.grades:
             before = st.grades[pi]
             revised = None
-            if before.wrong_claims and corrects(text, before.wrong_claims, q):
+            if graded is None and not before.findings and before.wrong_claims and \
+                    corrects(text, before.wrong_claims, q):
                 revised_text = correction_text(st.answers.get(pi, []), before.wrong_claims, text)
                 try:
                     retry = self.services.grader.grade(GradeRequest(
@@ -578,7 +591,16 @@ class InterviewSession:
                 revised = settle_correction(before, retry) if retry is not None else None
                 if revised is not None:
                     graded_text = revised_text
-            grade = revised if revised is not None else settle_follow_up(before, grade)
+            if revised is not None:
+                grade = revised
+            else:
+                if before.findings:  # a reviewed take-home: the code's findings stand
+                    from interviewer.review.combine import reapply
+
+                    grade = reapply(before, grade, q)
+                grade = settle_follow_up(before, grade)
+            if grade.follow_up:  # asked already
+                grade = grade.model_copy(update={"follow_up": None})
         self._record(Answered(
             plan_index=pi, stage_id=asked.stage_id, question_id=q.id,
             follow_up=asked.follow_up, prompt=asked.text, answer=text, graded_text=graded_text,
@@ -612,6 +634,10 @@ class InterviewSession:
         # "I don't know" gets no probe into a story it did not tell (QA: "How did you balance
         # this work with your commitments?"): the candidate can ask for a hint, or move on
         gave_nothing = is_non_answer(st.answers.get(pi, [""])[-1])
+        if grade.follow_up and not asked_follow_ups and self.config.max_follow_ups and \
+                not self._stop_after_answer:
+            yield from self._probe(pi, grade, q)  # the review's question on its worst finding
+            return
         probe = None
         if _has_gap(grade, self.config.follow_up_below, self.config.follow_up_missed_share) and \
                 asked_follow_ups < self.config.max_follow_ups and not gave_nothing and \
@@ -649,6 +675,18 @@ class InterviewSession:
         if self.config.mode == "practice":
             yield from self._feedback(pi, grade, q)
         yield from self._advance()
+
+    def _probe(self, pi: int, grade: Grade, q: Question) -> Generator[StreamEvent, None, None]:
+        """Ask the follow-up the grade brings (a review asks about its most serious finding),
+        after the partial feedback in practice mode."""
+        item = self.plan[pi]
+        text = grade.follow_up or ""
+        if self.config.mode == "practice":
+            yield from self._feedback(pi, grade, q, partial=True)
+        self._record(Asked(kind="follow_up", plan_index=pi, stage_id=item.stage_id,
+                           question_id=q.id, follow_up=1, text=text, interviewer="review"))
+        yield self._done(InterviewerReply(kind="follow_up", text=text, stage_id=item.stage_id,
+                                          question_id=q.id, interviewer="review"))
 
     def _feedback(self, pi: int, grade: Grade | None, q: Question,
                   partial: bool = False) -> Generator[StreamEvent, None, None]:
@@ -760,7 +798,8 @@ class InterviewSession:
                                "answered so far; here is where we were.")
             yield self._done(InterviewerReply(
                 kind=a.kind, text=a.text, stage_id=a.stage_id, question_id=a.question_id,
-                interviewer=a.interviewer))
+                interviewer=a.interviewer,
+                reason=self.plan[a.plan_index].reason if a.kind == "question" else None))
             return
         # the process stopped after an answer was saved but before the next question was asked
         yield self._notice("Welcome back; your last answer was saved. Let's continue.")

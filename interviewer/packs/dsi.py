@@ -407,7 +407,7 @@ def render(pack: Pack) -> str:
     if any(q.misconceptions for q in pack.questions):
         notes += textwrap.wrap(MISCONCEPTIONS_NOTE, width=96)
     header = "".join(f"# {line}\n" for line in notes)
-    return header + dump_yaml(pack.model_dump(mode="json", exclude_none=True))
+    return header + dump_yaml(pack.model_dump(mode="json"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -154,6 +154,11 @@ def _md_grade(g: Grade) -> list[str]:
                          ("Misconceptions", g.watch_out())):
         if items:
             out += [f"**{title}:** " + "; ".join(e(i) for i in items), ""]
+    if g.findings:
+        out += ["**Findings in the code:**", ""]
+        out += [f"- {e(f.severity.upper())} {e(f.where)} {e(f.rule)} ({e(f.tool)}): "
+                f"{e(f.message)} Fix: {e(f.fix)}" for f in g.findings]
+        out.append("")
     if g.next_step:
         out += [f"**Next step:** {e(g.next_step)}", ""]
     return out
@@ -286,6 +291,10 @@ def _html_question(rec: QuestionRecord) -> str:
             if items:
                 parts.append(f"<p><strong>{title}:</strong> "
                              + "; ".join(esc(i) for i in items) + "</p>")
+        if g.findings:
+            parts.append("<p><strong>Findings in the code:</strong></p><ul>" + "".join(
+                f"<li>{esc(f.severity.upper())} {esc(f.where)} {esc(f.rule)} ({esc(f.tool)}): "
+                f"{esc(f.message)} Fix: {esc(f.fix)}</li>" for f in g.findings) + "</ul>")
         if g.next_step:
             parts.append(f"<p><strong>Next step:</strong> {esc(g.next_step)}</p>")
     parts.append(f'<p><strong>Example answer:</strong></p><div class="example">'

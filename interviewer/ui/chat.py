@@ -28,6 +28,7 @@ from interviewer.core.markdown import md_block, md_escape
 from interviewer.core.pack import Pack, Question
 from interviewer.core.session import (
     InterviewerReply,
+    PlanKind,
     ReplyDone,
     SessionConfig,
     StreamEvent,
@@ -37,13 +38,16 @@ from interviewer.core.summary import summarize
 from interviewer.core.text import shorten
 from interviewer.core.transcript import Transcript
 from interviewer.interview.session import InterviewSession
+from interviewer.review.engine import ANSWER_MAX_CHARS, review_uploads
+from interviewer.review.intake import Upload
+from interviewer.transcripts.progress import Progress
 from interviewer.transcripts.store import SessionInfo
 from interviewer.ui import render
 from interviewer.ui.charts import score_chart, with_config
 from interviewer.ui.downloads import transcript_files
 from interviewer.ui.profiles import ChatChoices, ProfileSpec, profile_for_stage
 from interviewer.ui.sessions import interview_outcome, latest_stage, owned_session
-from interviewer.ui.uploads import read_answer_file, upload_note
+from interviewer.ui.uploads import MAX_FILES_PER_MESSAGE, check_upload, upload_note
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,21 @@ def new_interview_action(label: str = "Start a new interview") -> cl.Action:
 
 def history_action() -> cl.Action:
     return cl.Action(name="history", payload={}, label="My interviews", icon="history")
+
+
+def progress_action() -> cl.Action:
+    return cl.Action(name="progress", payload={}, label="My progress", icon="trending-up")
+
+
+def weak_plan_action() -> cl.Action:
+    return cl.Action(name="weak_plan", payload={}, label="Practise my weak spots",
+                     icon="target", tooltip="A new interview from your history: lowest last "
+                     "grade first, then the questions not seen for longest")
+
+
+WEAK_PLAN_GREETING = ("**Practising your weak spots.** The questions come from your earlier "
+                      "interviews: the lowest last grade first, then those you have not seen "
+                      "for longest (or not yet). Each question says why it was chosen.")
 
 
 @dataclass
@@ -150,9 +169,11 @@ class Chat:
                              max_answer_chars=self.services.max_answer_chars,
                              max_messages_per_minute=self.services.settings.max_messages_per_minute)
 
-    async def start_new(self) -> None:
-        config = self.config()
+    async def start_new(self, plan: PlanKind = "standard") -> None:
+        config = self.config().model_copy(update={"plan": plan})
         self.session = await asyncio.to_thread(InterviewSession.create, self.services, config)
+        if plan == "weak":
+            await self.notice(WEAK_PLAN_GREETING)
         await self.stream(self.session.stream_start)
 
     async def resume(self, session_id: str) -> None:
@@ -269,25 +290,33 @@ class Chat:
         await self._show_resumed(fresh)
 
     async def _on_files(self, session: InterviewSession, text: str, files: list[Any]) -> None:
+        """A take-home submission: the files (or a .zip) are reviewed as code, never run, and
+        the review's grade is the answer's grade (interviewer/review)."""
         question = session.current_question
         if question is None or question.kind != "take_home":
             await self.notice("Files are accepted as answers to the take-home brief only. "
                               "Paste this answer as text instead.", self.turn_actions())
             return
-        if len(files) > 1:
-            await self.notice("Attach one file per answer.", self.turn_actions())
+        if len(files) > MAX_FILES_PER_MESSAGE:
+            await self.notice(f"Attach at most {MAX_FILES_PER_MESSAGE} files, or the whole "
+                              "project as one .zip.", self.turn_actions())
             return
-        f = files[0]
+        names = ", ".join(render.code(f.name) for f in files)
         try:
-            uploaded = read_answer_file(Path(f.path), f.name, self.max_upload_bytes)
+            for f in files:
+                check_upload(Path(f.path), f.name, self.max_upload_bytes)
+            await self.notice(f"Received {names}; reviewing it now (static analysis: "
+                              "nothing you upload is run).")
+            review = await asyncio.to_thread(
+                review_uploads, [Upload(Path(f.path), f.name) for f in files], question,
+                self.services.grader, self.services.settings, pack=self.pack.name, note=text)
         except (InputError, OSError) as e:
-            await self.notice(f"That file was not accepted: {md_escape(str(e))}. "
+            await self.notice(f"That submission was not accepted: {md_escape(str(e))}. "
                               "Nothing was graded.", self.turn_actions())
             return
-        answer = uploaded.text if not text.strip() else f"{text.strip()}\n\n{uploaded.text}"
-        await self.notice(f"Received {render.code(uploaded.name)} "
-                          f"({uploaded.size:,} bytes); grading it now.")
-        await self.stream(lambda: _done(session.answer(answer)), turn_text=answer)
+        answer = review.answer_text(min(session.max_message_chars, ANSWER_MAX_CHARS))
+        await self.stream(lambda: _done(session.answer(answer, grade=review.grade)),
+                          turn_text=answer)
 
     async def on_action(self, name: str, session_id: str) -> None:
         """A button under a question; `session_id` is the interview the button was shown for."""
@@ -378,7 +407,8 @@ class Chat:
             msg.actions = self.turn_actions()
         if reply.kind == "summary" and reply.summary is not None:
             msg.elements = self.report_elements(reply)
-            msg.actions = [new_interview_action(), history_action()]
+            msg.actions = [new_interview_action(), history_action(), progress_action(),
+                           weak_plan_action()]
         feedback = reply.kind == "feedback" and reply.grade is not None
         if feedback:
             await self.grading_steps(reply)
@@ -419,11 +449,13 @@ class Chat:
     def content_for(self, reply: InterviewerReply) -> str:
         text = render.defang(reply.text)
         if reply.kind == "question":
+            why = f"*Why this question: {md_escape(reply.reason)}*\n\n" \
+                if reply.reason and not reply.repeated else ""
             note = ""
             question = self.pack.question(reply.question_id) if reply.question_id else None
             if question is not None and question.kind == "take_home":
                 note = "\n\n" + upload_note(self.max_upload_bytes)
-            return self.progress(reply) + text + note
+            return self.progress(reply) + why + text + note
         if reply.kind == "follow_up":
             return "**Follow-up:** " + text
         if reply.kind == "hint":
@@ -521,6 +553,49 @@ class Chat:
                                          icon="play"))
             line = history_line(info, self.pack, early=was_early, score=score)
             await cl.Message(content=f"{n}. {line}", author=AUTHOR, actions=actions).send()
+
+    async def show_progress(self) -> None:
+        """This owner's progress across interviews (never anyone else's): the summary, a chart
+        per topic over time, the HTML report, and the example answers behind the key points
+        missed most often."""
+        from interviewer.ui.progress_view import (
+            example_answers,
+            progress_markdown,
+            report_file,
+            topic_chart,
+        )
+
+        if not self.owner:
+            await self.notice("Progress is kept per user: sign in (or allow this page's "
+                              "cookie) to see yours.")
+            return
+        progress = await asyncio.to_thread(self.load_progress)
+        elements: list[Any] = []
+        actions = [weak_plan_action()]
+        if progress.sessions:
+            fig = await asyncio.to_thread(topic_chart, progress)
+            if fig is not None:
+                elements.append(cl.Plotly(name="progress", figure=fig, display="inline",
+                                          size="large"))
+            name, mime, data = await asyncio.to_thread(report_file, progress, self.pack)
+            elements.append(cl.File(name=name, content=data, mime=mime, display="inline"))
+        await cl.Message(content=progress_markdown(progress), author=AUTHOR, elements=elements,
+                         actions=actions).send()
+        answers = example_answers(progress)
+        if answers:
+            async with cl.Step(name="Example answers for the key points you miss most",
+                               type="undefined", show_input=False) as parent:
+                for title, example in answers:
+                    async with cl.Step(name=title, type="undefined", show_input=False) as step:
+                        step.output = render.defang(example)
+                parent.output = ("The guide's example answer to each question whose key points "
+                                 "you missed most often.")
+
+    def load_progress(self) -> Progress:
+        from interviewer.transcripts.progress_cache import progress_for
+
+        return progress_for(self.services.store, self.owner, self.pack,
+                            cache_dir=getattr(self.services.settings, "progress_dir", None))
 
     async def download(self, session_id: str) -> None:
         info = owned_session(self.services.store, self.owner, session_id)  # NotFoundError

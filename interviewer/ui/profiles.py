@@ -33,6 +33,7 @@ class ChatChoices(BaseModel):
     questions: int = 3
     difficulty: Difficulty | None = None
     grader: str | None = None  # a model name, REFERENCE_GRADER, or None (the configured one)
+    pack: str | None = None  # the pack chosen in the settings (checked when it is used)
 
 
 def _short(text: str, limit: int = 220) -> str:
@@ -86,6 +87,7 @@ def parse_choices(values: dict[str, object] | None, settings: Settings) -> ChatC
         questions=min(10, max(1, questions)),
         difficulty=difficulty if difficulty in DIFFICULTIES[1:] else None,  # type: ignore[arg-type]
         grader=grader if grader in options else None,
+        pack=values["pack"] if isinstance(values.get("pack"), str) else None,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from interviewer.core.findings import Finding, by_severity
 from interviewer.core.grade import Grade
 from interviewer.core.markdown import md_block, md_escape
 from interviewer.core.summary import SessionSummary
@@ -108,10 +109,36 @@ def grade_card(grade: Grade, *, title: str = "Grade", partial: bool = False) -> 
         lines += ["", f"**Check yourself ({len(unchecked)})**: the interviewer looks for these; "
                   "the offline grader cannot tell whether your answer shows them"]
         lines += [f"- ? {md_escape(k.point)}" for k in unchecked]
+    if grade.findings:  # a take-home reviewed as code: what the analyzers found
+        lines += ["", f"**Findings in the code ({len(grade.findings)})**, most serious first"]
+        lines += findings_md(grade.findings)
     if watch := grade.watch_out():
         lines += ["", "**Watch out**"] + [f"- {md_escape(m)}" for m in watch]
     lines += ["", f"**Next step:** {md_escape(grade.next_step)}"]
     return "\n".join(lines)
+
+
+FINDINGS_SHOWN = 8  # per severity on the card; the rest are counted
+
+
+def findings_md(findings: list[Finding]) -> list[str]:
+    """Findings by severity, each with its place, rule, why and fix (escaped: file names and
+    messages come from the submission)."""
+    lines: list[str] = []
+    for sev in ("high", "medium", "low"):
+        group = [f for f in by_severity(findings) if f.severity == sev]
+        if not group:
+            continue
+        lines.append(f"- **{sev.upper()}** ({len(group)})")
+        for f in group[:FINDINGS_SHOWN]:
+            lines.append(f"  - {code(f.where)} {md_escape(f.rule)} ({md_escape(f.tool)}): "
+                         f"{md_escape(f.message)} *Fix:* {md_escape(f.fix)}")
+        if len(group) > FINDINGS_SHOWN:
+            lines.append(f"  - ... and {len(group) - FINDINGS_SHOWN} more")
+    info = sum(1 for f in findings if f.severity == "info")
+    if info:
+        lines.append(f"- {info} informational note(s) (in the JSON download)")
+    return lines
 
 
 def grading_step(grade: Grade) -> str:

@@ -59,12 +59,36 @@ def _build(grader: str | None) -> Services:
     return build_services(s, grader=make_grader(chosen, choice="llm"))
 
 
-def pack_of(svc: Services) -> Pack:
-    return svc.pack(settings().default_pack)
+def pack_of(svc: Services, owner: str | None = None) -> Pack:
+    """The owner's chosen pack (the default one until they choose), as sessions will load it."""
+    from interviewer.ui.pack_choice import pack_for
+
+    pack = pack_for(settings(), owner)
+    svc.packs[pack.name] = pack  # a pack replaced on disk is the one new sessions get
+    return pack
 
 
-def settings_widgets(choices: prof.ChatChoices) -> list[Any]:
-    widgets: list[Any] = [
+def pack_of_name(svc: Services, name: str) -> Pack:
+    from interviewer.ui.pack_choice import load_cached
+
+    pack = load_cached(settings().knowledge_dir, name)
+    svc.packs[pack.name] = pack
+    return pack
+
+
+def settings_widgets(choices: prof.ChatChoices, pack: str | None = None) -> list[Any]:
+    widgets: list[Any] = []
+    from interviewer.ui.pack_choice import available
+
+    entries, _ = available(settings())
+    if entries:
+        names = [e.name for e in entries]
+        widgets.append(Select(
+            id="pack", label="Interview guide (pack)", items={e.label: e.name for e in entries},
+            initial_value=pack if pack in names else names[0],
+            description="The guide you practise; the stages in the profile menu are its "
+                        "stages. Guides added by any user of this app are listed for everyone."))
+    widgets += [
         Select(id="mode", label="Mode", values=prof.MODES, initial_value=choices.mode,
                description="Practice: a grade card after every answer. Interview: feedback "
                            "only at the end, like the real thing."),

@@ -11,6 +11,7 @@ import pytest
 from harness import ChatPage, RequestLog, Server, start_server, stop_server
 
 from interviewer.transcripts.store import JsonlTranscriptStore
+from interviewer.ui.uploads import ALLOWED_SUFFIXES
 
 HOSTILE = ('<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> '
            "![pixel](http://tracker.example.com/p.png) **not bold** and then a real answer: "
@@ -73,8 +74,8 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
     binary = tmp_path / "answer.md"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
     chat.attach_and_send(binary)
-    refused = chat.wait_for("That file was not accepted")
-    assert "not a text file" in refused and "Nothing was graded" in refused
+    refused = chat.wait_for("That submission was not accepted")
+    assert "binary file" in refused and "Nothing was graded" in refused
 
     empty = tmp_path / "empty.md"
     empty.write_bytes(b"")
@@ -88,7 +89,7 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
     page.set_input_files("#upload-button-input", str(pdf))  # type: ignore[attr-defined]
     toast = page.get_by_text("File type must be").first  # type: ignore[attr-defined]
     toast.wait_for()
-    assert toast.inner_text().strip() == "File type must be .md,.txt,.py,.ipynb"
+    assert toast.inner_text().strip() == "File type must be " + ",".join(ALLOWED_SUFFIXES)
 
     big = tmp_path / "huge.md"
     big.write_text("word " * 130_000, encoding="utf-8")  # ~650 KB: under the picker's 1 MB
@@ -111,7 +112,41 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
     chat.wait_for("Final report")
     chat.shot("02-graded")
     text = chat.download(".json", "transcript.json")
-    assert "MARKER-NB" in text and "GradientBoostingClassifier" in text
+    # the notebook's markdown is its write-up; its code was reviewed (findings), not stored
+    assert "MARKER-NB" in text and "solution.ipynb" in text and '"findings"' in text
+    assert requests_seen.outside() == []
+    assert server.outbound() == []
+
+
+def test_take_home_reviews_a_project_zip_without_showing_its_secret(
+    server: Server, page: object, requests_seen: RequestLog, output_dir: Path,
+    tmp_path: Path,
+) -> None:
+    import zipfile
+
+    flawed = Path(__file__).parent.parent / "fixtures" / "takehome" / "flask_fraud" / "flawed"
+    secret = "sk-live-51HqFAKEk3yF0rReviewT3sts9xQ2"
+    project = tmp_path / "project.zip"
+    with zipfile.ZipFile(project, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(flawed.rglob("*")):
+            if p.is_file():
+                zf.write(p, p.relative_to(flawed).as_posix())
+    chat = ChatPage(page, output_dir, "takehome-zip")
+    page.goto(server.url)  # type: ignore[attr-defined]
+    chat.wait_for("Question 1 of")
+    chat.choose_profile("Technical Assessment")
+    chat.wait_for("Question 1 of 1")
+    chat.attach_and_send(project)
+    chat.wait_for("reviewing it now")
+    card = chat.wait_for("Findings in the code")
+    assert "HIGH" in card and "B307" in card
+    chat.wait_for("The review found a hard-coded secret")
+    chat.shot("01-reviewed")
+    chat.click("End and grade")
+    chat.wait_for("Final report")
+    for fmt, name in ((".json", "transcript.json"), (".md", "transcript.md")):
+        assert secret not in chat.download(fmt, name)
+    assert secret not in page.content()  # type: ignore[attr-defined]
     assert requests_seen.outside() == []
     assert server.outbound() == []
 

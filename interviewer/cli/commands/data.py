@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--owner", required=True, help="e.g. user:alice or browser:<id>")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=run_show)
-    rm = dsub.add_parser("delete", help="delete one owner's transcripts and exports")
+    rm = dsub.add_parser("delete", help="delete one owner's transcripts, exports and progress "
+                         "cache")
     rm.add_argument("--owner", required=True, help="e.g. user:alice or browser:<id>")
     rm.add_argument("--yes", action="store_true", help="do it (without: ask, or refuse when "
                     "input is not a terminal)")
@@ -99,5 +100,5 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     for item in loose:
         print(f"readable by others: {item.path} ({item.mode})")
     if not loose:
-        print("transcripts and exports are private to their owner")
+        print("transcripts, exports and progress caches are private to their owner")
     return 1 if loose else 0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from interviewer.core.pack import list_packs, load_pack
+from interviewer.core.pack import load_pack
 from interviewer.core.settings import Settings
 
 
@@ -27,8 +28,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         grading_model = str(grading_model_file())
     except (ImportError, OSError, ModelError) as e:
         grading_model = f"not built ({e}); grading uses the shipped model, more slowly"
-    names = [args.pack] if args.pack else list_packs(settings.knowledge_dir)
-    packs = [load_pack(settings.knowledge_dir, n) for n in names]
+    problems: dict[str, str] = {}
+    if args.pack:
+        packs = [load_pack(settings.knowledge_dir, args.pack)]
+    else:  # one bad pack (a broken upload) must not keep the others from being indexed
+        from interviewer.packs.library import load_all
+
+        packs, problems = load_all(settings.knowledge_dir)
+    for name, why in problems.items():
+        print(f"{name}: skipped, it does not load: {why}", file=sys.stderr)
     index = KnowledgeIndex(settings)
     reports = [index.build(p) for p in packs]
     if args.json:

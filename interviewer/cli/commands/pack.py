@@ -44,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     validate.add_argument("--json", action="store_true", help="print the reports as JSON")
     validate.set_defaults(func=run_validate)
 
+    from interviewer.cli.commands.pack_manage import register_actions
+
+    register_actions(pack_sub)
+
 
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
     from interviewer.packs.guide_parser import parse_guide, scaffold_pack
@@ -84,6 +88,8 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
     )
     return 0
 
+
+GUIDE_WORDS = ("guide", "derived")  # questions whose text is the guide's, word for word
 
 SCAFFOLD_HEADER = (
     "# Scaffolded by `interviewer pack build --scaffold`: every question's topic, stages and\n"
@@ -187,7 +193,7 @@ def _check_guide(pack: Pack, pack_dir: Path) -> str:
             f"pack {pack.name!r}: {pack.source.file} has sha256 {digest[:12]}..., "
             f"the pack records {pack.source.sha256[:12]}...; rebuild the guide-derived fields"
         )
-    if not any(q.provenance == "guide" for q in pack.questions):
+    if not any(q.provenance in GUIDE_WORDS for q in pack.questions):
         return f"{pack.source.file} sha256 matches (not a parsed guide)"
     try:
         parsed = parse_guide(raw.decode("utf-8"), pack.source.file)
@@ -198,7 +204,7 @@ def _check_guide(pack: Pack, pack_dir: Path) -> str:
         raise PackError(
             f"pack {pack.name!r}: guide-derived field {where} differs from {pack.source.file}"
         )
-    n = sum(q.provenance == "guide" for q in pack.questions)
+    n = sum(q.provenance in GUIDE_WORDS for q in pack.questions)
     return f"{pack.source.file} sha256 matches; {n} guide questions match the parse word for word"
 
 

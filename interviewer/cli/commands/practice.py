@@ -5,8 +5,10 @@ command; an answer may span lines and is sent by a blank line or the end of inpu
 line of its own is a command mid-answer too: `/end` sends the answer typed so far and then ends,
 `/skip` drops it, the others keep it so the candidate can go on typing. When the input ends, the
 session ends and the summary and the exported transcripts' paths are printed, so piped input
-(`interviewer practice --stage technical < answers.txt`) works. At a terminal, lines are read
-with line editing and history (readline: arrow keys move in the line and recall earlier lines).
+(`interviewer practice --stage technical < answers.txt`) works. The take-home brief is answered
+with `/upload PATH...` (files, a folder or a .zip): the same review as `interviewer review`. At a
+terminal, lines are read with line editing and history (readline: arrow keys move in the line
+and recall earlier lines).
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from pydantic import ValidationError
 
 from interviewer.cli.commands.transcripts import stdout_closed
 from interviewer.core.errors import InputError
-from interviewer.core.session import InterviewerReply, SessionConfig, StreamEvent, TextDelta
+from interviewer.core.session import (
+    InterviewerReply,
+    ReplyDone,
+    SessionConfig,
+    StreamEvent,
+    TextDelta,
+)
 from interviewer.core.settings import Settings
 from interviewer.core.summary import SessionSummary
 from interviewer.interview.offline import REDIRECT
@@ -30,9 +38,12 @@ if TYPE_CHECKING:
     from interviewer.interview.session import InterviewSession
 
 MODES = ("practice", "interview")
+PLANS = ("standard", "weak")
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports it
 STDOUT_CLOSED_EXIT = 1  # what Python itself exits with after EPIPE
 
+WEAK_PLAN_NOTE = ("Weak-spot practice: questions chosen from your earlier sessions, lowest last "
+                  "grade first, then those not seen for longest. Each question says why.")
 NOTE_END = "(/end: the answer typed so far is sent first, then the interview ends.)"
 NOTE_SKIP = "(/skip: the answer typed so far was discarded.)"
 NOTE_KEEP = "(The answer typed so far is kept: go on typing; a blank line sends it.)"
@@ -84,6 +95,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="offline interviewer and reference grader even if a model is configured")
     p.add_argument("--resume", metavar="ID", help="continue a session by id")
     p.add_argument("--owner", help="user id recorded on the session")
+    p.add_argument("--plan", choices=PLANS, default="standard",
+                   help="standard: questions drawn from the pack; weak: from your history "
+                   "(`interviewer progress`), lowest last grade first, then those not seen for "
+                   "longest; each question says why it was chosen")
     p.set_defaults(func=run)
 
 
@@ -192,6 +207,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 mode=args.mode, questions=args.questions, difficulty=args.difficulty,
                 seed=args.seed, max_follow_ups=args.follow_ups,
                 max_answer_chars=services.max_answer_chars, owner=args.owner,
+                plan=args.plan,
             )
         except ValidationError as e:  # the flags are checked already; this is a safety net
             raise InputError("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}"
@@ -229,8 +245,13 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
         term.write("This session is already finished; here is its summary. Start a new one with "
                    "`interviewer practice`.\n")
     else:
+        if session.config.plan == "weak":
+            term.write(WEAK_PLAN_NOTE + "\n")
         term.write("Type your answer; a blank line sends it. Commands, on a line of their own: "
-                   f"{' '.join(c for c, canonical in commands.items() if c == canonical)}\n\n")
+                   f"{' '.join(c for c, canonical in commands.items() if c == canonical)}\n")
+        if any(session.pack.question(i.question_id).kind == "take_home" for i in session.plan):
+            term.write(f"{UPLOAD_HELP}\n")
+        term.write("\n")
 
     live = services.interviewer.name != "offline"  # offline text arrives whole: no streaming
 
@@ -267,7 +288,9 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
                 term.write(f"\n> {entry.text}\n")
             if entry.note:
                 term.write(entry.note + "\n")
-            if entry.note == NOTE_END:  # the answer, then the end: no next question shown
+            if is_upload(entry.text):
+                show(upload(session, entry.text, settings, term))
+            elif entry.note == NOTE_END:  # the answer, then the end: no next question shown
                 show(session.stream_send_then_end(entry.text))
             else:
                 show(session.stream_send(entry.text))
@@ -286,6 +309,51 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
     term.write("\nTranscripts:\n" + "".join(f"  {p}\n" for p in paths))
     term.write(f"Resume or review: interviewer transcripts show {session.session_id}\n")
     return STDOUT_CLOSED_EXIT if term.closed else 0
+
+
+UPLOAD = "/upload"
+UPLOAD_HELP = ("For the take-home brief: /upload PATH... (files, a folder or a .zip of your "
+               "project; reviewed by static analysis, never run)")
+
+
+def is_upload(text: str) -> bool:
+    return text.strip().split(" ", 1)[0].lower() == UPLOAD
+
+
+def _notice(text: str) -> Iterator[StreamEvent]:
+    yield ReplyDone(index=0, reply=InterviewerReply(kind="notice", text=text))
+
+
+def upload(session: InterviewSession, text: str, settings: Settings,
+           term: Terminal) -> Iterator[StreamEvent]:
+    """`/upload PATH...`: review a take-home submission and record it as the answer to the open
+    take-home brief (the same review as `interviewer review` and the page's upload)."""
+    import shlex
+    from pathlib import Path
+
+    from interviewer.review.engine import ANSWER_MAX_CHARS, review_uploads
+    from interviewer.review.intake import Upload
+
+    question = session.current_question
+    if question is None or question.kind != "take_home":
+        return _notice("/upload answers the take-home brief only; answer this question as "
+                       "text.")
+    try:
+        paths = shlex.split(text.strip()[len(UPLOAD):])
+    except ValueError as e:
+        return _notice(f"Could not read the paths ({e}); quote paths with spaces.")
+    if not paths:
+        return _notice("Usage: /upload PATH... (files, a folder or a .zip of your project)")
+    term.write(f"Reviewing {', '.join(paths)} (static analysis, nothing is run)...\n")
+    try:
+        review = review_uploads([Upload(Path(p).expanduser(), p) for p in paths], question,
+                                session.services.grader, settings, pack=session.pack.name)
+    except InputError as e:
+        return _notice(f"That submission was not accepted: {e}. Nothing was graded.")
+    term.write(f"Reviewed {len(review.files)} file(s): {len(review.findings)} finding(s).\n")
+    answer = review.answer_text(min(session.max_message_chars, ANSWER_MAX_CHARS))
+    replies = session.answer(answer, grade=review.grade)
+    return (ReplyDone(index=i, reply=r) for i, r in enumerate(replies))
 
 
 def repeat_text(r: InterviewerReply, session: InterviewSession) -> str:
@@ -308,6 +376,8 @@ def render_reply(r: InterviewerReply) -> str:
         return "[!] " + r.text
     if r.kind == "hint":
         return "Hint: " + r.text
+    if r.kind == "question" and r.reason and not r.repeated:
+        return f"(Why this question: {r.reason})\n{r.text}"
     return r.text
 
 
