@@ -28,7 +28,8 @@ BASELINE_PATH = EVALS_DIR / "baseline.json"
 MARGIN_POLICY = (
     "threshold = measured - margin for metrics that must stay high (measured + margin for "
     "'max' metrics). Margins: conduct check pass rates, sessions passing and persona order 0 "
-    "(they are all-or-nothing and must stay perfect); persona score gaps 0.15 on the 1-5 scale; "
+    "(they are all-or-nothing and must stay perfect); follow-up relevance and presupposition "
+    "shares 0 (deterministic, offline interviewer); persona score gaps 0.15 on the 1-5 scale; "
     "share of unguarded control sessions caught 0.05; retrieval recall@1, recall@5 and MRR "
     "0.02; grading correlations and within-one agreement 0.03, exact agreement 0.05, the "
     "share of right answers not flagged 0.03 (2 of 73), of wrong answers named 0.045 (1 of "
@@ -46,6 +47,7 @@ MARGINS: dict[tuple[str, str], float] = {
     ("conduct", "persona_order_ok"): 0.0,
     ("conduct", "gap."): 0.15,
     ("conduct", "control_caught"): 0.05,
+    ("conduct", "follow_up."): 0.0,  # follow-up relevance: deterministic, must not slip
     ("retrieval", ""): 0.02,
     ("grading", ""): 0.03,
     ("grading", "exact"): 0.05,

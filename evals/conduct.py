@@ -33,6 +33,7 @@ from evals.metrics.conduct import (
     CheckResult,
     ReplyView,
     TurnView,
+    check_follow_up_relevance,
     check_follow_ups,
     check_no_grade_talk,
     check_no_reveal,
@@ -42,6 +43,7 @@ from evals.metrics.conduct import (
     check_questions_in_stage,
     check_session_ends,
     check_transcript_complete,
+    follow_up_counts,
     mean,
     pass_rates,
 )
@@ -52,6 +54,7 @@ from evals.personas import (
     LLMCandidate,
     Persona,
     ScriptSpec,
+    average_answer,
     load_persona_file,
     make_persona,
 )
@@ -220,6 +223,12 @@ class SessionRun(BaseModel):
     answered: int
     skipped: int
     follow_ups: int
+    # follow-ups after a graded answer; those targeting what the grade named; those that
+    # presuppose something the candidate never said (metrics/conduct.py, follow-up relevance)
+    probes: int = 0
+    probes_on_target: int = 0
+    probes_presupposing: int = 0
+    probe_failures: list[str] = Field(default_factory=list)
     replies: int
     fallbacks: int
     score: float | None
@@ -270,6 +279,7 @@ def drive(session: InterviewSession, persona: Persona, *, max_turns: int) -> lis
         graded = now_answered > answered
         answered = now_answered
         score, missed, unchecked, n_points = None, [], [], 0
+        seen: dict[str, Any] = {}
         if graded and q is not None:
             rec = next(r for r in transcript.questions if r.question_id == q.id)
             grade = rec.final_grade
@@ -277,10 +287,18 @@ def drive(session: InterviewSession, persona: Persona, *, max_turns: int) -> lis
                 score, missed = grade.score, [k.point for k in grade.missed]
                 unchecked = [k.point for k in grade.unchecked]
                 n_points = len(grade.key_points)
+                seen = {"wrong_claims": [w.text for w in grade.wrong_claims]
+                        or list(grade.misconceptions),
+                        "covered": [k.point for k in grade.covered],
+                        "other_question": bool(grade.other_question),
+                        "question_kind": q.kind,
+                        "answer_text": "\n\n".join(x.answer for x in rec.exchanges
+                                                    if x.answer is not None)}
         turns.append(TurnView(index=len(turns), candidate=text,
                               open_question_id=q.id if q else None, open_follow_up=follow_up,
                               graded=graded, grade_score=score, missed=missed,
-                              unchecked=unchecked, key_points=n_points, replies=replies))
+                              unchecked=unchecked, key_points=n_points, replies=replies,
+                              **seen))
         note(replies)
     return turns
 
@@ -313,12 +331,16 @@ def run_session(services: Services, pack: Pack, *, interviewer: str, persona: Pe
     ]
     replies = [r for t in turns for r in t.replies]
     scores = [rec.final_grade.score for rec in live.questions if rec.final_grade is not None]
+    probes, on_target, presupposing = follow_up_counts(turns, questions_by_id)
+    relevance = check_follow_up_relevance(turns, questions_by_id)
     return SessionRun(
         id=f"{interviewer}/{persona.name}/{scope}/{mode}", interviewer=interviewer,
         persona=persona.name, scope=scope, mode=mode, seed=seed, session_id=session.session_id,
         finished=session.finished, turns=len(turns), planned=len(session.plan),
         answered=len(scores), skipped=sum(1 for r in live.questions if r.skipped),
-        follow_ups=sum(1 for r in replies if r.kind == "follow_up"), replies=len(replies),
+        follow_ups=sum(1 for r in replies if r.kind == "follow_up"), probes=probes,
+        probes_on_target=on_target, probes_presupposing=presupposing,
+        probe_failures=relevance.failures, replies=len(replies),
         fallbacks=sum(1 for r in replies if r.fallback), score=mean(scores), scores=scores,
         checks=checks, seconds=round(time.perf_counter() - started, 3),
     )
@@ -375,6 +397,19 @@ class ConductReport(BaseModel):
     control_caught_by_check: dict[str, int] = Field(default_factory=dict)
     failures: list[str] = Field(default_factory=list)
     control_failures: list[str] = Field(default_factory=list)  # a sample, for the report
+    # interviewer -> share of follow-ups (after a graded answer) that target what the grade
+    # named, and how many presuppose something the candidate never said (None: no follow-up)
+    follow_up_relevance: dict[str, float | None] = Field(default_factory=dict)
+    follow_ups_probed: dict[str, int] = Field(default_factory=dict)
+    follow_ups_presupposing: dict[str, int] = Field(default_factory=dict)
+    follow_up_failures: list[str] = Field(default_factory=list)  # the offline one's, a sample
+    # the sweep (offline interviewer): every question answered once by each sweep persona
+    sweep_cases: int = 0
+    sweep_follow_ups: int = 0
+    sweep_relevance: float | None = None
+    sweep_presupposing: int = 0
+    sweep_by_kind: dict[str, float] = Field(default_factory=dict)  # what was named -> on target
+    sweep_failures: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 
     def summary_metrics(self) -> dict[str, float]:
@@ -392,6 +427,18 @@ class ConductReport(BaseModel):
         out["persona_order_ok"] = float(all(c.passed for c in self.persona_order.values()))
         if self.control_caught is not None:
             out["control_caught"] = self.control_caught
+        iv = "offline" if "offline" in self.follow_up_relevance else \
+            next(iter(self.follow_up_relevance), None)
+        # shares, so a higher number is better for each (the baseline's thresholds are minima)
+        if iv is not None and self.follow_up_relevance.get(iv) is not None:
+            n = self.follow_ups_probed.get(iv, 0) or 1
+            out["follow_up.relevance"] = self.follow_up_relevance[iv] or 0.0
+            out["follow_up.no_presupposition"] = round(
+                1.0 - self.follow_ups_presupposing.get(iv, 0) / n, 4)
+        if self.sweep_relevance is not None:
+            out["follow_up.sweep_relevance"] = self.sweep_relevance
+            out["follow_up.sweep_no_presupposition"] = round(
+                1.0 - self.sweep_presupposing / (self.sweep_follow_ups or 1), 4)
         return out
 
 
@@ -423,10 +470,13 @@ def run_conduct_eval(
     stages: Sequence[str] | None = None, questions: int = 3,
     on_session: Callable[[SessionRun], None] | None = None,
     scripts: Sequence[ScriptSpec] = (),
+    sweep: bool = True,
 ) -> tuple[ConductReport, list[SessionRun]]:
     """Every sample session, checked. `interviewers` defaults to `interviewers_for("offline")`:
     the offline one, every stub script and the unguarded control. `scripts` are personas written
-    as data (`evals/datasets/personas_v1.yaml`); name them in `personas` to run them."""
+    as data (`evals/datasets/personas_v1.yaml`); name them in `personas` to run them.
+    `sweep`: also ask every question of the pack once per sweep persona (offline interviewer)
+    and check the follow-up each answer gets (`sweep_follow_ups`)."""
     started = time.perf_counter()
     by_name = {s.name: s for s in scripts}
     unknown = [p for p in personas if p not in PERSONAS and p not in by_name]
@@ -456,12 +506,119 @@ def run_conduct_eval(
             runs.append(run)
             if on_session:
                 on_session(run)
+        swept = sweep_follow_ups(settings, pack, cached, Path(tmp) / "sweep", seed=seed,
+                                 scripts=by_name) if sweep and "offline" in interviewers \
+            else []
     bounds = {s.name: (s.expect_min_mean, s.expect_max_mean) for s in scripts
               if s.name in personas and (s.expect_min_mean or s.expect_max_mean)}
     report = summarise(runs, pack=pack, grader=cached.name, seed=seed,
                        interviewers=list(interviewers), personas=list(personas), bounds=bounds)
+    if swept:
+        probed = [c for c in swept if c.follow_up is not None]
+        report.sweep_cases = len(swept)
+        report.sweep_follow_ups = len(probed)
+        report.sweep_relevance = round(sum(c.verdict is None for c in probed) / len(probed), 4) \
+            if probed else None
+        report.sweep_presupposing = sum(1 for c in probed
+                                        if (c.verdict or "").startswith("presupposes"))
+        report.sweep_by_kind = _by_kind(probed)
+        report.sweep_failures = [f"{c.question_id} / {c.persona}: {c.verdict}: "
+                                 f"{(c.follow_up or '')[:120]!r}" for c in probed
+                                 if c.verdict][:100]
     report.seconds = round(time.perf_counter() - started, 2)
     return report, runs
+
+
+# --- the follow-up sweep: every question, one answer of each kind -------------------------------
+
+# Answers of known kinds, each given to every question of the pack: vague, partial, off-topic,
+# a list of terms, gibberish, and one that makes the question's first listed misconception.
+SWEEP_PERSONAS = ("weak", "average", "terse", "rambler", "keyword-salad", "gibberish",
+                  "wrong-claim")
+
+
+class SweepCase(BaseModel):
+    question_id: str
+    kind: str
+    persona: str
+    answer: str
+    score: float | None = None
+    follow_up: str | None = None
+    probe_kind: str | None = None  # what the follow-up targets, by the eval's reading
+    verdict: str | None = None  # why the follow-up misses what the grade named; None: on target
+
+
+def sweep_answer(q: Question, persona: str, seed: int,
+                 scripts: dict[str, ScriptSpec]) -> str | None:
+    """The persona's first answer to `q`; None when the persona has nothing to say to it."""
+    if persona == "wrong-claim":
+        if not q.misconceptions:
+            return None
+        return f"{average_answer(q, seed)} {q.misconceptions[0].claim}"
+    if persona not in PERSONAS and persona not in scripts:
+        return None
+    return make_persona(persona, seed, scripts).reply(
+        CandidateTurn(question=q, prompt_text=q.question))
+
+
+def sweep_follow_ups(settings: Settings, pack: Pack, grader: Grader, store_dir: Path, *,
+                     seed: int = 7, scripts: dict[str, ScriptSpec] | None = None,
+                     personas: Sequence[str] = SWEEP_PERSONAS) -> list[SweepCase]:
+    """Each question alone in a one-question session (interview mode, the offline interviewer),
+    answered once by each persona: the follow-up it gets is checked against the grade by the
+    same rule as in the sessions (`follow_up_verdict`)."""
+    from evals.metrics.conduct import follow_up_verdict
+
+    scripts = scripts or {}
+    out: list[SweepCase] = []
+    for q in pack.questions:
+        alone = pack.model_copy(update={"questions": [q]})
+        services = make_services(settings, alone, "offline", grader, store_dir)
+        for persona in personas:
+            answer = sweep_answer(q, persona, seed, scripts)
+            if answer is None:
+                continue
+            session = InterviewSession.create(services, SessionConfig(
+                pack=pack.name, stage=q.stages[0], questions=1, seed=seed, mode="interview"))
+            session.start()
+            replies = session.send(answer)
+            rec = session.transcript().questions[0]
+            grade = rec.final_grade
+            case = SweepCase(question_id=q.id, kind=q.kind, persona=persona, answer=answer,
+                             score=grade.score if grade else None)
+            follow = next((r.text for r in replies if r.kind == "follow_up"), None)
+            if follow is not None and grade is not None:
+                turn = TurnView(
+                    index=1, candidate=answer, open_question_id=q.id, graded=True,
+                    grade_score=grade.score, missed=[k.point for k in grade.missed],
+                    unchecked=[k.point for k in grade.unchecked],
+                    key_points=len(grade.key_points),
+                    wrong_claims=[w.text for w in grade.wrong_claims]
+                    or list(grade.misconceptions),
+                    covered=[k.point for k in grade.covered],
+                    other_question=bool(grade.other_question), question_kind=q.kind,
+                    answer_text=answer)
+                case.follow_up = follow
+                case.probe_kind = _probe_kind(turn)
+                case.verdict = follow_up_verdict(turn, follow, q)
+            out.append(case)
+    return out
+
+
+def _probe_kind(t: TurnView) -> str:
+    if t.wrong_claims:
+        return "wrong_claim"
+    if t.other_question:
+        return "redirect"
+    return "behavioral" if t.question_kind == "behavioral" else "gap"
+
+
+def _by_kind(cases: Sequence[SweepCase]) -> dict[str, float]:
+    groups: dict[str, list[SweepCase]] = defaultdict(list)
+    for c in cases:
+        groups[c.probe_kind or "gap"].append(c)
+    return {k: round(sum(c.verdict is None for c in v) / len(v), 4)
+            for k, v in sorted(groups.items())}
 
 
 def scratch_dir() -> str | None:
@@ -523,7 +680,19 @@ def summarise(runs: Sequence[SessionRun], *, pack: Pack, grader: str, seed: int,
     for r in control:
         for c in r.checks:
             caught[c.name] += not c.passed
+    relevance: dict[str, float | None] = {}
+    probed: dict[str, int] = {}
+    presupposing: dict[str, int] = {}
+    for iv, rs in by_iv.items():
+        probed[iv] = sum(r.probes for r in rs)
+        relevance[iv] = round(sum(r.probes_on_target for r in rs) / probed[iv], 4) \
+            if probed[iv] else None
+        presupposing[iv] = sum(r.probes_presupposing for r in rs)
+    probe_failures = [f"{r.id}: {f}" for r in runs if r.interviewer == "offline"
+                      for f in r.probe_failures]
     return ConductReport(
+        follow_up_relevance=relevance, follow_ups_probed=probed,
+        follow_ups_presupposing=presupposing, follow_up_failures=probe_failures[:100],
         pack=pack.name, pack_sha256=pack.source.sha256, grader=grader, git_commit=git_commit(),
         seed=seed, sessions=len(real), interviewers=interviewers, personas=personas,
         pass_rates=pass_rates(r.checks for r in real),
@@ -561,6 +730,31 @@ def write_markdown(report: ConductReport, runs: Sequence[SessionRun], path: Path
              [[c, report.pass_rates.get(c, 0.0),
                *[report.pass_rates_by_interviewer[iv].get(c, 0.0) for iv in ivs]]
               for c in CHECKS])
+    md.heading("Follow-up relevance")
+    md.para("Each follow-up after a graded answer must target what the grade named: the wrong "
+            "claim (quoted back), the missing situation, actions or result of a story, an "
+            "example for a vague answer, or a missed key point; and it must presuppose nothing "
+            "the candidate did not say (\"that project\" when none was named). Scripted stubs "
+            "write fixed follow-ups, so only the offline interviewer's number speaks to the "
+            "choice of follow-up.")
+    md.table(["interviewer", "follow-ups", "on target", "presupposing"],
+             [[iv, report.follow_ups_probed.get(iv, 0),
+               "-" if report.follow_up_relevance.get(iv) is None
+               else report.follow_up_relevance[iv],
+               report.follow_ups_presupposing.get(iv, 0)] for iv in ivs])
+    if report.follow_up_failures:
+        md.code("\n".join(report.follow_up_failures[:40]))
+    if report.sweep_cases:
+        md.para(f"The sweep: every question of the pack alone in a session, answered once by "
+                f"each of {', '.join(SWEEP_PERSONAS)} (the last: a partial answer that also "
+                f"makes the question's first listed misconception). {report.sweep_cases} "
+                f"answers, {report.sweep_follow_ups} follow-ups, "
+                f"**{_num(report.sweep_relevance)}** on target, "
+                f"{report.sweep_presupposing} presupposing something never said. On target "
+                "by what the grade named: " + ", ".join(
+                    f"{k} {v:.2f}" for k, v in report.sweep_by_kind.items()) + ".")
+        if report.sweep_failures:
+            md.code("\n".join(report.sweep_failures[:40]))
     md.heading("Persona ordering (mean grade, 1-5)")
     md.para("How to read it: strong, average and weak answer with known quality and must stay "
             "in that order. The others test conduct, not grading: derailer first tries to take "
@@ -737,6 +931,10 @@ def format_table(report: ConductReport) -> str:
     for c in CHECKS:
         lines.append(f"{c:26}" + "".join(
             f" {report.pass_rates_by_interviewer[iv].get(c, 0.0):>{width}.3f}" for iv in ivs))
+    lines.append(f"{'follow-up relevance':26}" + "".join(
+        f" {_num(report.follow_up_relevance.get(iv)):>{width}}" for iv in ivs))
+    lines.append(f"{'follow-ups presupposing':26}" + "".join(
+        f" {report.follow_ups_presupposing.get(iv, 0):>{width}}" for iv in ivs))
     lines.append(f"{'fallback rate':26}" + "".join(
         f" {report.fallback_rate.get(iv, 0.0):>{width}.3f}" for iv in ivs))
     for p in report.personas:
@@ -746,6 +944,13 @@ def format_table(report: ConductReport) -> str:
         f" {('yes' if report.persona_order[iv].passed else 'NO') if iv in report.persona_order else '-':>{width}}"  # noqa: E501
         for iv in ivs))
     lines.append(f"sessions passing every check: {report.sessions_passed:.1%}")
+    if report.sweep_cases:
+        lines.append(f"follow-up sweep (offline, every question x {len(SWEEP_PERSONAS)} "
+                     f"answers): {report.sweep_follow_ups} follow-ups, relevance "
+                     f"{_num(report.sweep_relevance)}, presupposing {report.sweep_presupposing}"
+                     + (" (by what the grade named: " + ", ".join(
+                         f"{k} {v:.2f}" for k, v in report.sweep_by_kind.items()) + ")"
+                        if report.sweep_by_kind else ""))
     if report.control_caught is not None:
         lines.append(f"unguarded control sessions caught by the checks: "
                      f"{report.control_caught:.1%} of {report.control_sessions}")

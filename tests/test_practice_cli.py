@@ -19,7 +19,7 @@ from interviewer.core.events import Answered, Ended
 from interviewer.core.pack import dump_yaml
 from interviewer.core.session import InterviewerReply, SessionConfig
 from interviewer.core.settings import Settings
-from interviewer.interview.offline import REDIRECT
+from interviewer.interview.offline import LEAD_INS, REDIRECT
 from interviewer.interview.session import InterviewSession
 from interviewer.transcripts.store import JsonlTranscriptStore
 
@@ -457,9 +457,9 @@ def test_repeat_says_the_question_without_the_lead_in(
     assert rc == 0
     asked = re.findall(r"^(Tell me about [^\n]*\?)$", out, re.M)
     assert len(asked) == 2
-    assert out.count("Let's start.") == 1 and out.count("Thanks. Next question.") + \
-        out.count("Okay, let's move on.") + out.count("Thank you. Here's another one.") + \
-        out.count("Good, let's keep going.") == 1
+    # one lead-in per question, and the second one takes the skip in stride
+    assert out.count("Let's start.") == 1
+    assert sum(out.count(x) for x in LEAD_INS["skipped"]) == 1
     assert f"Again: {asked[0]}" in out and f"Again: {asked[1]}" in out
 
 

@@ -199,3 +199,18 @@ def test_a_point_the_grader_cannot_check_is_not_shown_as_missed(services: Servic
     assert f"- [ ] {points[1].point}\n" in md
     page = to_html(t)
     assert '<li class="unchecked">?' in page and '<li class="missed">&#10007;' in page
+
+
+def test_the_question_field_holds_the_question_not_the_lead_in(services: Services) -> None:
+    """QA: "Question: Thanks. Next question. What is ..." in every export."""
+    from interviewer.interview.offline import LEAD_INS
+
+    t = played(services, [FULL, POOR])
+    second = t.questions[1]
+    asked = second.exchanges[0].prompt
+    lead = asked.split("\n\n", 1)[0]
+    assert any(lead in options for options in LEAD_INS.values())  # asked with a lead-in ...
+    md = to_markdown(t)
+    assert f"**Question:** {second.question}" in md and f"**Question:** {lead}" not in md
+    page = to_html(t)
+    assert f"<strong>Question:</strong> {second.question}" in page and lead not in page

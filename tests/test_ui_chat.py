@@ -98,6 +98,8 @@ class FakeStep:
 class FakeElement:
     def __init__(self, **kwargs: Any) -> None:
         self.kwargs = kwargs
+        figure = kwargs.get("figure")  # cl.Plotly keeps its figure as JSON in `content`
+        self.content = figure.to_json() if figure is not None else kwargs.get("content", "")
 
 
 @pytest.fixture(autouse=True)
@@ -365,10 +367,32 @@ def test_history_says_ended_early_and_how_it_is_ordered(settings: Settings) -> N
         return mark
 
     mark = run(scenario)
-    listing = PAGE.texts(mark)[-1]
-    assert "most recently active first" in listing and "newest first" not in listing
-    assert "1/3 answered · ended early" in listing
-    assert not [a for a in PAGE.messages(mark)[-1].actions if a.name == "resume_interview"]
+    header, *rows = PAGE.messages(mark)
+    assert "most recently active first" in header.content and "newest first" not in header.content
+    assert not header.actions  # the buttons are on the rows
+    row, = rows  # one interview: one row, with its score and its own buttons
+    assert "**5.0 / 5** · 1/3 answered · ended early" in row.content
+    assert [a.label for a in row.actions] == ["Download #1"]  # finished: nothing to resume
+
+
+def test_each_history_row_has_its_score_and_its_buttons(settings: Settings) -> None:
+    chat = new_chat(settings)
+
+    async def scenario() -> int:
+        await chat.start_new()
+        await chat.on_text(FULL, [])
+        await chat.retire()
+        await chat.start_new()  # in progress, nothing graded yet
+        mark = PAGE.mark()
+        await chat.show_history()
+        return mark
+
+    mark = run(scenario)
+    _, newer, older = PAGE.messages(mark)
+    assert "in progress" in newer.content and "/ 5**" not in newer.content
+    assert [a.label for a in newer.actions] == ["Download #1", "Resume #1"]
+    assert {a.payload["session_id"] for a in newer.actions} == {chat.session.session_id}  # type: ignore[union-attr]
+    assert "**5.0 / 5**" in older.content and [a.label for a in older.actions] == ["Download #2"]
 
 
 # --- interview mode's end, returned text, the opening ------------------------------------------
@@ -445,3 +469,18 @@ def test_the_opening_of_a_one_question_stage_reads_naturally(settings: Settings)
     opening = next(t for t in PAGE.texts() if t.startswith("Hi, I'm"))
     assert "1 question, so take your time with it." in opening
     assert "one at a time" not in opening
+
+
+def test_full_loop_header_counts_the_stages_questions_as_its_greeting_does(
+        settings: Settings) -> None:
+    """QA: the greeting said 3 questions while the header said "Question 1 of 9"."""
+    chat = new_chat(settings, stage="Full loop", questions=2)
+
+    async def scenario() -> None:
+        await chat.start_new()
+
+    run(scenario)
+    greeting = next(t for t in PAGE.texts() if t.startswith("Hi, I'm"))
+    header = next(t for t in PAGE.texts() if t.startswith("*Question"))
+    assert "In this stage I'll ask you 2 questions" in greeting
+    assert header.startswith("*Question 1 of 2 · Recruiter Screen · stage 1 of 3*")

@@ -185,10 +185,11 @@ def test_earlier_exchanges_replay_answers_and_hide_grades_in_interview_mode(
         session.send("first <b>answer</b> here, about errors and thresholds")
         session.send("/skip")
         text = render.earlier_exchanges(session.transcript(), show_grades=shows)
-        assert "your answer: first &lt;b&gt;answer&lt;/b&gt; here" in text
-        assert "- skipped" in text
-        assert ("(grade 2.0 / 5)" in text) is shows
-        assert text.count("**") == 4  # two questions so far, the third is still open
+        assert "first &lt;b&gt;answer&lt;/b&gt; here" in text
+        assert "*Skipped.*" in text
+        assert ("grade **2.0 / 5** ●●○○○" in text) is shows
+        assert "(grade" not in text
+        assert text.count("\n---\n") == 1  # two questions so far, the third is still open
 
 
 def test_banner_says_why_a_configured_model_was_switched_off() -> None:
@@ -240,3 +241,83 @@ def test_question_review_shows_the_card_and_the_example_answer() -> None:
     assert render.question_review(skipped).startswith("**Skipped.**")
     open_one = rec(exchanges=[Exchange(kind="question", prompt="p")])
     assert render.review_title(open_one).endswith("· not answered")
+
+
+def test_recap_titles_a_long_question_and_keeps_code_as_code() -> None:
+    """QA: a take-home brief inside ** ** showed the asterisks, and code lost its lines."""
+    from datetime import UTC, datetime
+
+    from interviewer.core.transcript import Exchange, QuestionRecord, Transcript
+
+    brief = "Take-home: build a scorer.\n\nYou get a CSV.\n1. A model.\n2. An API."
+    answer = "**My plan**: a baseline.\n\n```python\ndef score(x):\n    return 0.5\n```\nDone."
+    rec = QuestionRecord(plan_index=0, stage_id="s", question_id="q", topic="t",
+                         kind="take_home", difficulty="hard", question=brief,
+                         example_answer="e", key_points=["k"],
+                         exchanges=[Exchange(kind="question", prompt=brief, answer=answer,
+                                             grade=_grade(score=1.8))])
+    now = datetime.now(UTC)
+    t = Transcript(session_id="x", owner=None, pack="p", mode="practice", seed=1,
+                   interviewer="offline", grader="reference", started_at=now, ended_at=None,
+                   end_reason=None, stage_ids=["s"], stage_names={"s": "S"}, questions=[rec],
+                   lines=[], prompt_versions=[], grader_versions=[])
+    text = render.earlier_exchanges(t, show_grades=True)
+    assert text.startswith("**1. Take-home: build a scorer.**\n")  # the title, one line
+    assert "You get a CSV" not in text
+    assert "```python\ndef score(x):\n    return 0.5\n```" in text  # code kept as code
+    assert "\\*\\*My plan\\*\\*" in text  # the candidate's own markup shown as typed
+    assert "grade **1.8 / 5** ●●○○○" in text
+
+
+def test_candidate_code_cannot_close_its_block_or_inject() -> None:
+    text = "see:\n```\nx = '```'\n![p](http://e.example/p.png)\n```\nafter [a](http://e)"
+    md = render.candidate_markdown(text)
+    block = md.split("\n\n")[1]
+    fence = block.split("text\n", 1)[0]
+    assert len(fence) >= 4 and block.endswith(fence)  # longer than the ``` inside
+    assert "\\[a\\](http://e)" in md  # a link in prose is text
+
+
+def test_partial_card_keeps_the_gaps_for_after_the_follow_up() -> None:
+    wrong = WrongClaim(text="Accuracy is fine on imbalanced data.", problem="a misconception",
+                       correction="Accuracy misleads on imbalanced data.")
+    grade = _grade(misconceptions=[wrong.text], wrong_claims=[wrong])
+    card = render.grade_card(grade, title="Partial grade", partial=True)
+    assert "Accuracy misleads" not in card and "Watch out" not in card
+    assert "Key points missed" not in card and "Next step" not in card
+    assert "come after the follow-up" in card
+    assert "Accuracy misleads" in render.grade_card(grade)  # the full card says it
+
+
+def test_card_says_a_claim_was_corrected() -> None:
+    fixed = WrongClaim(text="A p-value is the chance the null is true.", problem="m")
+    card = render.grade_card(_grade(corrected=[fixed]))
+    assert "Corrected in your follow-up" in card and "no longer caps the grade" in card
+
+
+def test_a_card_with_no_checkable_point_says_nothing_about_key_points() -> None:
+    points = [KeyPointHit(point="Gives a specific situation.", covered=False, measured=False)]
+    card = render.grade_card(_grade(key_points=points))
+    assert "Key points covered" not in card and "Key points missed" not in card
+    assert "(0/0)" not in card and "Check yourself (1)" in card
+
+
+def test_chart_stacks_its_parts_and_wraps_long_labels() -> None:
+    """QA: side by side, "Responsible AI & Security" was clipped and the toolbar covered "By
+    topic"."""
+    import json
+
+    from interviewer.ui.charts import with_config
+
+    long = ScoreItem(id="rai", name="Responsible AI & Security", score=2.0, count=1)
+    fig = score_chart(_summary(topics=[long]))
+    assert fig is not None
+    crit, topics = fig.data
+    assert topics.y[0] == "Responsible AI &<br>Security" and topics.customdata[0] == long.name
+    top, bottom = fig.layout.yaxis.domain, fig.layout.yaxis2.domain
+    assert bottom[1] < top[0]  # one above the other, each the chart's full width
+    assert fig.layout.xaxis.domain == fig.layout.xaxis2.domain == (0.0, 1.0)
+    assert fig.layout.modebar.orientation == "v"
+    shown = json.loads(with_config(fig.to_json()))
+    assert shown["config"]["displayModeBar"] == "hover" and not shown["config"]["displaylogo"]
+    assert shown["layout"]["annotations"][1]["text"] == "By topic"

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from interviewer.core.pack import Question
 from interviewer.core.text import STOP_WORDS, tokens
 from interviewer.core.transcript import Transcript
+from interviewer.grading.features import is_term_list, star_cues, words
 
 QUESTION_KINDS = ("question", "follow_up")
 # Interviewer text that must be in the transcript when shown (notices for refused input and
@@ -56,6 +57,14 @@ class TurnView(BaseModel):
     missed: list[str] = Field(default_factory=list)
     unchecked: list[str] = Field(default_factory=list)  # points the grader could not check
     key_points: int = 0  # how many key points the grade judged
+    # what the grade found, for the follow-up relevance check: the answer's wrong claims (its
+    # words), the key points covered, whether it answers another question; and the kind of
+    # question and everything the candidate has answered to it so far
+    wrong_claims: list[str] = Field(default_factory=list)
+    covered: list[str] = Field(default_factory=list)
+    other_question: bool = False
+    question_kind: str = ""
+    answer_text: str = ""
     replies: list[ReplyView] = Field(default_factory=list)
 
 
@@ -324,3 +333,130 @@ def pass_rates(results: Iterable[Iterable[CheckResult]]) -> dict[str, float]:
             total[r.name] += 1
             passed[r.name] += r.passed
     return {name: passed[name] / total[name] for name in sorted(total)}
+
+
+# --- follow-up relevance -------------------------------------------------------------------------
+#
+# A follow-up should react to what was said: a wrong claim is put back to the candidate (quoted),
+# a story missing its situation, actions or result is asked for that part, a vague answer for an
+# example, and otherwise it probes toward a key point the answer missed. It must never presuppose
+# what the candidate did not say ("What was the hardest trade-off you made on that project?"
+# after an answer that named no project). The check is the eval's own: it judges the text shown
+# from the grade alone, whoever wrote it.
+
+QUOTE_RUN = 4  # a follow-up quotes a claim when it repeats this many of its words in a row
+VAGUE_ANSWER_WORDS = 40  # an answer under this many words that covers no key point is vague
+_NOUNS = (r"projects?|teams?|models?|systems?|stories|story|situations?|decisions?|trade-?offs?|"
+          r"incidents?|stakeholders?|managers?|teammates?|pipelines?|datasets?|experiences?|"
+          r"company|companies|launch|failure|disagreements?|conflicts?|approach|results?|"
+          r"challenges?")
+_ASSUMES = re.compile(
+    r"\b(?:that|this|those|these|the same)\s+(" + _NOUNS + r")\b"
+    r"|\bthe\s+(" + _NOUNS + r")\s+you\s+(?:mentioned|described|built|chose|used|made|"
+    r"worked on|owned|led|shipped|deployed|ran|talked about)\b", re.I)
+_ASKS = {
+    "situation": re.compile(r"\b(situation|context|scene|specific time|one time|where were you|"
+                            r"at stake|background|when was)\b", re.I),
+    "actions": re.compile(r"\b(what did you do|your actions?|you personally|step by step|"
+                          r"your (own )?role|yourself|what you did)\b", re.I),
+    "result": re.compile(r"\b(results?|outcome|turn(ed)? out|impact|in numbers|measur\w*)\b",
+                         re.I),
+    "reflection": re.compile(r"\b(learn\w*|differently|looking back|in hindsight)\b", re.I),
+    "example": re.compile(r"\b(example|concrete|specific|instance|a time when|walk me through)\b",
+                          re.I),
+}
+_GENERIC = frozenset(_content("model models data machine learning work way example thing make "
+                              "use approach question answer important"))
+
+
+def assumed(text: str, said: str) -> str | None:
+    """What `text` refers back to ("that project") that `said` never mentions."""
+    said_words = _content(said)
+    for m in _ASSUMES.finditer(text):
+        noun = m.group(1) or m.group(2)
+        if not _content(noun) & said_words:
+            return m.group(0)
+    return None
+
+
+def _star_missing(text: str) -> list[str]:
+    cues = star_cues(text)  # the grader's own cues: what its STAR score saw
+    missing = [part for part, ok in (("situation", cues.situation), ("actions", cues.action),
+                                     ("result", cues.result)) if not ok]
+    if not missing and not cues.reflection:
+        missing.append("reflection")
+    return missing
+
+
+def _vague(t: TurnView) -> bool:
+    n = len(words(t.answer_text))
+    return is_term_list(t.answer_text) or (not t.covered and (n < VAGUE_ANSWER_WORDS
+                                                             or bool(t.missed)))
+
+
+def follow_up_verdict(t: TurnView, follow_up: str, question: Question | None) -> str | None:
+    """Why this follow-up misses what the grade named, or None when it targets it."""
+    gone = assumed(follow_up, t.answer_text)
+    if gone:
+        return f"presupposes {gone!r}, which the candidate never mentioned"
+    if t.wrong_claims:  # a wrong claim comes first: put it back to the candidate
+        said = tokens(follow_up)
+        for claim in t.wrong_claims:
+            words = tokens(claim)
+            n = min(QUOTE_RUN, len(words))
+            if n and _runs(words, n) & _runs(said, n):
+                return None
+        return f"does not quote the wrong claim {t.wrong_claims[0][:80]!r}"
+    if t.other_question and question is not None and question.question.strip() in follow_up:
+        return None
+    wanted: list[str] = []
+    if t.question_kind == "behavioral":
+        for part in _star_missing(t.answer_text):
+            wanted.append(f"the story's {part}")
+            if _ASKS[part].search(follow_up):
+                return None
+    if _vague(t):
+        wanted.append("a concrete example")
+        if _ASKS["example"].search(follow_up):
+            return None
+    topic = _content(question.question) if question else set()
+    asked = _content(follow_up) - topic - _GENERIC
+    for point in [*t.missed, *t.unchecked]:
+        if asked & (_content(point) - topic - _GENERIC):
+            return None
+    wanted.append("a missed key point")
+    return "targets none of: " + ", ".join(wanted)
+
+
+def check_follow_up_relevance(turns: Sequence[TurnView],
+                              questions: Mapping[str, Question]) -> CheckResult:
+    """Every follow-up after a graded answer targets a gap the grade named and presupposes
+    nothing the candidate did not say."""
+    failures = []
+    for t in turns:
+        if not t.graded:
+            continue
+        for r in t.replies:
+            if r.kind != "follow_up" or r.repeated:
+                continue
+            why = follow_up_verdict(t, r.text, questions.get(t.open_question_id or ""))
+            if why:
+                failures.append(f"turn {t.index}: {why}: {r.text[:120]!r}")
+    return CheckResult.of("follow_up_relevance", failures)
+
+
+def follow_up_counts(turns: Sequence[TurnView],
+                     questions: Mapping[str, Question]) -> tuple[int, int, int]:
+    """(follow-ups after a graded answer, those on target, those presupposing something)."""
+    total = on = assuming = 0
+    for t in turns:
+        if not t.graded:
+            continue
+        for r in t.replies:
+            if r.kind != "follow_up" or r.repeated:
+                continue
+            total += 1
+            why = follow_up_verdict(t, r.text, questions.get(t.open_question_id or ""))
+            on += why is None
+            assuming += bool(why and why.startswith("presupposes"))
+    return total, on, assuming

@@ -136,6 +136,9 @@ class Grade(BaseModel):
     gaps: list[str] = Field(default_factory=list)
     misconceptions: list[str] = Field(default_factory=list)  # wrong claims found in the answer
     wrong_claims: list[WrongClaim] = Field(default_factory=list)  # the same, explained (reference)
+    # wrong claims an earlier answer made and a follow-up answer put right: they no longer cap
+    # the grade, and the card says so (interview/settle.py)
+    corrected: list[WrongClaim] = Field(default_factory=list)
     # the pack question this answer seems to answer instead of the one asked (reference grader)
     other_question: str | None = None
     next_step: str

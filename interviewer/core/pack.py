@@ -66,15 +66,25 @@ class Stage(_Model):
     focus: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     duration_minutes: int | None = None
+    # How this stage's interviewer runs it (interview/plan.py): the first of `opens_with` that
+    # is still free opens the stage (a recruiter starts with your background), the first of
+    # `closes_with` ends it ("What questions do you have for us?"), and the questions between
+    # go by `kind_order` (kinds not listed come last), then easy to hard.
+    # (None when a pack does not say: a generated pack's YAML then stays as it was)
+    opens_with: list[str] | None = None
+    closes_with: list[str] | None = None
+    kind_order: list[QuestionKind] | None = None
     # "derived": format, persona, focus and aliases were derived from the description
     provenance: Literal["guide", "authored", "derived"] | None = None
 
     @model_serializer(mode="wrap")
     def _without_unset_provenance(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """Packs written before this field existed dump as they did."""
+        """Packs written before these fields existed dump as they did."""
         data = handler(self)
-        if isinstance(data, dict) and data.get("provenance") is None:
-            data.pop("provenance", None)
+        if isinstance(data, dict):
+            for key in ("provenance", "opens_with", "closes_with", "kind_order"):
+                if data.get(key) is None:
+                    data.pop(key, None)
         return data
 
 
@@ -185,6 +195,12 @@ class Pack(_Model):
             unknown = set(q.stages) - set(stage_ids)
             if unknown:
                 raise ValueError(f"question {q.id} names unknown stages {sorted(unknown)}")
+        by_id = {q.id: q for q in self.questions}
+        for s in self.stages:
+            for qid in [*(s.opens_with or []), *(s.closes_with or [])]:
+                if qid not in by_id or s.id not in by_id[qid].stages:
+                    raise ValueError(f"stage {s.id} opens or closes with {qid!r}, which is not "
+                                     "one of its questions")
         return self
 
     @cached_property

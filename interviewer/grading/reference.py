@@ -235,7 +235,10 @@ class ReferenceGrader:
         # a wrong claim covers nothing: the card must not list it as a point covered (the
         # calibration's features keep every sentence; it was fitted on them)
         shown = _without_wrong(sim, sents, [w for pairs in mistakes.values() for w, _ in pairs])
-        best, cov_shown = shown.argmax(axis=1), shown.max(axis=1)
+        cov_shown = shown.max(axis=1)
+        # the evidence quoted for a point is the sentence that shows it best, never the whole
+        # answer (pooled, the answer can edge out every sentence and was quoted from its start)
+        best = shown[:, :-1].argmax(axis=1) if len(sents) else shown.argmax(axis=1)
         hits = []
         for i, point in enumerate(prep.key_points):
             j = int(best[i])

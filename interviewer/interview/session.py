@@ -70,8 +70,14 @@ from interviewer.interview.offline import (
     feedback_text,
 )
 from interviewer.interview.plan import build_plan, draw_seed, plan_stages
+from interviewer.interview.probe import choose_probe
 from interviewer.interview.ratelimit import TokenBucket
-from interviewer.interview.settle import settle_follow_up
+from interviewer.interview.settle import (
+    correction_text,
+    corrects,
+    settle_correction,
+    settle_follow_up,
+)
 
 if TYPE_CHECKING:
     from interviewer.interview.deps import SessionServices as Services
@@ -156,6 +162,7 @@ class InterviewSession:
             self._state.apply(e)
         self._stages = {s.id: s for s in pack.stages}
         self._replay: list[Said] = []  # during a resume: what was already said, in order
+        self._stop_after_answer = False  # `/end` typed after an answer: end instead of asking on
         rate = self.config.max_messages_per_minute
         self._bucket = TokenBucket(rate, clock=clock) if rate else None
 
@@ -253,6 +260,20 @@ class InterviewSession:
     def stream_end(self) -> Iterator[StreamEvent]:
         return self._run(self._end(early=True))
 
+    def stream_send_then_end(self, text: str) -> Iterator[StreamEvent]:
+        """`text` (an answer typed before `/end`) is handled as `send` would, but the interview
+        then ends where it would have asked its next question or follow-up: the candidate
+        never sees a question they were not going to answer."""
+
+        def steps() -> Iterator[StreamEvent]:
+            self._stop_after_answer = True
+            try:
+                yield from self._send(text)
+            finally:
+                self._stop_after_answer = False
+
+        return self._run(steps())
+
     def stream_resume(self) -> Iterator[StreamEvent]:
         return self._run(self._resume())
 
@@ -340,6 +361,17 @@ class InterviewSession:
         stage = self._stages[item.stage_id]
         q = self.pack.question(item.question_id)
         in_stage = sum(1 for i in self.plan if i.stage_id == item.stage_id)
+        stage_ids = list(dict.fromkeys(i.stage_id for i in self.plan))
+        before = [i for i in self.plan[:plan_index] if i.stage_id == item.stage_id]
+        prev = plan_index - 1
+        context: dict[str, object] = {
+            "stage_question_number": len(before) + 1, "stage_number":
+            stage_ids.index(item.stage_id) + 1, "stages_total": len(stage_ids),
+            "questions_total": len(self.plan), "mode": self.config.mode}
+        if prev >= 0:
+            last = self._state.grades.get(prev)
+            context["last_score"] = last.score if last is not None else None
+            context["last_skipped"] = last is None
         return ComposeRequest(
             task=task, pack=self.pack.name, company=self.pack.company, role=self.pack.role,
             stage=stage, question=q,
@@ -347,7 +379,7 @@ class InterviewSession:
             answers=list(self._state.answers.get(plan_index, [])),
             used_follow_ups=list(self._state.used_follow_ups.get(plan_index, [])),
             hint_number=self._state.hints.get(plan_index, 0), full_loop=self.config.full_loop,
-            **extra,  # type: ignore[arg-type]
+            **(context | extra),  # type: ignore[arg-type]
         )
 
     def _compose(self, req: ComposeRequest) -> Generator[StreamEvent, None, Composed]:
@@ -423,6 +455,9 @@ class InterviewSession:
         nxt = st.current + 1
         if nxt >= len(self.plan):
             yield from self._end(early=False)
+            return
+        if self._stop_after_answer:  # `/end` came with this answer: end, ask nothing more
+            yield from self._end(early=True)
             return
         new_stage = st.current < 0 or self.plan[st.current].stage_id != self.plan[nxt].stage_id
         if new_stage:
@@ -525,6 +560,9 @@ class InterviewSession:
         q = self.pack.question(asked.question_id)
         pi = asked.plan_index
         graded_text = "\n\n".join([*st.answers.get(pi, []), text])
+        prior = st.grades.get(pi)
+        if prior is not None and prior.corrected and graded is None:
+            graded_text = correction_text(st.answers.get(pi, []), prior.corrected, text)
         if graded is not None:
             grade, graded_text = graded, text
         else:
@@ -539,11 +577,28 @@ class InterviewSession:
                 return
         if asked.follow_up and pi in st.grades:
             before = st.grades[pi]
-            if before.findings:  # a reviewed take-home: the code's findings stand
-                from interviewer.review.combine import reapply
+            revised = None
+            if graded is None and not before.findings and before.wrong_claims and \
+                    corrects(text, before.wrong_claims, q):
+                revised_text = correction_text(st.answers.get(pi, []), before.wrong_claims, text)
+                try:
+                    retry = self.services.grader.grade(GradeRequest(
+                        question=q, answer=revised_text, pack=self.pack.name,
+                        asked=st.used_follow_ups.get(pi, []),
+                        neighbours=self.pack.neighbours(q)))
+                except (GradingError, ModelError):
+                    retry = None  # the usual settling below still applies
+                revised = settle_correction(before, retry) if retry is not None else None
+                if revised is not None:
+                    graded_text = revised_text
+            if revised is not None:
+                grade = revised
+            else:
+                if before.findings:  # a reviewed take-home: the code's findings stand
+                    from interviewer.review.combine import reapply
 
-                grade = reapply(before, grade, q)
-            grade = settle_follow_up(before, grade)
+                    grade = reapply(before, grade, q)
+                grade = settle_follow_up(before, grade)
             if grade.follow_up:  # asked already
                 grade = grade.model_copy(update={"follow_up": None})
         self._record(Answered(
@@ -579,14 +634,21 @@ class InterviewSession:
         # "I don't know" gets no probe into a story it did not tell (QA: "How did you balance
         # this work with your commitments?"): the candidate can ask for a hint, or move on
         gave_nothing = is_non_answer(st.answers.get(pi, [""])[-1])
-        if grade.follow_up and not asked_follow_ups and self.config.max_follow_ups:
+        if grade.follow_up and not asked_follow_ups and self.config.max_follow_ups and \
+                not self._stop_after_answer:
             yield from self._probe(pi, grade, q)  # the review's question on its worst finding
             return
+        probe = None
         if _has_gap(grade, self.config.follow_up_below, self.config.follow_up_missed_share) and \
-                asked_follow_ups < self.config.max_follow_ups and not gave_nothing:
+                asked_follow_ups < self.config.max_follow_ups and not gave_nothing and \
+                not self._stop_after_answer:
+            probe = choose_probe(q, grade, st.answers.get(pi, []),
+                                 used=st.used_follow_ups.get(pi, []),
+                                 hints_given=st.hints.get(pi, 0))
+        if probe is not None:
             gaps = [*grade.missed, *grade.unchecked]
             req = self._request("follow_up", pi, missed=[k.point for k in gaps],
-                                other_question=bool(grade.other_question))
+                                other_question=bool(grade.other_question), probe=probe)
             practice = self.config.mode == "practice"
             held: list[TextDelta] = []
             stream = self._compose(req)

@@ -53,8 +53,11 @@ def _md_prompt(prompt: str, question: str) -> str:
 
 def _shows_whole_question(rec: QuestionRecord) -> bool:
     """Whether the report must print the question under its heading: the heading holds only its
-    first line, and no prompt as asked repeated it word for word."""
+    first line, no "Question:" line shows it and no prompt as asked repeated it word for
+    word."""
     if rec.title == " ".join(rec.question.split()):
+        return False
+    if any(x.kind == "question" for x in rec.exchanges):  # its "Question:" line holds it
         return False
     return not any(_asked_in(x.prompt, rec.question) >= 0 for x in rec.exchanges)
 
@@ -116,8 +119,11 @@ def _md_question(rec: QuestionRecord) -> list[str]:
     if _shows_whole_question(rec):
         out += [a(rec.question), ""]
     for x in rec.exchanges:
-        label = "Question" if x.kind == "question" else "Follow-up"
-        out += [f"**{label}:** {_md_prompt(x.prompt, rec.question)}", ""]
+        # "Question:" is the question; the interviewer's lead-in before it is conversation
+        if x.kind == "question":
+            out += [f"**Question:** {a(rec.question.strip())}", ""]
+        else:
+            out += [f"**Follow-up:** {_md_prompt(x.prompt, rec.question)}", ""]
         if x.skipped:
             out += ["*Skipped.*", ""]
         elif x.answer is not None:
@@ -260,8 +266,9 @@ def _html_question(rec: QuestionRecord) -> str:
     if _shows_whole_question(rec):
         parts.append(f'<p class="prompt">{esc(rec.question.strip())}</p>')
     for x in rec.exchanges:
-        label = "Question" if x.kind == "question" else "Follow-up"
-        parts.append(f'<p class="prompt"><strong>{label}:</strong> {esc(x.prompt.strip())}</p>')
+        label, asked = ("Question", rec.question) if x.kind == "question" else \
+            ("Follow-up", x.prompt)
+        parts.append(f'<p class="prompt"><strong>{label}:</strong> {esc(asked.strip())}</p>')
         if x.skipped:
             parts.append("<p><em>Skipped.</em></p>")
         elif x.answer is not None:

@@ -172,19 +172,41 @@ async def on_chat_start() -> None:
 @cl.on_settings_update
 @guarded
 async def on_settings_update(values: dict[str, Any]) -> None:
+    """An interview under way is never replaced without asking (QA: a second greeting was
+    stacked under the first): the new settings wait, and two buttons say what happens."""
     chat: Chat | None = cl.user_session.get("chat")
     choices = prof.parse_choices(values, settings())
     if chat is not None and choices.pack and choices.pack != chat.pack.name:
         await switch_pack(choices.pack, choices)
         return
     session = chat.session if chat else None
-    if session is not None and (session.status().answered > 0 and not session.finished):
+    if session is not None and not session.finished:
+        await _drop_settings_prompt()
         cl.user_session.set("pending_choices", choices)
-        await cl.Message(content="Saved. The new settings apply to your next interview; this "
-                         "one keeps its settings.", author="Coach",
-                         actions=[new_interview_action("Start a new one with them now")]).send()
+        prompt = cl.Message(content=prof.settings_prompt(choices), author="Coach",
+                            actions=[new_interview_action(prof.START_WITH_SETTINGS),
+                                     cl.Action(name="keep_interview", payload={},
+                                               label=prof.KEEP_INTERVIEW, icon="check")])
+        await prompt.send()
+        cl.user_session.set("settings_prompt", prompt)
         return
     await restart(choices)
+
+
+async def _drop_settings_prompt() -> None:
+    """The settings question's buttons go once it is answered (or asked again)."""
+    prompt: cl.Message | None = cl.user_session.get("settings_prompt")
+    if prompt is not None:
+        await prompt.remove_actions()
+        cl.user_session.set("settings_prompt", None)
+
+
+@cl.action_callback("keep_interview")
+@guarded
+async def on_keep_interview(action: cl.Action) -> None:
+    await _drop_settings_prompt()
+    await cl.Message(content="Carrying on with this interview. The new settings apply to the "
+                     "next one you start.", author="Coach").send()
 
 
 async def restart(choices: prof.ChatChoices, plan: PlanKind = "standard") -> None:
@@ -203,7 +225,12 @@ async def on_message(message: cl.Message) -> None:
         await cl.Message(content="Starting…", author="Coach").send()
         await on_chat_start()
         return
-    await chat.on_text(message.content or "", list(message.elements or []))
+    text, files = message.content or "", list(message.elements or [])
+    if files and not text.strip():  # a file alone left an empty bubble: name the file in it
+        message.content = "Attached " + ", ".join(  # the page shows a user's text as typed
+            str(getattr(f, "name", "a file")) for f in files)
+        await message.update()
+    await chat.on_text(text, files)
 
 
 def _session_id(action: cl.Action) -> str:
@@ -226,6 +253,7 @@ for _name in ("hint", "skip", "repeat", "end"):
 @guarded
 async def on_new_interview(action: cl.Action) -> None:
     await action.remove()
+    await _drop_settings_prompt()
     chat: Chat | None = cl.user_session.get("chat")
     pending = cl.user_session.get("pending_choices")
     choices = pending or (chat.choices if chat else prof.ChatChoices())

@@ -34,6 +34,7 @@ from interviewer.core.session import (
     StreamEvent,
     TextDelta,
 )
+from interviewer.core.summary import summarize
 from interviewer.core.text import shorten
 from interviewer.core.transcript import Transcript
 from interviewer.interview.session import InterviewSession
@@ -42,15 +43,16 @@ from interviewer.review.intake import Upload
 from interviewer.transcripts.progress import Progress
 from interviewer.transcripts.store import SessionInfo
 from interviewer.ui import render
-from interviewer.ui.charts import score_chart
+from interviewer.ui.charts import score_chart, with_config
 from interviewer.ui.downloads import transcript_files
 from interviewer.ui.profiles import ChatChoices, ProfileSpec, profile_for_stage
-from interviewer.ui.sessions import ended_early, latest_stage, owned_session
-from interviewer.ui.uploads import MAX_FILES_PER_MESSAGE, check_upload
+from interviewer.ui.sessions import interview_outcome, latest_stage, owned_session
+from interviewer.ui.uploads import MAX_FILES_PER_MESSAGE, check_upload, upload_note
 
 log = logging.getLogger(__name__)
 
 AUTHOR = "Interviewer"
+GRADING_DETAIL = "How this was graded"
 TURN_ACTIONS = [("hint", "Hint", "lightbulb"), ("skip", "Skip", "skip-forward"),
                 ("repeat", "Repeat question", "repeat"), ("end", "End and grade", "flag")]
 COMMAND_FOR = {"hint": "/hint", "skip": "/skip", "repeat": "/repeat", "end": "/end"}
@@ -61,12 +63,14 @@ def file_elements(transcript: Transcript) -> list[Any]:
             for name, mime, data in transcript_files(transcript)]
 
 
-def history_line(info: SessionInfo, pack: Pack, *, early: bool = False) -> str:
+def history_line(info: SessionInfo, pack: Pack, *, early: bool = False,
+                 score: float | None = None) -> str:
     names = {s.id: s.name for s in pack.stages}
     stage = names.get(info.stages[0], info.stages[0]) if len(info.stages) == 1 else "Full loop"
     state = "in progress" if not info.finished else "ended early" if early else "finished"
+    graded = f"**{score:.1f} / 5** · " if score is not None else ""
     return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {md_escape(stage)} · {info.mode} · "
-            f"{info.answered}/{info.planned} answered · {state}")
+            f"{graded}{info.answered}/{info.planned} answered · {state}")
 
 
 def turn_actions(session_id: str) -> list[cl.Action]:
@@ -423,6 +427,8 @@ class Chat:
         return msg
 
     def progress(self, reply: InterviewerReply) -> str:
+        """"Question 2 of 3 · Technical Interviews"; in a full loop the count is the stage's
+        (what its interviewer's greeting said), with the stage's place in the loop."""
         if self.session is None or reply.question_id is None:
             return ""
         plan = self.session.plan
@@ -431,14 +437,25 @@ class Chat:
         if pos is None:
             return ""
         stage = next((s.name for s in self.pack.stages if s.id == reply.stage_id), "")
-        return f"*Question {pos + 1} of {len(plan)} · {md_escape(stage)}*\n\n"
+        if not self.session.config.full_loop:
+            return f"*Question {pos + 1} of {len(plan)} · {md_escape(stage)}*\n\n"
+        here = plan[pos].stage_id
+        stage_ids = list(dict.fromkeys(p.stage_id for p in plan))
+        in_stage = [i for i, p in enumerate(plan) if p.stage_id == here]
+        return (f"*Question {in_stage.index(pos) + 1} of {len(in_stage)} · "
+                f"{md_escape(stage)} · stage {stage_ids.index(here) + 1} of "
+                f"{len(stage_ids)}*\n\n")
 
     def content_for(self, reply: InterviewerReply) -> str:
         text = render.defang(reply.text)
         if reply.kind == "question":
             why = f"*Why this question: {md_escape(reply.reason)}*\n\n" \
                 if reply.reason and not reply.repeated else ""
-            return self.progress(reply) + why + text
+            note = ""
+            question = self.pack.question(reply.question_id) if reply.question_id else None
+            if question is not None and question.kind == "take_home":
+                note = "\n\n" + upload_note(self.max_upload_bytes)
+            return self.progress(reply) + why + text + note
         if reply.kind == "follow_up":
             return "**Follow-up:** " + text
         if reply.kind == "hint":
@@ -446,8 +463,9 @@ class Chat:
         if reply.kind == "feedback":
             if reply.grade is None:
                 return "**Skipped.** The example answer is below."
-            title = "Partial grade" if reply.example_answer is None else "Grade"
-            return render.grade_card(reply.grade, title=title)
+            partial = reply.example_answer is None
+            return render.grade_card(reply.grade, title="Partial grade" if partial else "Grade",
+                                     partial=partial)
         if reply.kind == "summary" and reply.summary is not None:
             return render.report(reply.summary)
         if reply.kind == "notice" and reply.kept_text:
@@ -477,15 +495,17 @@ class Chat:
                              "guide's example answer.")
 
     async def grading_steps(self, reply: InterviewerReply) -> None:
-        """Retrieval and grading as collapsible steps, just before the grade card."""
+        """What the answer was graded against and how, as one quiet collapsed detail just
+        before the grade card (two step chips under every answer were noise)."""
         grade = reply.grade
         assert grade is not None
         question = self.pack.question(reply.question_id) if reply.question_id else None
+        parts = []
         if question is not None:
-            async with cl.Step(name="Retrieval", type="retrieval", show_input=False) as step:
-                step.output = await asyncio.to_thread(self.retrieval_text, question)
-        async with cl.Step(name="Grading", type="tool", show_input=False) as step:
-            step.output = render.grading_step(grade)
+            parts.append(await asyncio.to_thread(self.retrieval_text, question))
+        parts.append(render.grading_step(grade))
+        async with cl.Step(name=GRADING_DETAIL, type="undefined", show_input=False) as step:
+            step.output = "\n\n".join(parts)
 
     def retrieval_text(self, question: Question) -> str:
         """What the answer was graded against, and related guide material from the index."""
@@ -503,7 +523,9 @@ class Chat:
         elements: list[Any] = []
         fig = score_chart(reply.summary)
         if fig is not None:
-            elements.append(cl.Plotly(name="scores", figure=fig, display="inline", size="large"))
+            chart = cl.Plotly(name="scores", figure=fig, display="inline", size="large")
+            chart.content = with_config(chart.content)
+            elements.append(chart)
         if self.session is not None:
             elements += file_elements(self.session.transcript())
         return elements
@@ -518,19 +540,19 @@ class Chat:
             await self.notice("No saved interviews yet.")
             return
         shown = infos[:limit]
-        early = await asyncio.to_thread(
-            lambda: [ended_early(self.services.store, i) for i in shown])
-        lines = ["**Your interviews** (most recently active first)", ""]
-        actions: list[cl.Action] = []
-        for n, (info, was_early) in enumerate(zip(shown, early, strict=True), 1):
-            lines.append(f"{n}. {history_line(info, self.pack, early=was_early)}")
-            actions.append(cl.Action(name="download_interview", label=f"Download #{n}",
-                                     payload={"session_id": info.session_id}, icon="download"))
+        outcomes = await asyncio.to_thread(
+            lambda: [interview_outcome(self.services.store, i) for i in shown])
+        await cl.Message(content=f"**Your interviews** ({len(shown)} most recently active "
+                         "first; each with its own buttons)", author=AUTHOR).send()
+        for n, (info, (was_early, score)) in enumerate(zip(shown, outcomes, strict=True), 1):
+            actions = [cl.Action(name="download_interview", label=f"Download #{n}",
+                                 payload={"session_id": info.session_id}, icon="download")]
             if not info.finished:
                 actions.append(cl.Action(name="resume_interview", label=f"Resume #{n}",
                                          payload={"session_id": info.session_id},
                                          icon="play"))
-        await cl.Message(content="\n".join(lines), author=AUTHOR, actions=actions).send()
+            line = history_line(info, self.pack, early=was_early, score=score)
+            await cl.Message(content=f"{n}. {line}", author=AUTHOR, actions=actions).send()
 
     async def show_progress(self) -> None:
         """This owner's progress across interviews (never anyone else's): the summary, a chart
@@ -579,7 +601,8 @@ class Chat:
         info = owned_session(self.services.store, self.owner, session_id)  # NotFoundError
         transcript = await asyncio.to_thread(
             lambda: Transcript.from_events(self.services.store.load(info.session_id)))
-        line = history_line(info, self.pack, early=transcript.ended_early)
+        line = history_line(info, self.pack, early=transcript.ended_early,
+                            score=summarize(transcript).overall)
         await cl.Message(content=f"Transcript of {line}",
                          author=AUTHOR, elements=file_elements(transcript)).send()
 

@@ -13,6 +13,8 @@ from interviewer.core.settings import Settings
 from interviewer.core.text import shorten
 
 FULL_LOOP = "Full loop"
+START_WITH_SETTINGS = "Start a new interview with these settings"
+KEEP_INTERVIEW = "Keep this interview"
 DIFFICULTIES: list[str] = ["any", "easy", "medium", "hard", "expert"]
 MODES = ["practice", "interview"]
 REFERENCE_GRADER = "offline reference grader"
@@ -87,3 +89,19 @@ def parse_choices(values: dict[str, object] | None, settings: Settings) -> ChatC
         grader=grader if grader in options else None,
         pack=pack if isinstance(pack := values.get("pack"), str) else None,
     )
+
+
+def describe(choices: ChatChoices) -> str:
+    """"interview mode, 2 questions per stage, hard questions" """
+    parts = [f"{choices.mode} mode",
+             f"{choices.questions} question{'s' if choices.questions != 1 else ''} per stage",
+             f"{choices.difficulty} questions" if choices.difficulty else "any difficulty"]
+    if choices.grader:
+        parts.append(f"graded by {choices.grader}")
+    return ", ".join(parts)
+
+
+def settings_prompt(choices: ChatChoices) -> str:
+    """What the page says when the settings change during an interview."""
+    return (f"New settings: {describe(choices)}. Start a new interview with them? This one is "
+            "saved either way: resume or download it from My interviews.")

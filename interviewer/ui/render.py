@@ -11,7 +11,7 @@ import re
 
 from interviewer.core.findings import Finding, by_severity
 from interviewer.core.grade import Grade
-from interviewer.core.markdown import md_escape
+from interviewer.core.markdown import md_block, md_escape
 from interviewer.core.summary import SessionSummary
 from interviewer.core.transcript import QuestionRecord, Transcript
 
@@ -66,8 +66,12 @@ def grader_label(grade: Grade) -> str:
     return label
 
 
-def grade_card(grade: Grade, *, title: str = "Grade") -> str:
-    """Overall score, criterion scores, key points covered and missed, one next step."""
+def grade_card(grade: Grade, *, title: str = "Grade", partial: bool = False) -> str:
+    """Overall score, criterion scores, key points covered and missed, one next step.
+
+    `partial`: a follow-up comes next, so what was missed, the wrong claims' corrections and
+    the next step wait for the full card (shown before, they answered the follow-up for the
+    candidate: QA saw the card explain why accuracy misleads, then the follow-up ask it)."""
     lines = [f"### {title}: {grade.score:.1f} / 5  {stars(grade.score)}",
              f"*{grader_label(grade)}*", ""]
     if grade.other_question:
@@ -85,12 +89,22 @@ def grade_card(grade: Grade, *, title: str = "Grade") -> str:
             lines.append(f"| {md_escape(c.name)} | {c.score}/5 | {why} |")
         lines.append("")
     covered, missed, unchecked = grade.covered, grade.missed, grade.unchecked
-    lines.append(f"**Key points covered ({len(covered)}/{len(grade.checked)})**")
-    lines += [f"- ✓ {md_escape(k.point)}" + (f" — “{md_escape(k.evidence)}”" if k.evidence else "")
-              for k in covered] or ["- none yet"]
-    lines.append("")
-    lines.append(f"**Key points missed ({len(missed)})**")
-    lines += [f"- ✗ {md_escape(k.point)}" for k in missed] or ["- none"]
+    if grade.checked:  # a story graded on cues alone has no point checked: nothing to count
+        lines.append(f"**Key points covered ({len(covered)}/{len(grade.checked)})**")
+        lines += [f"- ✓ {md_escape(k.point)}"
+                  + (f" — “{md_escape(k.evidence)}”" if k.evidence else "")
+                  for k in covered] or ["- none yet"]
+        lines.append("")
+        if not partial:
+            lines.append(f"**Key points missed ({len(missed)})**")
+            lines += [f"- ✗ {md_escape(k.point)}" for k in missed] or ["- none"]
+    if grade.corrected:
+        lines += ["", "**Corrected in your follow-up**"]
+        lines += [f"- ✓ “{md_escape(w.text)}”: put right, so it no longer caps the grade"
+                  for w in grade.corrected]
+    if partial:
+        lines += ["", "*What is missing, and the example answer, come after the follow-up.*"]
+        return "\n".join(lines)
     if unchecked:  # rubric points no embedding can see: the candidate checks them
         lines += ["", f"**Check yourself ({len(unchecked)})**: the interviewer looks for these; "
                   "the offline grader cannot tell whether your answer shows them"]
@@ -203,21 +217,64 @@ def question_review(rec: QuestionRecord) -> str:
 
 def earlier_exchanges(transcript: Transcript, *, show_grades: bool) -> str:
     """What was already said, for a chat that resumes after a reload or a restart (grades only
-    in practice mode: an interview keeps them for the end)."""
+    in practice mode: an interview keeps them for the end). Each question by its title, each
+    answer as typed (code blocks kept as code), each grade with its stars."""
     blocks: list[str] = []
     for n, rec in enumerate(transcript.questions, 1):
         done = [x for x in rec.exchanges if x.answer is not None or x.skipped]
         if not done:
             continue
-        lines = [f"**{n}. {md_escape(rec.question)}**"]
+        lines = [f"**{n}. {md_escape(rec.title)}**", ""]
         for x in done:
-            prefix = f"follow-up “{defang(x.prompt)}”: " if x.kind == "follow_up" else ""
-            body = "skipped" if x.skipped else f"your answer: {md_escape(x.answer or '')}"
-            grade = (f" (grade {x.grade.score:.1f} / 5)"
-                     if show_grades and x.grade is not None and not x.skipped else "")
-            lines.append(f"- {prefix}{body}{grade}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+            if x.kind == "follow_up":
+                lines += [f"*Follow-up:* {defang(x.prompt)}", ""]
+            if x.skipped:
+                lines += ["*Skipped.*", ""]
+                continue
+            grade = (f" · grade **{x.grade.score:.1f} / 5** {stars(x.grade.score)}"
+                     if show_grades and x.grade is not None else "")
+            lines += [f"*Your answer*{grade}", "", candidate_markdown(x.answer or ""), ""]
+        blocks.append("\n".join(lines).rstrip())
+    return "\n\n---\n\n".join(blocks)
+
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})\s*([A-Za-z0-9_+-]{0,20})\s*$")
+
+
+def candidate_markdown(text: str) -> str:
+    """The candidate's text as typed: prose escaped line by line (no formatting, links or
+    images of theirs take effect), and their fenced code as code blocks that nothing inside
+    can close. An unclosed fence runs to the end, as an editor shows it."""
+    out: list[str] = []
+    prose: list[str] = []
+    code: list[str] | None = None
+    lang = ""
+
+    def flush_prose() -> None:
+        for para in re.split(r"\n\s*\n", "\n".join(prose).strip("\n")):
+            if para.strip():
+                out.append(md_escape(para))  # its line breaks kept
+        prose.clear()
+
+    def flush_code() -> None:
+        if code is not None:  # `md_block` opens with its fence and "text"; the language instead
+            out.append(md_block("\n".join(code)).replace("text\n", f"{lang or 'text'}\n", 1))
+
+    for line in text.replace("\r\n", "\n").split("\n"):
+        m = _FENCE.match(line.strip())
+        if m and code is None:
+            flush_prose()
+            code, lang = [], m.group(2).lower()
+        elif m and code is not None:
+            flush_code()
+            code, lang = None, ""
+        elif code is not None:
+            code.append(line)
+        else:
+            prose.append(line)
+    flush_prose()
+    flush_code()
+    return "\n\n".join(out)
 
 
 def offline_banner(

@@ -32,6 +32,14 @@ def picker_accept() -> dict[str, list[str]]:
     return {"*/*": list(ALLOWED_SUFFIXES)}
 
 
+def upload_note(max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """What the page adds under the take-home brief about answering with files (Markdown)."""
+    kinds = ", ".join(f"`{x}`" for x in ALLOWED_SUFFIXES)
+    return (f"*Attach your submission with the paperclip below: one `.zip` of the project, or "
+            f"up to {MAX_FILES_PER_MESSAGE} files ({kinds}; up to {_human(max_bytes)} each). "
+            "You can also write your answer here.*")
+
+
 def check_upload(path: Path, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
     """Type and size of one uploaded file, before the review reads it (InputError)."""
     suffix = Path(name).suffix.lower()

@@ -24,7 +24,7 @@ def test_candidate_text_renders_as_text(server: Server, page: object, context: o
     page.goto(server.url)  # type: ignore[attr-defined]
     chat.wait_for("Question 1 of")
     chat.send(HOSTILE)
-    chat.wait_for("Key points covered")
+    chat.wait_for_card()
     user_texts = page.locator('.step[data-step-type="user_message"] .message-content')  # type: ignore[attr-defined]
     shown = user_texts.last.inner_text()
     assert '<img src=x onerror="window.__xss=1">' in shown
@@ -68,7 +68,8 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
     chat.wait_for("Question 1 of")
     chat.choose_profile("Technical Assessment")
     chat.wait_for("Technical Assessment")
-    chat.wait_for("Question 1 of 1")
+    brief = chat.wait_for("Question 1 of 1")
+    assert "attach one file" in brief and ".ipynb" in brief and "512 KB" in brief
 
     binary = tmp_path / "answer.md"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
@@ -99,7 +100,10 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
 
     chat.attach_and_send(_notebook(tmp_path / "solution.ipynb", "MARKER-NB"))
     chat.wait_for("Received")
-    chat.wait_for("Key points covered")
+    chat.wait_for_card()
+    # a file alone leaves no empty bubble: the bubble names it
+    bubble = page.locator('.step[data-step-type="user_message"] .message-content').last  # type: ignore[attr-defined]
+    assert "Attached solution.ipynb" in bubble.inner_text()
     # one question in this stage: the report comes next, unless a follow-up probes a gap first
     chat.page.locator("text=Final report").or_(  # type: ignore[attr-defined]
         page.get_by_role("button", name="End and grade")).last.wait_for()  # type: ignore[attr-defined]
@@ -158,7 +162,7 @@ def test_restart_resumes_the_interview(tmp_path: Path, context: object,
         chat.wait_for("Question 1 of")
         chat.send("MARKER-RESTART. I use git with feature branches, pull requests with review, "
                   "CI that runs tests on every push, and DVC for data and model versions.")
-        chat.wait_for("Key points covered")
+        chat.wait_for_card()
         page.get_by_role("button", name="Hint").last.wait_for()
         waiting = [t for t in chat.assistant_texts() if "Question 2 of" in t or "Follow-up" in t]
     finally:
@@ -213,7 +217,7 @@ def test_password_login_keeps_users_apart(auth_server: Server, browser: object,
     alice.wait_for("Question 1 of")
     alice.send("MARKER-ALICE. I have built fraud models in Python with scikit-learn and "
                "deployed them behind a FastAPI service with monitoring.")
-    alice.wait_for("Key points covered")
+    alice.wait_for_card()
     alice.shot("01-alice")
     ctx.close()  # type: ignore[attr-defined]
 
@@ -223,19 +227,23 @@ def test_password_login_keeps_users_apart(auth_server: Server, browser: object,
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
     assert bob.count("Welcome back") == 0
     bob.click("My interviews")
-    listing = bob.wait_for("Your interviews")
-    assert listing.count(" answered · ") == 1 and "0/3 answered" in listing  # only his own
+    bob.wait_for("Your interviews")
+    rows = [t for t in (bob.wait_for(" answered · "), *bob.assistant_texts())
+            if " answered · " in t]
+    assert len(set(rows)) == 1 and "0/3 answered" in rows[0]  # only his own
     ctx.close()  # type: ignore[attr-defined]
 
     ctx, page = _login(browser, auth_server, "alice", "alice-secret", requests_seen)
     again = ChatPage(page, output_dir, "auth-alice-again")
     assert "1 of 3 questions answered" in again.wait_for("Welcome back")
     again.click("My interviews")
-    listing = again.wait_for("Your interviews")
-    assert listing.count(" answered · ") == 1 and "1/3 answered" in listing
+    again.wait_for("Your interviews")
+    row = again.wait_for(" answered · ")
+    assert "1/3 answered" in row and " / 5 · " in row  # its score on its row
+    assert sum(" answered · " in t for t in again.assistant_texts()) == 1
     again.click("Download #1")
     again.wait_for("Transcript of")
-    assert "MARKER-ALICE" in again.download("transcript.md", "transcript.md")
+    assert "MARKER-ALICE" in again.download(".md", "transcript.md")
     again.shot("01-resumed")
     ctx.close()  # type: ignore[attr-defined]
 
@@ -259,6 +267,8 @@ def test_settings_switch_to_interview_mode(server: Server, page: object,
     page.keyboard.press("ArrowLeft")  # type: ignore[attr-defined]  # 3 -> 2 questions
     chat.shot("01-dialog")
     page.click("#confirm")  # type: ignore[attr-defined]
+    chat.wait_for("New settings: interview mode, 2 questions per stage")  # asked first
+    chat.click("Start a new interview with these settings")
     chat.wait_for("Question 1 of 2")
     chat.send("MARKER-INTERVIEW. Git for version control with feature branches, GitHub pull "
               "requests for review, CI on every push, and DVC to version data and models.")
@@ -275,7 +285,7 @@ def test_settings_switch_to_interview_mode(server: Server, page: object,
     first = page.locator("button[id^='step-1. ']").first  # type: ignore[attr-defined]
     assert re.search(r" · \d\.\d / 5$", first.inner_text().strip())
     first.click()
-    page.get_by_text("Key points covered").first.wait_for()  # type: ignore[attr-defined]
+    page.get_by_text(re.compile(r"^Grade: \d")).first.wait_for()  # type: ignore[attr-defined]
     example = page.get_by_text("Example answer", exact=True).first  # type: ignore[attr-defined]
     example.wait_for()
     example.scroll_into_view_if_needed()

@@ -6,7 +6,9 @@ line of its own is a command mid-answer too: `/end` sends the answer typed so fa
 `/skip` drops it, the others keep it so the candidate can go on typing. When the input ends, the
 session ends and the summary and the exported transcripts' paths are printed, so piped input
 (`interviewer practice --stage technical < answers.txt`) works. The take-home brief is answered
-with `/upload PATH...` (files, a folder or a .zip): the same review as `interviewer review`.
+with `/upload PATH...` (files, a folder or a .zip): the same review as `interviewer review`. At a
+terminal, lines are read with line editing and history (readline: arrow keys move in the line
+and recall earlier lines).
 """
 
 from __future__ import annotations
@@ -108,19 +110,43 @@ class Entry:
     note: str | None = None
 
 
+def terminal_reader() -> Callable[[str], str]:
+    """Read a line at a terminal with line editing and history: `input` once `readline` is
+    loaded (arrow keys printed `^[[D` with a plain read). Returns "" at the end of input, like
+    `readline()` on a stream."""
+    import contextlib
+
+    with contextlib.suppress(ImportError):  # no readline on this platform: plain input works
+        import readline  # noqa: F401  (loading it gives `input` editing and history)
+
+    def read(prompt: str) -> str:
+        try:
+            return input(prompt) + "\n"
+        except EOFError:
+            return ""
+
+    return read
+
+
 def read_inputs(stream: TextIO, *, commands: Mapping[str, str],
-                prompt: Callable[[str], None] | None = None) -> Iterator[Entry]:
+                prompt: Callable[[str], None] | None = None,
+                reader: Callable[[str], str] | None = None) -> Iterator[Entry]:
     """Commands (one line) and answers (lines until a blank line or the end of input).
 
     `commands` maps each command word (aliases included) to its command. A line whose first word
     is one is a command even mid-answer, so a typed `/end` is never graded as part of the answer.
-    `prompt` (interactive input) is given "> " or, mid-answer, "... ".
+    `prompt` (interactive input) is given "> " or, mid-answer, "... ". `reader` (a terminal)
+    reads a line given that prompt instead of `stream` (see `terminal_reader`).
     """
     buf: list[str] = []
     while True:
-        if prompt is not None:
-            prompt("... " if buf else "> ")
-        line = stream.readline()
+        marker = "... " if buf else "> "
+        if reader is not None:
+            line = reader(marker)
+        else:
+            if prompt is not None:
+                prompt(marker)
+            line = stream.readline()
         if not line:  # end of input
             if buf:
                 yield Entry("\n".join(buf))
@@ -255,7 +281,7 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
     interactive = sys.stdin.isatty()
     if not session.finished and not term.closed:
         for entry in read_inputs(sys.stdin, commands=commands,
-                                 prompt=term.write if interactive else None):
+                                 reader=terminal_reader() if interactive else None):
             if session.finished or term.closed:
                 break
             if not interactive:
@@ -264,6 +290,8 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
                 term.write(entry.note + "\n")
             if is_upload(entry.text):
                 show(upload(session, entry.text, settings, term))
+            elif entry.note == NOTE_END:  # the answer, then the end: no next question shown
+                show(session.stream_send_then_end(entry.text))
             else:
                 show(session.stream_send(entry.text))
             if session.finished or term.closed:
