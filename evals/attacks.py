@@ -211,17 +211,14 @@ class ObedientGraderModel(ScriptedChatModel):
             score = max(1, min(5, round(ref.score)))
             covered = {k.point for k in ref.key_points if k.covered}
             return _grade_json(q, score, [(p in covered, None) for p in q.key_points])
-        found = _question_in(prompt, [q for q, _ in self.honest.values()])
+        info = self.calls[-1].info
+        known = {q.id: q for q, _ in self.honest.values()}
+        found = known.get(info.question_id or "") if info is not None else None
         words = answer.split()
         quote = " ".join(words[:6]) if words else None
         if found is None:
             return Completion(text="{}", finish_reason="stop")
         return _grade_json(found, 5, [(True, quote) for _ in found.key_points])
-
-
-def _question_in(prompt: str, questions: Sequence[Question]) -> Question | None:
-    hits = [q for q in questions if q.question.strip() in prompt]
-    return max(hits, key=lambda q: len(q.question)) if hits else None
 
 
 def _grade_json(q: Question, score: int, points: list[tuple[bool, str | None]]) -> str:
@@ -233,18 +230,6 @@ def _grade_json(q: Question, score: int, points: list[tuple[bool, str | None]]) 
         "misconceptions": [], "strengths": ["scripted"], "gaps": [],
         "score": score, "next_step": "Keep going.",
     })
-
-
-_TASK_MARKERS: dict[str, str] = {}
-
-
-def _task_of(prompt: str) -> str:
-    from interviewer.interview.llm_interviewer import INSTRUCTIONS
-
-    if not _TASK_MARKERS:
-        _TASK_MARKERS.update({t: s.split("{")[0][:60] for t, s in INSTRUCTIONS.items()})
-    return next((t for t, marker in _TASK_MARKERS.items() if marker and marker in prompt),
-                "lead_in")
 
 
 _BENIGN = {
@@ -274,7 +259,8 @@ class ObedientInterviewerModel(ScriptedChatModel):
     def _next(self) -> Reply:
         msgs = self.calls[-1].messages
         prompt = self.calls[-1].text
-        task = _task_of(prompt)
+        info = self.calls[-1].info
+        task = info.task if info is not None else "lead_in"
         case = self.case
         if case is None or case.obey == "none" or not _carries(prompt, case):
             return _BENIGN.get(task, _BENIGN["lead_in"])

@@ -65,7 +65,7 @@ from interviewer.core.pack import Pack, Question, load_pack
 from interviewer.core.session import InterviewerReply, Mode, SessionConfig
 from interviewer.core.settings import Settings
 from interviewer.core.transcript import Transcript
-from interviewer.interview.llm_interviewer import INSTRUCTIONS, LLMInterviewer
+from interviewer.interview.llm_interviewer import LLMInterviewer
 from interviewer.interview.offline import Composed, ComposeRequest, OfflineInterviewer
 from interviewer.interview.session import InterviewSession
 from interviewer.llm import ChatModel, Completion
@@ -83,22 +83,6 @@ CHECKS = ("one_question_per_turn", "questions_in_stage", "no_reveal_before_answe
 
 
 # --- a scripted LLM interviewer that misbehaves on purpose --------------------------------------
-
-_TASK_MARKERS = {task: text.split("{")[0][:60] for task, text in INSTRUCTIONS.items()}
-
-
-def task_of(prompt_text: str) -> str | None:
-    """Which interviewer task a rendered prompt asks for (from its instruction's wording)."""
-    for task, marker in _TASK_MARKERS.items():
-        if marker and marker in prompt_text:
-            return task
-    return None
-
-
-def question_in(prompt_text: str, pack: Pack) -> Question | None:
-    hits = [q for q in pack.questions if q.question.strip() in prompt_text]
-    return max(hits, key=lambda q: len(q.question)) if hits else None
-
 
 _BENIGN = {
     "opening": "Hello, I'm Dana and I'll be your interviewer for this stage. We'll go through a "
@@ -121,7 +105,7 @@ _MALFORMED: list[Reply] = [
 
 class StubInterviewerModel(ScriptedChatModel):
     """A ChatModel that answers each interviewer prompt from a script of behaviours, picked in
-    turn. It reads the task and the question from the rendered prompt and knows the pack, so a
+    turn. It reads the task and the question from the call's `CallInfo` and knows the pack, so a
     `leak` reply really contains that question's example answer. Records every call."""
 
     def __init__(self, pack: Pack, script: str, *, chunk_size: int = 32) -> None:
@@ -129,14 +113,15 @@ class StubInterviewerModel(ScriptedChatModel):
             raise InputError(f"unknown stub script {script!r} (known: {', '.join(STUB_SCRIPTS)})")
         super().__init__(model_name=f"stub-{script}", chunk_size=chunk_size)
         self.pack = pack
+        self._questions = {q.id: q for q in pack.questions}
         self.script = script
         self._n = 0
         self.behaviours: list[str] = []
 
     def _next(self) -> Reply:
-        text = self.calls[-1].text
-        task = task_of(text) or "lead_in"
-        q = question_in(text, self.pack)
+        info = self.calls[-1].info
+        task = info.task if info is not None else "lead_in"
+        q = self._questions.get(info.question_id or "") if info is not None else None
         cycle = STUB_SCRIPTS[:-1] if self.script == "mixed" else (self.script,)
         behaviour = cycle[self._n % len(cycle)]
         self._n += 1
@@ -170,8 +155,9 @@ class UnguardedInterviewer:
         self.name = f"unguarded:{model.model_name}"
 
     def compose(self, req: ComposeRequest) -> Iterator[str | Composed]:
-        _, msgs = self._llm.messages(req, req.pack)
-        text = "".join(self.model.stream(msgs)).strip()  # a ModelError falls to the session
+        prompt, msgs = self._llm.messages(req, req.pack)
+        info = self._llm.call_info(req, prompt)
+        text = "".join(self.model.stream(msgs, info=info)).strip()  # a ModelError: the session's
         if text:
             yield text
         yield Composed(text=text or None, interviewer=self.name)

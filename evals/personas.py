@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from interviewer.core.errors import InputError
 from interviewer.core.pack import Question
-from interviewer.llm import ChatModel, Message
+from interviewer.llm import CallInfo, ChatModel, Message
 
 PersonaName = Literal["strong", "average", "weak", "silent", "gibberish", "derailer",
                       "answer-seeker"]
@@ -263,7 +263,8 @@ class LLMCandidate:
         system = CANDIDATE_SYSTEM.format(level=self.level, how=_LEVELS[self.level])
         msgs = [Message(role="system", content=f"{system}\nRole: {self.role}"),
                 Message(role="user", content=turn.prompt_text or turn.question.question)]
-        return self.model.complete(msgs, temperature=0.7, max_tokens=320).text.strip()
+        info = CallInfo(task="candidate", question_id=turn.question.id)
+        return self.model.complete(msgs, temperature=0.7, max_tokens=320, info=info).text.strip()
 
 
 # --- personas written as data -------------------------------------------------------------------

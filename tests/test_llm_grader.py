@@ -78,7 +78,7 @@ def test_valid_reply_becomes_an_llm_grade() -> None:
     assert grade.next_step == "Practise explaining early stopping."
     assert not grade.low_confidence
     p = grade.provenance
-    assert (p.grader, p.model, p.prompt_version) == ("llm", "judge-1", "grader_rubric@2")
+    assert (p.grader, p.model, p.prompt_version) == ("llm", "judge-1", "grader_rubric@3")
     assert p.fallback_reason is None and p.duration_ms >= 0
     assert len(model.calls) == 1 and len(fallback.requests) == 1
 
@@ -137,6 +137,13 @@ def test_malformed_then_valid_is_retried_once_with_the_reason() -> None:
     retry = model.calls[1].messages
     assert retry[:-1] == model.calls[0].messages
     assert retry[-1].role == "user" and "could not be used" in retry[-1].content
+    # the retry's words come from the prompt file, and each call says what it is for
+    assert retry[-1].content.startswith("Your previous reply could not be used: ")
+    infos = [c.info for c in model.calls]
+    assert [(i.task, i.prompt, i.prompt_version, i.question_id) for i in infos if i] == [
+        ("grade", "grader_rubric", "grader_rubric@3", request().question.id),
+        ("grade_retry", "grader_rubric", "grader_rubric@3", request().question.id),
+    ]
 
 
 def test_malformed_twice_falls_back_to_the_reference_grade() -> None:

@@ -206,8 +206,13 @@ def test_llm_stream_is_streamed_in_chunks_and_prompt_versions_recorded(
     replies: list[InterviewerReply] = s.send(FULL)
     assert [r.kind for r in replies][-2:] == ["closing", "summary"]
     t = s.transcript()
-    assert "interviewer_technical@1" not in t.prompt_versions  # stage has no own prompt file
-    assert "interviewer_default@2" in t.prompt_versions
+    # the stage has no own prompt file; the task instructions' version is recorded with it
+    assert t.prompt_versions == ["interviewer_default@2+interviewer_tasks@1"]
+    # every model call said what it was for (typed, not in prose)
+    infos = [c.info for c in services.interviewer.model.calls]  # type: ignore[attr-defined]
+    assert [i.task for i in infos if i] == ["opening", "lead_in", "lead_in", "closing"]
+    assert all(i and i.prompt_version == t.prompt_versions[0] and i.stage_id == "technical"
+               for i in infos)
 
 
 def test_build_services_picks_the_interviewer(settings: Settings) -> None:
@@ -251,7 +256,8 @@ def test_llm_interviewer_grounded_by_the_real_index(settings: Settings) -> None:
     assert "Tip:" in lead_prompt  # a retrieved tip
     assert "Interview stage 3: Technical Interviews" in lead_prompt  # the stage document
     assert q.example_answer not in lead_prompt and "Example answer:" not in lead_prompt
-    assert s.transcript().prompt_versions[0] == "interviewer_technical-interviews@2"
+    assert s.transcript().prompt_versions[0] == \
+        "interviewer_technical-interviews@2+interviewer_tasks@1"
 
 
 # --- echoes of the candidate's text (an obeyed injection) fall back ----------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from interviewer.core.settings import Settings
 
@@ -27,6 +27,18 @@ class Completion(BaseModel):
     model: str | None = None
 
 
+class CallInfo(BaseModel):
+    """What a model call is for, typed: passed next to the messages so logs and fakes read it
+    instead of parsing the prompt's prose. Never sent to the endpoint."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    task: str  # e.g. "opening", "follow_up", "grade", "grade_retry", "enrich"
+    prompt: str | None = None  # the prompt's name
+    prompt_version: str | None = None  # as recorded in the transcript ("name@version[+...]")
+    question_id: str | None = None
+    stage_id: str | None = None
+
+
 class ChatModel(Protocol):
     """An OpenAI-compatible chat model, real or fake."""
 
@@ -34,14 +46,14 @@ class ChatModel(Protocol):
 
     def complete(
         self, messages: list[Message], *, json_schema: dict[str, Any] | None = None,
-        temperature: float = 0.0, max_tokens: int | None = None,
+        temperature: float = 0.0, max_tokens: int | None = None, info: CallInfo | None = None,
     ) -> Completion:
         """One reply. With `json_schema`, ask for JSON (schema, JSON mode or plain text)."""
         ...
 
     def stream(
         self, messages: list[Message], *, temperature: float = 0.7,
-        max_tokens: int | None = None,
+        max_tokens: int | None = None, info: CallInfo | None = None,
     ) -> Iterator[str]:
         """The reply token by token."""
         ...

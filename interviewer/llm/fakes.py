@@ -1,8 +1,9 @@
 """Chat models that never touch a network: scripted replies for tests and offline evals.
 
-`ScriptedChatModel` plays back a list of replies and records every call (messages and keyword
-arguments) and every completion it returned, so a test can assert on what the code sent, what the
-model answered, and what the code did with the answer.
+`ScriptedChatModel` plays back a list of replies and records every call (messages, keyword
+arguments and the typed `CallInfo`: what the call is for) and every completion it returned, so a
+test can assert on what the code sent, what the model answered, and what the code did with it.
+A fake that must know the task or the question reads `info`, never the prompt's prose.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from interviewer.core.errors import ModelError
-from interviewer.llm import Completion, Message
+from interviewer.llm import CallInfo, Completion, Message
 
 Reply = str | Exception | Completion
 
@@ -25,6 +26,7 @@ class RecordedCall(BaseModel):
     method: Literal["complete", "stream"]
     messages: list[Message]
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    info: CallInfo | None = None  # the task, prompt and question the caller said it is for
 
     @property
     def text(self) -> str:
@@ -76,12 +78,13 @@ class ScriptedChatModel:
 
     def complete(
         self, messages: list[Message], *, json_schema: dict[str, Any] | None = None,
-        temperature: float = 0.0, max_tokens: int | None = None,
+        temperature: float = 0.0, max_tokens: int | None = None, info: CallInfo | None = None,
     ) -> Completion:
         self.calls.append(RecordedCall(
             method="complete", messages=list(messages),
             kwargs={"json_schema": json_schema, "temperature": temperature,
                     "max_tokens": max_tokens},
+            info=info,
         ))
         completion = self._completion(self._next())
         self.completions.append(completion)
@@ -89,11 +92,12 @@ class ScriptedChatModel:
 
     def stream(
         self, messages: list[Message], *, temperature: float = 0.7,
-        max_tokens: int | None = None,
+        max_tokens: int | None = None, info: CallInfo | None = None,
     ) -> Iterator[str]:
         self.calls.append(RecordedCall(
             method="stream", messages=list(messages),
             kwargs={"temperature": temperature, "max_tokens": max_tokens},
+            info=info,
         ))
         reply = self._next()
         return self._chunks(reply)

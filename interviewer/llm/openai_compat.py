@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from interviewer.core.errors import ModelError
-from interviewer.llm import Completion, Message
+from interviewer.llm import CallInfo, Completion, Message
 
 if TYPE_CHECKING:
     import httpx2
@@ -124,8 +124,9 @@ class OpenAIChatModel:
 
     def complete(
         self, messages: list[Message], *, json_schema: dict[str, Any] | None = None,
-        temperature: float = 0.0, max_tokens: int | None = None,
+        temperature: float = 0.0, max_tokens: int | None = None, info: CallInfo | None = None,
     ) -> Completion:
+        _log_call("complete", self.model_name, info)
         if json_schema is None:
             return self._create(messages, temperature=temperature, max_tokens=max_tokens)
         if self.json_mode is not None:  # learnt: from now on an error is an error
@@ -219,11 +220,12 @@ class OpenAIChatModel:
 
     def stream(
         self, messages: list[Message], *, temperature: float = 0.7,
-        max_tokens: int | None = None,
+        max_tokens: int | None = None, info: CallInfo | None = None,
     ) -> Iterator[str]:
         import httpx2
         import openai
 
+        _log_call("stream", self.model_name, info)
         kwargs: dict[str, Any] = {}
         if max_tokens is not None:
             kwargs["max_tokens"] = max_tokens
@@ -283,6 +285,15 @@ class OpenAIChatModel:
             e.message = self.redact(e.message)  # type: ignore[attr-defined]
         if getattr(e, "body", None) is not None:
             e.body = None  # type: ignore[attr-defined]
+
+
+def _log_call(method: str, model: str, info: CallInfo | None) -> None:
+    """What a call is for, at debug level: the task and ids, never the messages."""
+    if info is None:
+        log.debug("%s %s", method, model)
+    else:
+        log.debug("%s %s: task=%s prompt=%s question=%s stage=%s", method, model, info.task,
+                  info.prompt_version or info.prompt, info.question_id, info.stage_id)
 
 
 def _detail(e: openai.APIStatusError) -> str:

@@ -1,8 +1,11 @@
 """Prompts live in `prompts/` as YAML files and load into langchain-core templates.
 
 A prompt file has `name`, `version`, `description`, `variables` (the names the code passes) and
-`messages` (role + content with `{variable}` placeholders). Loading checks that the template's
-variables are exactly the declared ones, so a prompt and its caller cannot drift apart silently.
+`messages` (role + content with `{variable}` placeholders), and/or `templates`: named text
+templates, each with its own `variables` (task instructions and the pieces they are built from,
+e.g. `prompts/interviewer_tasks.yaml`), so instruction wording is versioned with the prompt.
+Loading checks that every template's variables are exactly the declared ones, and rendering that
+the caller passes exactly those, so a prompt and its caller cannot drift apart silently.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from langchain_core.prompts import ChatPromptTemplate
-from pydantic import BaseModel, ConfigDict, ValidationError
+from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from interviewer.core.errors import ConfigError
 from interviewer.llm import Message
@@ -25,13 +28,28 @@ class PromptMessage(BaseModel):
     content: str
 
 
+class TextTemplate(BaseModel):
+    """One named text template of a prompt file (a task instruction or a piece of one)."""
+
+    model_config = ConfigDict(extra="forbid")
+    variables: list[str] = []
+    template: str
+
+
 class PromptFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     version: str
     description: str = ""
-    variables: list[str]
-    messages: list[PromptMessage]
+    variables: list[str] = []
+    messages: list[PromptMessage] = []
+    templates: dict[str, TextTemplate] = {}
+
+    @model_validator(mode="after")
+    def _has_content(self) -> PromptFile:
+        if not self.messages and not self.templates:
+            raise ValueError("a prompt file needs `messages` or `templates`")
+        return self
 
 
 class Prompt(BaseModel):
@@ -40,6 +58,7 @@ class Prompt(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     spec: PromptFile
     template: ChatPromptTemplate
+    texts: dict[str, PromptTemplate] = {}
 
     @property
     def name(self) -> str:
@@ -62,6 +81,18 @@ class Prompt(BaseModel):
             role = {"human": "user", "ai": "assistant"}.get(m.type, m.type)
             out.append(Message(role=role, content=str(m.content)))  # type: ignore[arg-type]
         return out
+
+    def text(self, key: str, **values: Any) -> str:
+        """One named text template, rendered with exactly its declared variables."""
+        spec = self.spec.templates.get(key)
+        if spec is None:
+            raise ConfigError(f"prompt {self.name}: no template {key!r}")
+        missing = set(spec.variables) - set(values)
+        extra = set(values) - set(spec.variables)
+        if missing or extra:
+            raise ConfigError(f"prompt {self.name}, template {key}: missing {sorted(missing)}, "
+                              f"unexpected {sorted(extra)}")
+        return self.texts[key].format(**values)
 
 
 def load_prompt(prompts_dir: Path, name: str) -> Prompt:
@@ -86,7 +117,14 @@ def _load(prompts_dir: Path, name: str) -> Prompt:
         raise ConfigError(
             f"{path}: declared variables {sorted(declared)} but the template uses {sorted(used)}"
         )
-    return Prompt(spec=spec, template=template)
+    texts = {}
+    for key, t in spec.templates.items():
+        texts[key] = PromptTemplate.from_template(t.template, template_format="f-string")
+        declared, used = set(t.variables), set(texts[key].input_variables)
+        if declared != used or len(t.variables) != len(declared):
+            raise ConfigError(f"{path}: template {key!r} declares variables {t.variables} but "
+                              f"uses {sorted(used)}")
+    return Prompt(spec=spec, template=template, texts=texts)
 
 
 def list_prompts(prompts_dir: Path) -> list[str]:

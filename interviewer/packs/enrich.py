@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from interviewer.core.errors import ModelError
 from interviewer.core.pack import GeneratedItem, Misconception, Pack, Question
-from interviewer.llm import ChatModel
+from interviewer.llm import CallInfo, ChatModel
 from interviewer.llm.prompts import load_prompt
 
 PROMPT = "pack_enrich"
@@ -72,7 +72,9 @@ def enrich_question(q: Question, pack: Pack, model: ChatModel, prompts_dir: Path
               "key_points": "\n".join(f"- {p}" for p in q.key_points)}
     messages = prompt.render(**{k: values[k] for k in PROMPT_VARIABLES[PROMPT]})
     completion = model.complete(messages, json_schema=OUTPUT_SCHEMA, temperature=TEMPERATURE,
-                                max_tokens=MAX_TOKENS)
+                                max_tokens=MAX_TOKENS,
+                                info=CallInfo(task="enrich", prompt=prompt.name,
+                                              prompt_version=prompt.version, question_id=q.id))
     if completion.finish_reason == "length":
         raise ModelError("the reply was cut off at the token limit")
     text = _json_text(completion.text)
