@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from evals import EVALS_DIR, git_commit
+from interviewer.core.agents import OFFLINE, REFERENCE
 from interviewer.core.settings import Settings
 
 BASELINE_PATH = EVALS_DIR / "baseline.json"
@@ -57,11 +58,11 @@ MARGINS: dict[tuple[str, str], float] = {
 }
 
 # What the guard runs: small and fast, fixed so numbers stay comparable.
-CONDUCT_CONFIG = {"interviewers": ["offline", "stub:mixed", "control:mixed"], "seed": 7,
+CONDUCT_CONFIG = {"interviewers": [OFFLINE, "stub:mixed", "control:mixed"], "seed": 7,
                   "stages": ["technical-interviews", "behavioral-interview"], "questions": 2,
-                  "full_loop": False, "both_modes": False, "grader": "reference"}
+                  "full_loop": False, "both_modes": False, "grader": REFERENCE}
 RETRIEVAL_CONFIG = {"dataset": "retrieval_v1.jsonl", "split": "all"}
-GRADING_CONFIG = {"dataset": "kraken", "split": "v1", "grader": "reference",
+GRADING_CONFIG = {"dataset": "kraken", "split": "v1", "grader": REFERENCE,
                   "subset": "all answers"}
 
 
@@ -193,7 +194,7 @@ def measure_grading(settings: Settings) -> dict[str, float]:
 
     report, _ = run_eval(settings, str(GRADING_CONFIG["dataset"]), str(GRADING_CONFIG["split"]))
     subset = next(s for s in report.subsets if s.name == GRADING_CONFIG["subset"])
-    m = subset.metrics["reference"]
+    m = subset.metrics[REFERENCE]
     out = {"spearman": round(m.spearman, 4), "pearson": round(m.pearson, 4),
            "within_one": round(m.within_one, 4), "exact": round(m.exact, 4)}
     if report.cross_checks:

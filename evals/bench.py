@@ -45,6 +45,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from pydantic import BaseModel, Field  # noqa: E402
 
+from interviewer.core.agents import OFFLINE, REFERENCE
 from interviewer.core.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 BENCH_DIR = PROJECT_ROOT / "evals" / "bench"
@@ -144,7 +145,7 @@ def _constant_grader() -> Any:
                                      for c in criteria_for(q)],
                 key_points=[KeyPointHit(point=p, covered=i < len(q.key_points) - 1)
                             for i, p in enumerate(q.key_points)],
-                next_step="Practise.", provenance=GradeProvenance(grader="reference"),
+                next_step="Practise.", provenance=GradeProvenance(grader=REFERENCE),
             )
 
     return ConstantGrader()
@@ -196,7 +197,7 @@ def bench_engine(settings: Settings, work: Path, sessions: int = 20) -> Result:
     from evals.conduct import scratch_dir
 
     shm = scratch_dir()
-    variants = [("llm_stub", "stub:benign", work), ("offline", "offline", work)]
+    variants = [("llm_stub", "stub:benign", work), (OFFLINE, OFFLINE, work)]
     if shm:
         variants.append(("llm_stub_memfs", "stub:benign", Path(tempfile.mkdtemp(dir=shm))))
     for label, iv, where in variants:
@@ -775,7 +776,7 @@ def bench_concurrent(settings: Settings, work: Path, sessions: int = 50) -> Resu
 
     r = Result(name=f"{sessions} concurrent sessions in one process")
     grader = make_reference_grader(MiniLM.for_grading())
-    services, pack = _services(settings, "offline", grader, work / "concurrent")
+    services, pack = _services(settings, OFFLINE, grader, work / "concurrent")
     stages = ["initial-screening", "technical-interviews", "behavioral-interview",
               "final-interview"]
     lock = threading.Lock()
@@ -853,7 +854,7 @@ def _synthetic_sessions(store_dir: Path, pack: Any, owner: str, n: int, seed: in
                                         example_answer=q.example_answer,
                                         key_points=q.key_points, provenance=q.provenance)
                        for q in qs],
-            interviewer="offline", grader="reference")]
+            interviewer=OFFLINE, grader=REFERENCE)]
         for pi, q in enumerate(qs):
             skill = rng.random()
             rounds = 2 if skill < 0.4 else 1
@@ -872,7 +873,7 @@ def _synthetic_sessions(store_dir: Path, pack: Any, owner: str, n: int, seed: in
                     CriterionScore(id=c.id, name=c.name, score=max(1, round(score)))
                     for c in criteria_for(q)], key_points=hits, next_step="Add a concrete "
                     "example.", strengths=["Clear structure."], gaps=["Misses a point."],
-                    provenance=GradeProvenance(grader="reference", calibration_version="v3"))
+                    provenance=GradeProvenance(grader=REFERENCE, calibration_version="v3"))
                 events.append(Answered(at=t, plan_index=pi, stage_id=stage.id,
                                        question_id=q.id, follow_up=f, prompt=prompt,
                                        answer=answer, graded_text=answer, grade=grade,

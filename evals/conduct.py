@@ -59,6 +59,7 @@ from evals.personas import (
     make_persona,
 )
 from interviewer.app.services import Services
+from interviewer.core.agents import LLM, OFFLINE, REFERENCE, AgentName
 from interviewer.core.errors import InputError, ModelError
 from interviewer.core.grade import Grade, Grader, GradeRequest
 from interviewer.core.pack import Pack, Question, load_pack
@@ -187,7 +188,7 @@ def default_grader(settings: Settings, model: ChatModel | None = None) -> Grader
     """The reference grader offline; the configured grader with a real endpoint."""
     from interviewer.grading.factory import make_grader
 
-    return make_grader(settings, model=model, choice="llm" if model is not None else "reference")
+    return make_grader(settings, model=model, choice=LLM if model is not None else REFERENCE)
 
 
 # --- one simulated session ----------------------------------------------------------------------
@@ -351,8 +352,8 @@ def plan_samples(pack: Pack, interviewers: Sequence[str], personas: Sequence[str
         [s.id for s in pack.stages_in_order()]
     out = []
     for iv in interviewers:
-        scopes = stage_ids + ([FULL_LOOP] if full_loop and iv == "offline" else [])
-        modes: list[Mode] = ["practice", "interview"] if both_modes and iv == "offline" \
+        scopes = stage_ids + ([FULL_LOOP] if full_loop and iv == OFFLINE else [])
+        modes: list[Mode] = ["practice", "interview"] if both_modes and iv == OFFLINE \
             else ["practice"]
         for mode in modes:
             for scope in scopes:
@@ -402,7 +403,7 @@ class ConductReport(BaseModel):
         """The flat numbers the regression guard compares with `evals/baseline.json`."""
         out = {f"pass_rate.{k}": v for k, v in self.pass_rates.items()}
         out["sessions_passed"] = self.sessions_passed
-        means = self.persona_means.get("offline") or next(iter(self.persona_means.values()), {})
+        means = self.persona_means.get(OFFLINE) or next(iter(self.persona_means.values()), {})
         for hi, lo in zip(GRADED_ORDER, GRADED_ORDER[1:], strict=False):
             a, b = means.get(hi), means.get(lo)
             if a is not None and b is not None:
@@ -413,7 +414,7 @@ class ConductReport(BaseModel):
         out["persona_order_ok"] = float(all(c.passed for c in self.persona_order.values()))
         if self.control_caught is not None:
             out["control_caught"] = self.control_caught
-        iv = "offline" if "offline" in self.follow_up_relevance else \
+        iv = OFFLINE if OFFLINE in self.follow_up_relevance else \
             next(iter(self.follow_up_relevance), None)
         # shares, so a higher number is better for each (the baseline's thresholds are minima)
         if iv is not None and self.follow_up_relevance.get(iv) is not None:
@@ -431,13 +432,13 @@ class ConductReport(BaseModel):
 def make_services(settings: Settings, pack: Pack, interviewer: str, grader: Grader,
                   store_dir: Path, model: ChatModel | None = None) -> Services:
     store = JsonlTranscriptStore(store_dir)
-    if interviewer == "offline":
+    if interviewer == OFFLINE:
         iv: Any = OfflineInterviewer()
     elif interviewer.startswith(CONTROL):
-        stub = StubInterviewerModel(pack, interviewer.split(":", 1)[1])
+        stub = StubInterviewerModel(pack, str(AgentName.parse(interviewer).model))
         iv = UnguardedInterviewer(stub, settings.prompts_dir, settings)
     elif interviewer.startswith("stub:"):
-        iv = LLMInterviewer(StubInterviewerModel(pack, interviewer.split(":", 1)[1]),
+        iv = LLMInterviewer(StubInterviewerModel(pack, str(AgentName.parse(interviewer).model)),
                             settings.prompts_dir, settings=settings)
     else:
         if model is None:
@@ -469,7 +470,7 @@ def run_conduct_eval(
     if unknown:
         raise InputError(f"unknown persona(s) {', '.join(unknown)} (built in: "
                          f"{', '.join(PERSONAS)}; from files: {', '.join(by_name) or 'none'})")
-    interviewers = list(interviewers or interviewers_for("offline"))
+    interviewers = list(interviewers or interviewers_for(OFFLINE))
     pack = load_pack(settings.knowledge_dir, pack_name)
     cached = CachedGrader(grader or default_grader(settings, model))
     samples = plan_samples(pack, interviewers, personas, full_loop=full_loop,
@@ -493,7 +494,7 @@ def run_conduct_eval(
             if on_session:
                 on_session(run)
         swept = sweep_follow_ups(settings, pack, cached, Path(tmp) / "sweep", seed=seed,
-                                 scripts=by_name) if sweep and "offline" in interviewers \
+                                 scripts=by_name) if sweep and OFFLINE in interviewers \
             else []
     bounds = {s.name: (s.expect_min_mean, s.expect_max_mean) for s in scripts
               if s.name in personas and (s.expect_min_mean or s.expect_max_mean)}
@@ -559,7 +560,7 @@ def sweep_follow_ups(settings: Settings, pack: Pack, grader: Grader, store_dir: 
     out: list[SweepCase] = []
     for q in pack.questions:
         alone = pack.model_copy(update={"questions": [q]})
-        services = make_services(settings, alone, "offline", grader, store_dir)
+        services = make_services(settings, alone, OFFLINE, grader, store_dir)
         for persona in personas:
             answer = sweep_answer(q, persona, seed, scripts)
             if answer is None:
@@ -674,7 +675,7 @@ def summarise(runs: Sequence[SessionRun], *, pack: Pack, grader: str, seed: int,
         relevance[iv] = round(sum(r.probes_on_target for r in rs) / probed[iv], 4) \
             if probed[iv] else None
         presupposing[iv] = sum(r.probes_presupposing for r in rs)
-    probe_failures = [f"{r.id}: {f}" for r in runs if r.interviewer == "offline"
+    probe_failures = [f"{r.id}: {f}" for r in runs if r.interviewer == OFFLINE
                       for f in r.probe_failures]
     return ConductReport(
         follow_up_relevance=relevance, follow_ups_probed=probed,
@@ -811,7 +812,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="offline",
+    p.add_argument("--model", default=OFFLINE,
                    help="offline (offline + stub interviewers), stub (stub interviewers only) "
                         "or openai:MODEL (the configured endpoint)")
     p.add_argument("--max-samples", type=int, default=None, help="at most N sessions")
@@ -833,8 +834,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def interviewers_for(model: str) -> list[str]:
     stubs = [f"stub:{s}" for s in STUB_SCRIPTS]
-    if model == "offline":
-        return ["offline", *stubs, CONTROL + "mixed"]
+    if model == OFFLINE:
+        return [OFFLINE, *stubs, CONTROL + "mixed"]
     if model == "stub":
         return [*stubs, CONTROL + "mixed"]
     if model.startswith("openai:"):
@@ -853,7 +854,7 @@ def _endpoint_model(settings: Settings, spec: str) -> ChatModel:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    spec = getattr(args, "model", "offline") or "offline"
+    spec = getattr(args, "model", OFFLINE) or OFFLINE
     interviewers = interviewers_for(spec)
     model = _endpoint_model(settings, spec) if spec.startswith("openai:") else None
     files = getattr(args, "personas", None) or [DEFAULT_PERSONA_FILE]

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from evals.metrics.grading import AgreementMetrics, agreement
+from interviewer.core.agents import REFERENCE
 from interviewer.core.errors import InputError, NotFoundError
 from interviewer.core.pack import Pack, Question, load_pack
 from interviewer.core.settings import Settings
@@ -38,7 +39,7 @@ DSI_PACK = "data-science-interviews"
 # the Kraken set's kinds whose answers are wrong on purpose
 WRONG_KINDS = ("confidently_wrong", "keyword_stuffed")
 KRAKEN_PACK = "kraken-ml-engineer"
-GRADER_NAMES = ("reference", "cosine", "length")
+GRADER_NAMES = (REFERENCE, "cosine", "length")
 
 
 class CachingEncoder:
@@ -351,7 +352,7 @@ def score_sets(
     """Per grader: (score on 1-5, score on the dataset's scale). Baselines are put on the
     scale by the linear maps fitted with the calibration (SAF training)."""
     ref = np.array([r.reference for r in results])
-    out = {"reference": (ref, _native(ref, native_scale))}
+    out = {REFERENCE: (ref, _native(ref, native_scale))}
     for name in ("cosine", "length"):
         raw = np.array([getattr(r, name) for r in results])
         lin = calibration.baselines.get(name)
@@ -391,7 +392,7 @@ def check_targets(dataset: str, split: str, subsets: list[SubsetReport]) -> dict
     out: dict[str, bool] = {}
     for s in subsets:
         m = s.metrics
-        ref = m["reference"]
+        ref = m[REFERENCE]
         best = max(m["cosine"].pearson, m["length"].pearson)
         best_s = max(m["cosine"].spearman, m["length"].spearman)
         tag = "all" if s.name == "all answers" else "non_empty"
@@ -412,7 +413,7 @@ def by_kind(results: list[CaseResult]) -> dict[str, dict[str, float]]:
     return {
         k: {
             "n": len(rs), "expected": float(np.mean([r.human_1_5 for r in rs])),
-            "reference": float(np.mean([r.reference for r in rs])),
+            REFERENCE: float(np.mean([r.reference for r in rs])),
             "cosine": float(np.mean([r.cosine for r in rs])),
             "length_words": float(np.mean([math.expm1(r.length) for r in rs])),
         }
@@ -596,7 +597,7 @@ def plots(results: list[CaseResult], md_path: Path) -> list[str]:
          "confusion matrix on the 1-5 scale (rows: human, columns: grader)"),
     ]
     if any(r.kind for r in results):
-        means = {k: {"expected": v["expected"], "reference grader": v["reference"]}
+        means = {k: {"expected": v["expected"], "reference grader": v[REFERENCE]}
                  for k, v in by_kind(results).items()}
         figures.append((grouped_bar_chart(means, assets / "by_kind.png",
                                           title="Mean grade by answer kind (1-5)"),
@@ -733,7 +734,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", choices=["saf", "kraken"], default=None)
     p.add_argument("--split", default=None,
                    help="SAF split: unseen_answers or unseen_questions (default: both)")
-    p.add_argument("--grader", choices=["reference"], default="reference",
+    p.add_argument("--grader", choices=[REFERENCE], default=REFERENCE,
                    help="the grader to measure (the LLM grader has its own eval)")
     p.add_argument("--no-write", action="store_true",
                    help="print only; write no run log or report")

@@ -12,17 +12,17 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from interviewer.app.agents import interviewer_kind, make_interviewer
+from interviewer.core.agents import REFERENCE, GraderChoice, is_offline
 from interviewer.core.errors import IndexError_
 from interviewer.core.grade import Grader
 from interviewer.core.pack import Pack, load_pack
 from interviewer.core.session import DEFAULT_MAX_ANSWER_CHARS
 from interviewer.core.settings import Settings
 from interviewer.core.stores import TranscriptStore
-from interviewer.interview.offline import OfflineInterviewer
 from interviewer.transcripts.store import JsonlTranscriptStore
 
 if TYPE_CHECKING:
-    from interviewer.grading.factory import GraderChoice
     from interviewer.interview.llm_interviewer import Interviewer
     from interviewer.llm import ChatModel
     from interviewer.packs.index import KnowledgeIndex
@@ -61,7 +61,7 @@ class Services:
 
     @property
     def offline(self) -> bool:
-        return self.interviewer.name == "offline"
+        return is_offline(self.interviewer.name)
 
     @property
     def max_answer_chars(self) -> int:
@@ -91,7 +91,7 @@ def build_services(
     if grader is None:
         from interviewer.grading.factory import make_grader, resolve_grader
 
-        choice: GraderChoice | None = "reference" if offline else None
+        choice: GraderChoice | None = REFERENCE if offline else None
         if background_grader:
             from interviewer.grading.background import BackgroundGrader
 
@@ -100,19 +100,13 @@ def build_services(
                                       name=resolve_grader(settings, choice, model=model))
         else:
             grader = make_grader(settings, choice=choice)
-    interviewer: Interviewer
-    if model is None:
-        interviewer = OfflineInterviewer()
-    else:
-        from interviewer.interview.llm_interviewer import LLMInterviewer
-
-        if index is None:
-            try:
-                index = _open_index(settings)
-            except IndexError_:  # the interviewer grounds itself in the pack text instead
-                index = None
-        interviewer = LLMInterviewer(model, settings.prompts_dir, retriever=index,
-                                     settings=settings)
+    kind = interviewer_kind(model)
+    if model is not None and index is None:  # the LLM interviewer retrieves its material
+        try:
+            index = _open_index(settings)
+        except IndexError_:  # the interviewer grounds itself in the pack text instead
+            index = None
+    interviewer = make_interviewer(kind, settings, model, index)
     return Services(
         settings=settings, grader=grader, interviewer=interviewer,
         store=store or make_transcript_store(settings),

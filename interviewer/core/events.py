@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from interviewer.core.agents import OFFLINE
 from interviewer.core.grade import Grade
 from interviewer.core.session import PlanItem, ReplyKind, SessionConfig
 
@@ -53,7 +54,7 @@ class SessionStarted(_Event):
     stages: list[StageSnapshot]
     questions: list[QuestionSnapshot]
     pack_sha256: str | None = None
-    interviewer: str  # "offline" or "llm:<model>"
+    interviewer: str  # an agent name (core/agents.py): "offline" or "llm:<model>"
     grader: str
     app_version: str | None = None
 
@@ -66,7 +67,7 @@ class Said(_Event):
     text: str
     stage_id: str | None = None
     question_id: str | None = None
-    interviewer: str = "offline"
+    interviewer: str = OFFLINE
     prompt_version: str | None = None
     fallback: bool = False
 
@@ -81,7 +82,7 @@ class Asked(_Event):
     question_id: str
     follow_up: int = 0  # 0 = the planned question, n = the n-th follow-up
     text: str
-    interviewer: str = "offline"
+    interviewer: str = OFFLINE
     prompt_version: str | None = None
     fallback: bool = False
 
@@ -110,7 +111,7 @@ class Answered(_Event):
     grade: Grade
     asked_at: datetime | None = None
     answered_at: datetime
-    interviewer: str = "offline"
+    interviewer: str = OFFLINE
     interviewer_prompt_version: str | None = None
 
 

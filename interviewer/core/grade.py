@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from interviewer.core.agents import GraderKind
 from interviewer.core.findings import Finding
 from interviewer.core.pack import Question, RubricCriterion
 
@@ -107,7 +108,7 @@ class KeyPointHit(BaseModel):
 
 
 class GradeProvenance(BaseModel):
-    grader: Literal["reference", "llm"]
+    grader: GraderKind
     model: str | None = None
     prompt_version: str | None = None
     calibration_version: str | None = None

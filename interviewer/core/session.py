@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from interviewer.core.agents import OFFLINE
 from interviewer.core.grade import Grade
 from interviewer.core.pack import Difficulty
 from interviewer.core.summary import SessionSummary
@@ -78,7 +79,7 @@ class InterviewerReply(BaseModel):
     grade: Grade | None = None  # feedback replies (practice mode)
     example_answer: str | None = None  # feedback replies (practice mode)
     summary: SessionSummary | None = None  # the summary reply
-    interviewer: str = "offline"  # "offline" or "llm:<model>", so the UI can label it
+    interviewer: str = OFFLINE  # an agent name (core/agents.py), so the UI can label it
     # the offline text stands in: the LLM's text failed the guard, or (a derail) was never asked for
     fallback: bool = False
     kept_text: str | None = None  # a refused answer, returned so nothing is lost

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from interviewer.core.agents import AUTO, GraderChoice
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -45,8 +47,8 @@ class Settings(BaseSettings):
     grader_model: str | None = Field(default=None, validation_alias=_env("GRADER_MODEL"))
     llm_timeout: float = Field(default=60.0, validation_alias=_env("LLM_TIMEOUT"))
     llm_max_retries: int = Field(default=2, validation_alias=_env("LLM_MAX_RETRIES"))
-    grader: Literal["auto", "reference", "llm"] = Field(
-        default="auto", validation_alias=_env("INTERVIEWER_GRADER")
+    grader: GraderChoice = Field(
+        default=AUTO, validation_alias=_env("INTERVIEWER_GRADER")
     )
 
     # Interview limits: an answer over this many characters is refused (and kept, not lost).

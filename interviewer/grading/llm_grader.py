@@ -26,6 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from interviewer.core.agents import LLM
 from interviewer.core.errors import GradingError, ModelError
 from interviewer.core.grade import (
     Criterion,
@@ -191,7 +192,7 @@ def quote_in_answer(quote: str, answer: str) -> bool:
 class LLMGrader:
     """Grades with a chat model; the fallback grader's result stands when the model fails."""
 
-    name = "llm"
+    name = LLM
 
     def __init__(self, model: ChatModel, prompts_dir: Path, fallback: Grader) -> None:
         self.model = model
@@ -313,7 +314,7 @@ class LLMGrader:
             misconceptions=_clean(output.misconceptions),
             next_step=output.next_step,
             provenance=GradeProvenance(
-                grader="llm",
+                grader=LLM,
                 model=completion.model or self.model.model_name,
                 prompt_version=self.prompt.version,
                 duration_ms=_ms_since(start),

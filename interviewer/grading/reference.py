@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel
 
+from interviewer.core.agents import REFERENCE
 from interviewer.core.grade import (
     Criterion,
     CriterionScore,
@@ -181,7 +182,7 @@ def question_from_reference(
 class ReferenceGrader:
     """Implements the `Grader` protocol without any LLM."""
 
-    name = "reference"
+    name = REFERENCE
 
     def __init__(
         self, encoder: Encoder, calibration: Calibration | None = None, *, cache_size: int = 256
@@ -478,7 +479,7 @@ class ReferenceGrader:
             low_confidence=low,
             confidence_reason=why,
             provenance=GradeProvenance(
-                grader="reference", model=self.model_name,
+                grader=REFERENCE, model=self.model_name,
                 calibration_version=self.calibration.version,
             ),
         )

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from interviewer.core.agents import llm_interviewer_name
 from interviewer.core.errors import ConfigError, IndexError_, InputError, ModelError
 from interviewer.core.settings import Settings
 from interviewer.core.text import STOP_WORDS, normalise_for_checks
@@ -115,7 +116,7 @@ class LLMInterviewer:
         self.max_tokens = max_tokens
         self.holdback = holdback
         self.offline = OfflineInterviewer()
-        self.name = f"llm:{model.model_name}"
+        self.name = llm_interviewer_name(model.model_name)
         self._index_ready: set[str] = set()
 
     # --- prompt ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from interviewer.core.agents import OFFLINE
 from interviewer.core.findings import format_findings
 from interviewer.core.grade import Grade
 from interviewer.core.pack import Question, Stage
@@ -22,7 +23,7 @@ from interviewer.interview.probe import REDIRECT, Probe
 Task = Literal["opening", "lead_in", "follow_up", "hint", "clarify", "derail", "transition",
                "closing"]
 
-OFFLINE_NAME = "offline"
+OFFLINE_NAME = OFFLINE  # kept for importers; the name lives in core/agents.py
 _NAMES = {"recruit": "Alex", "review": "Sam", "engineer": "Priya", "manager": "Jordan",
           "leader": "Morgan", "director": "Morgan", "head": "Morgan"}
 _ROLE_BY_ORDER = ["recruiter", "take-home reviewer", "ML engineer", "hiring manager",

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
+from interviewer.core.agents import OFFLINE
 from interviewer.core.errors import GradingError, InputError, ModelError
 from interviewer.core.events import (
     Answered,
@@ -416,7 +417,7 @@ class InterviewSession:
         if said is not None:
             yield self._done(InterviewerReply(
                 kind=kind, text=said.text, stage_id=item.stage_id, question_id=qid,
-                interviewer=said.interviewer or "offline", fallback=said.fallback))
+                interviewer=said.interviewer or OFFLINE, fallback=said.fallback))
             return
         req = self._request(task, plan_index, **extra)
         composed = yield from self._compose(req)

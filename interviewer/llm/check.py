@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
+from interviewer.core.agents import LLM, REFERENCE
 from interviewer.core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def effective_settings(settings: Settings, status: EndpointStatus) -> Settings:
         return settings
     return settings.model_copy(update={
         "llm_offline": True,
-        "grader": "reference" if settings.grader == "llm" else settings.grader,
+        "grader": REFERENCE if settings.grader == LLM else settings.grader,
     })
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from interviewer.core.agents import LLM
 from interviewer.core.findings import Finding, by_severity
 from interviewer.core.grade import Grade
 from interviewer.core.markdown import md_block, md_escape
@@ -57,7 +58,7 @@ def stars(score: float) -> str:
 
 def grader_label(grade: Grade) -> str:
     p = grade.provenance
-    if p.grader == "llm":
+    if p.grader == LLM:
         label = f"graded by the model {code(p.model or 'llm')}"
     else:
         label = "graded offline by the reference grader (embeddings against the guide)"

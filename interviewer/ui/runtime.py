@@ -51,12 +51,13 @@ def _build(grader: str | None) -> Services:
     s = settings()
     if grader is None:
         return build_services(s)
+    from interviewer.core.agents import LLM, REFERENCE
     from interviewer.grading.factory import make_grader
 
     if grader == prof.REFERENCE_GRADER:
-        return build_services(s, grader=make_grader(s, choice="reference"))
+        return build_services(s, grader=make_grader(s, choice=REFERENCE))
     chosen = s.model_copy(update={"grader_model": grader})
-    return build_services(s, grader=make_grader(chosen, choice="llm"))
+    return build_services(s, grader=make_grader(chosen, choice=LLM))
 
 
 def pack_of(svc: Services, owner: str | None = None) -> Pack:

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from interviewer.core.agents import GRADER_CHOICES
 from interviewer.core.errors import ConfigError, InputError, InterviewerError
 from interviewer.core.pack import Pack, Question, load_pack
 from interviewer.core.settings import Settings
@@ -31,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", "-i", required=True, help="JSONL file of answers ('-' for stdin)")
     p.add_argument("--output", "-o", required=True, help="JSONL file to write ('-' for stdout)")
     p.add_argument(
-        "--grader", choices=["auto", "reference", "llm"],
+        "--grader", choices=list(GRADER_CHOICES),
         help="grader to use (default: INTERVIEWER_GRADER, auto = llm when a model is configured)",
     )
     p.add_argument("--pack", help="pack for question ids and texts (default: INTERVIEWER_PACK)")

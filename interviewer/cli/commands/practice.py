@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 from pydantic import ValidationError
 
 from interviewer.cli.commands.transcripts import stdout_closed
+from interviewer.core.agents import is_offline
 from interviewer.core.errors import InputError
 from interviewer.core.session import (
     InterviewerReply,
@@ -237,7 +238,7 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
 
     services = session.services
     label = services.interviewer.name
-    if label == "offline":
+    if is_offline(label):
         label += " (no model configured: written questions and follow-ups)"
     term.write(f"Session {session.session_id} · interviewer {label} · grader "
                f"{getattr(services.grader, 'name', '?')} · {session.config.mode} mode\n")
@@ -253,7 +254,7 @@ def _converse(session: InterviewSession, events: Iterator[StreamEvent], settings
             term.write(f"{UPLOAD_HELP}\n")
         term.write("\n")
 
-    live = services.interviewer.name != "offline"  # offline text arrives whole: no streaming
+    live = not is_offline(services.interviewer.name)  # offline text arrives whole: no stream
 
     def show(stream: Iterator[StreamEvent]) -> None:
         streamed: dict[int, str] = {}
