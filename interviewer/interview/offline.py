@@ -23,7 +23,6 @@ from interviewer.interview.probe import REDIRECT, Probe
 Task = Literal["opening", "lead_in", "follow_up", "hint", "clarify", "derail", "transition",
                "closing"]
 
-OFFLINE_NAME = OFFLINE  # kept for importers; the name lives in core/agents.py
 _NAMES = {"recruit": "Alex", "review": "Sam", "engineer": "Priya", "manager": "Jordan",
           "leader": "Morgan", "director": "Morgan", "head": "Morgan"}
 _ROLE_BY_ORDER = ["recruiter", "take-home reviewer", "ML engineer", "hiring manager",
@@ -70,7 +69,7 @@ class Composed(BaseModel):
     """The final text of one reply and how it was produced."""
 
     text: str | None  # None: nothing to say (e.g. no follow-up left)
-    interviewer: str = OFFLINE_NAME
+    interviewer: str = OFFLINE
     prompt_version: str | None = None
     fallback: bool = False
     fallback_reason: str | None = None
@@ -109,7 +108,7 @@ HELP_LINE = ("Answer in your own words; type /hint for a nudge, /skip to move on
 class OfflineInterviewer:
     """Written texts; never calls a model. `compose` yields one chunk and then the Composed."""
 
-    name = OFFLINE_NAME
+    name = OFFLINE
 
     def compose(self, req: ComposeRequest) -> Iterator[str | Composed]:
         result = self.write(req)
