@@ -103,6 +103,10 @@ def grade_card(grade: Grade, *, title: str = "Grade", partial: bool = False) -> 
         lines += ["", "**Corrected in your follow-up**"]
         lines += [f"- ✓ “{md_escape(w.text)}”: put right, so it no longer caps the grade"
                   for w in grade.corrected]
+    if grade.findings:  # a take-home reviewed as code: what the analyzers found (the review's
+        # follow-up asks about the worst of them, so they show before it too)
+        lines += ["", f"**Findings in the code ({len(grade.findings)})**, most serious first"]
+        lines += findings_md(grade.findings)
     if partial:
         lines += ["", "*What is missing, and the example answer, come after the follow-up.*"]
         return "\n".join(lines)
@@ -110,9 +114,6 @@ def grade_card(grade: Grade, *, title: str = "Grade", partial: bool = False) -> 
         lines += ["", f"**Check yourself ({len(unchecked)})**: the interviewer looks for these; "
                   "the offline grader cannot tell whether your answer shows them"]
         lines += [f"- ? {md_escape(k.point)}" for k in unchecked]
-    if grade.findings:  # a take-home reviewed as code: what the analyzers found
-        lines += ["", f"**Findings in the code ({len(grade.findings)})**, most serious first"]
-        lines += findings_md(grade.findings)
     if watch := grade.watch_out():
         lines += ["", "**Watch out**"] + [f"- {md_escape(m)}" for m in watch]
     lines += ["", f"**Next step:** {md_escape(grade.next_step)}"]
