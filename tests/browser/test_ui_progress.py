@@ -22,7 +22,7 @@ def test_progress_after_two_sessions_shows_the_chart_and_the_weak_start_works(
     first = chat.wait_for("Question 1 of")
     idk_question = first.strip().split("\n")[-1].strip()
     chat.send("I don't know")
-    chat.wait_for("Key points")  # practice mode: the grade card ("I don't know": no follow-up)
+    chat.wait_for_card()  # practice mode: the grade card ("I don't know": no follow-up)
     chat.wait_for("Question 2 of")
     chat.click("End and grade")
     chat.wait_for("Final report")
@@ -36,7 +36,7 @@ def test_progress_after_two_sessions_shows_the_chart_and_the_weak_start_works(
     assert idk_question in weak
     chat.shot("02-weak-start")
     chat.send(ANSWER)
-    chat.wait_for("Key points", more_than=1)
+    chat.wait_for_card(more_than=1)
     chat.click("End and grade")
     chat.wait_for("Final report", more_than=1)
 
