@@ -211,12 +211,12 @@ class ObedientGraderModel(ScriptedChatModel):
             score = max(1, min(5, round(ref.score)))
             covered = {k.point for k in ref.key_points if k.covered}
             return _grade_json(q, score, [(p in covered, None) for p in q.key_points])
-        q = _question_in(prompt, [q for q, _ in self.honest.values()])
+        found = _question_in(prompt, [q for q, _ in self.honest.values()])
         words = answer.split()
         quote = " ".join(words[:6]) if words else None
-        if q is None:
+        if found is None:
             return Completion(text="{}", finish_reason="stop")
-        return _grade_json(q, 5, [(True, quote) for _ in q.key_points])
+        return _grade_json(found, 5, [(True, quote) for _ in found.key_points])
 
 
 def _question_in(prompt: str, questions: Sequence[Question]) -> Question | None:

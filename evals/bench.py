@@ -225,7 +225,7 @@ def bench_engine(settings: Settings, work: Path, sessions: int = 20) -> Result:
 
 def bench_grading(settings: Settings) -> Result:
     from evals import DATASETS_DIR
-    from interviewer.core.grade import GradeRequest
+    from interviewer.core.grade import GradeRequest, prepare_grader
     from interviewer.core.pack import load_pack
     from interviewer.grading.factory import make_reference_grader
     from interviewer.packs.embeddings import MiniLM
@@ -241,7 +241,7 @@ def bench_grading(settings: Settings) -> Result:
     # The session prepares each question when it asks it (while the candidate thinks), so an
     # answer's grade does not include embedding the question's reference material.
     t0 = time.perf_counter()
-    grader.prepare(pack.questions)
+    prepare_grader(grader, pack.questions)
     r.metrics["question_prepare_ms_each"] = round(
         (time.perf_counter() - t0) * 1000 / len(pack.questions), 1)
     times, cpu = [], []

@@ -187,7 +187,7 @@ def bar_chart(values: Mapping[str, float | None], path: Path, *, title: str = "M
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(5, 0.75 * len(items) + 2), 4))
     names = [k for k, _ in items]
-    heights = [float(v) for _, v in items]  # type: ignore[arg-type]
+    heights = [float(v) for _, v in items]
     yerr = [errors.get(k, 0.0) for k in names] if errors else None
     bars = ax.bar(names, heights, yerr=yerr, color="#4c72b0", capsize=3)
     for b, h in zip(bars, heights, strict=True):

@@ -289,7 +289,8 @@ class _Reader:
         found = [i for i in range(start, section_at)
                  if is_heading(self.lines[i].text) and QUESTIONS_RE.search(self.lines[i].text)]
         best = [i for i in found if INTERVIEW_QUESTIONS_RE.search(self.lines[i].text)]
-        return (best or found or [None])[-1]
+        chosen = best or found
+        return chosen[-1] if chosen else None
 
     def _tips(self, start: int, end: int) -> list[Tip]:
         heading = self.lines[start]

@@ -168,6 +168,11 @@ def bm25_scores(
 _TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, ConnectionError)
 
 
+def _with_transport(*errors: type[BaseException]) -> tuple[type[BaseException], ...]:
+    """`errors` and a Chroma server's transport errors, for one `except`."""
+    return (*errors, *_TRANSPORT_ERRORS)
+
+
 @dataclass
 class KnowledgeIndex:
     """Chroma client + the offline embedding function; embedded or a Chroma server by settings."""
@@ -214,7 +219,7 @@ class KnowledgeIndex:
                     metadata={"hnsw:space": "ip", "pack": pack, "retriever": RETRIEVER},
                 )
             return col
-        except (ChromaError, ValueError, *_TRANSPORT_ERRORS) as e:
+        except _with_transport(ChromaError, ValueError) as e:
             raise IndexError_(f"cannot open collection {name!r}: {e}") from e
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -280,14 +285,14 @@ class KnowledgeIndex:
             self.client.delete_collection(collection_name(pack))
         except (NotFoundError, ValueError):
             return False
-        except (ChromaError, *_TRANSPORT_ERRORS) as e:
+        except _with_transport(ChromaError) as e:
             raise IndexError_(f"cannot delete the index of pack {pack!r}: {e}") from e
         return True
 
     def is_built(self, pack: str) -> bool:
         try:
             return self._collection(pack, create=False).count() > 0
-        except (IndexError_, *_TRANSPORT_ERRORS):
+        except _with_transport(IndexError_):
             return False
 
     def search(

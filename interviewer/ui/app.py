@@ -39,7 +39,6 @@ from interviewer.ui.runtime import (
     current_owner,
     endpoint_problem,
     pack_of,
-    pack_of_name,
     services,
     settings,
     settings_widgets,
@@ -86,9 +85,7 @@ async def warm_up() -> None:
 
     def load() -> None:
         svc = services()
-        svc.search_index(pack_of(svc))
-        for entry in available(settings())[0]:  # guides added since the last `make index`
-            svc.search_index(pack_of_name(svc, entry.name))
+        svc.search_index(pack_of(svc))  # other packs: `pack add` and uploads index them
 
     async def warm() -> None:
         try:

@@ -87,7 +87,7 @@ def parse_choices(values: dict[str, object] | None, settings: Settings) -> ChatC
         questions=min(10, max(1, questions)),
         difficulty=difficulty if difficulty in DIFFICULTIES[1:] else None,  # type: ignore[arg-type]
         grader=grader if grader in options else None,
-        pack=values["pack"] if isinstance(values.get("pack"), str) else None,
+        pack=pack if isinstance(pack := values.get("pack"), str) else None,
     )
 
 

@@ -68,14 +68,6 @@ def pack_of(svc: Services, owner: str | None = None) -> Pack:
     return pack
 
 
-def pack_of_name(svc: Services, name: str) -> Pack:
-    from interviewer.ui.pack_choice import load_cached
-
-    pack = load_cached(settings().knowledge_dir, name)
-    svc.packs[pack.name] = pack
-    return pack
-
-
 def settings_widgets(choices: prof.ChatChoices, pack: str | None = None) -> list[Any]:
     widgets: list[Any] = []
     from interviewer.ui.pack_choice import available

@@ -9,7 +9,6 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import cast
 
 from interviewer.core.errors import InputError, NotFoundError
 from interviewer.core.settings import Settings
@@ -143,7 +142,7 @@ def export_target(out: Path | None, fmt: Format | None,
                              f"ending in .{fmt}, or leave --format out")
         if out.exists() and not out.is_file():
             raise InputError(f"--out {out} exists and is not a regular file")
-        return cast(Format, ext), out, True
+        return ext, out, True
     if out.exists():
         want = f".{fmt}" if fmt else ".md, .json or .html"
         raise InputError(f"--out {out} is an existing file that does not end in {want}; it was "
