@@ -69,7 +69,8 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
     chat.choose_profile("Technical Assessment")
     chat.wait_for("Technical Assessment")
     brief = chat.wait_for("Question 1 of 1")
-    assert "attach one file" in brief and ".ipynb" in brief and "512 KB" in brief
+    assert "Attach your submission" in brief and ".zip" in brief and ".ipynb" in brief
+    assert "512 KB each" in brief
 
     binary = tmp_path / "answer.md"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
