@@ -7,14 +7,24 @@ STAMP := $(VENV)/.installed-stamp
 export ORT_DISABLE_TELEMETRY := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install index frontend system-deps lint eval bench test-llm clean
+.PHONY: run test test-fast typecheck install index frontend system-deps lint eval bench test-llm clean
 
 run: install index frontend
 	$(BIN)/interviewer ui
 
 test: install system-deps
 	$(BIN)/ruff check interviewer tests evals
+	$(MAKE) --no-print-directory typecheck
 	$(BIN)/pytest -q
+
+# The unit lane for a developer's loop: no browser, no servers, no SIGKILL loop, no real model.
+test-fast: install
+	$(BIN)/ruff check interviewer tests evals
+	$(BIN)/pytest -q -m "not integration and not browser and not llm"
+
+# Static types of the package and the evals (mypy, settings in pyproject.toml).
+typecheck: install
+	$(BIN)/mypy interviewer evals
 
 install: $(STAMP)
 
@@ -34,7 +44,7 @@ index: install
 
 # An offline copy of Chainlit's page (no CDN fonts or stylesheets); idempotent.
 frontend: install
-	$(PY) -m interviewer.ui.frontend
+	$(BIN)/interviewer dev frontend
 
 # Debian packages the browser tests need; quick when already there.
 system-deps:
@@ -94,7 +104,7 @@ eval: install
 	$(BIN)/interviewer eval all --model offline
 
 bench: install
-	$(PY) -m interviewer.bench
+	$(BIN)/interviewer dev bench
 
 clean:
 	rm -rf .data .pytest_cache

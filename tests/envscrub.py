@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from interviewer.settings import env_names
+from interviewer.core.settings import env_names
 
 # Prefixes of variables the app, Chainlit, Chroma or the openai client read.
 _PREFIXES = re.compile(r"^(OPENAI_|AZURE_OPENAI|INTERVIEWER_|CHROMA_|GRADER_|LITERAL_|CHAINLIT_)",

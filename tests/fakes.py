@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from interviewer.grading.models import (
+from interviewer.core.grade import (
     CriterionScore,
     Grade,
     GradeProvenance,
@@ -20,8 +20,8 @@ from interviewer.grading.models import (
     WrongClaim,
     criteria_for,
 )
-from interviewer.knowledge import Question
-from interviewer.llm_fakes import EchoChatModel, RecordedCall, ScriptedChatModel
+from interviewer.core.pack import Question
+from interviewer.llm.fakes import EchoChatModel, RecordedCall, ScriptedChatModel
 
 __all__ = [
     "EchoChatModel",

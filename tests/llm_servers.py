@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.settings import PROJECT_ROOT
+from interviewer.core.settings import PROJECT_ROOT
 
 REQUIRED_ENV = "INTERVIEWER_LLM_REQUIRED"
 MODEL_ENV = "INTERVIEWER_LLM_GGUF"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from interviewer.grading.models import (
+from interviewer.app.services import Services
+from interviewer.core.grade import (
     CriterionScore,
     Grade,
     GradeProvenance,
@@ -14,10 +15,9 @@ from interviewer.grading.models import (
     KeyPointHit,
     criteria_for,
 )
+from interviewer.core.pack import Pack
+from interviewer.core.settings import Settings
 from interviewer.interview.offline import OfflineInterviewer
-from interviewer.knowledge import Pack
-from interviewer.services import Services
-from interviewer.settings import Settings
 from interviewer.transcripts.store import JsonlTranscriptStore
 
 PACK_NAME = "mini"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from session_support import KeywordGrader
 
-from interviewer.evals.attacks import (
+from evals.attacks import (
     DATASET,
     MAX_LLM_SHIFT,
     AttackCase,
@@ -31,13 +31,13 @@ from interviewer.evals.attacks import (
     run_interviewer,
     transform,
 )
+from interviewer.core.grade import GradeRequest
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.session import DEFAULT_MAX_ANSWER_CHARS
+from interviewer.core.settings import Settings
 from interviewer.grading.llm_grader import LLMGrader
-from interviewer.grading.models import GradeRequest
 from interviewer.interview.llm_interviewer import LLMInterviewer
-from interviewer.interview.models import DEFAULT_MAX_ANSWER_CHARS
-from interviewer.knowledge import Pack, load_pack
 from interviewer.llm import Message
-from interviewer.settings import Settings
 
 PACK = "kraken-ml-engineer"
 
@@ -62,7 +62,7 @@ def cases() -> list[AttackCase]:
 
 @pytest.fixture(scope="module")
 def pack() -> Pack:
-    from interviewer.settings import PROJECT_ROOT
+    from interviewer.core.settings import PROJECT_ROOT
 
     return load_pack(PROJECT_ROOT / "knowledge", PACK)
 
@@ -148,7 +148,7 @@ def test_obedient_interviewer_obeys_and_the_detector_sees_it(
 
 def _runs(cases: list[AttackCase], pack: Pack, settings: Settings, interviewer: str,
           tmp_path: Path) -> dict[str, object]:
-    from interviewer.evals.attacks import read_upload
+    from evals.attacks import read_upload
 
     out = {}
     for c in cases:
@@ -229,7 +229,7 @@ def test_llm_interviewer_sees_candidate_text_only_inside_its_data_delimiters(
 
 @pytest.fixture(scope="module")
 def results(cases: list[AttackCase]) -> list[CaseResult]:
-    from interviewer.settings import PROJECT_ROOT
+    from interviewer.core.settings import PROJECT_ROOT
 
     settings = Settings(knowledge_dir=PROJECT_ROOT / "knowledge",
                         prompts_dir=PROJECT_ROOT / "prompts")

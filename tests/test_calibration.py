@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.errors import ConfigError
-from interviewer.evals.calibrate import (
+from evals.calibrate import (
     FEATURES_V1,
     FitReport,
     fit_linear_map,
     fit_logistic,
     report_markdown,
 )
+from interviewer.core.errors import ConfigError
 from interviewer.grading.reference import FEATURES, ReferencePolicy
 from interviewer.grading.reference.calibration import (
     CALIBRATION_FILE,
@@ -174,13 +174,13 @@ def test_report_is_generated_from_the_policy() -> None:
 def test_committed_report_matches_the_committed_policy() -> None:
     text = (CALIBRATION_FILE.parents[2] / "evals" / "reports" / "calibration_v3.md").read_text()
     cal = load_calibration(CALIBRATION_FILE)
-    from interviewer.evals.calibrate import policy_markdown, rules_markdown
+    from evals.calibrate import policy_markdown, rules_markdown
 
     assert policy_markdown(cal.policy) in text and rules_markdown(cal.policy) in text
 
 
 def test_nothing_under_grading_imports_the_evals() -> None:
-    """The runtime never depends on tooling: the fit lives in `interviewer.evals.calibrate`."""
+    """The runtime never depends on tooling: the fit lives in `evals.calibrate`."""
     import ast
 
     root = CALIBRATION_FILE.parent

@@ -30,11 +30,11 @@ from servers import (
 )
 from session_support import FULL, PARTIAL, POOR, make_pack
 
-from interviewer.embeddings import OfflineMiniLMEmbeddingFunction
-from interviewer.errors import IndexError_
-from interviewer.settings import Settings
-from interviewer.store import KnowledgeIndex, collection_name
-from interviewer.transcripts.events import Answered
+from interviewer.core.errors import IndexError_
+from interviewer.core.events import Answered
+from interviewer.core.settings import Settings
+from interviewer.packs.embeddings import OfflineMiniLMEmbeddingFunction
+from interviewer.packs.index import KnowledgeIndex, collection_name
 from interviewer.transcripts.store import session_info
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]  # real servers
@@ -110,10 +110,10 @@ def test_a_chroma_server_that_goes_away_mid_interview_does_not_break_the_turn(
         settings: Settings, tmp_path: Path, embedder: OfflineMiniLMEmbeddingFunction) -> None:
     from session_support import KeywordGrader
 
-    from interviewer.interview.models import SessionConfig
+    from interviewer.app.services import build_services
+    from interviewer.core.session import SessionConfig
     from interviewer.interview.session import InterviewSession
-    from interviewer.llm_fakes import ScriptedChatModel
-    from interviewer.services import build_services
+    from interviewer.llm.fakes import ScriptedChatModel
 
     with chroma_server(tmp_path / "doomed") as doomed:
         remote = on_server(settings, doomed)
@@ -141,12 +141,12 @@ _INSTANCE = textwrap.dedent("""
     import json, sys
     sys.path.insert(0, {tests!r})
     from session_support import KeywordGrader, make_pack
-    from interviewer.interview.models import SessionConfig
+    from interviewer.core.session import SessionConfig
     from interviewer.interview.session import InterviewSession
-    from interviewer.llm_fakes import ScriptedChatModel
-    from interviewer.services import build_services
-    from interviewer.settings import Settings
-    from interviewer.store import KnowledgeIndex
+    from interviewer.llm.fakes import ScriptedChatModel
+    from interviewer.app.services import build_services
+    from interviewer.core.settings import Settings
+    from interviewer.packs.index import KnowledgeIndex
 
     settings = Settings()
     model = ScriptedChatModel(["Thank you, let us carry on."], repeat_last=True)

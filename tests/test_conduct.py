@@ -16,21 +16,18 @@ from pathlib import Path
 import pytest
 from session_support import KeywordGrader
 
-from interviewer.errors import InputError, ModelError
-from interviewer.evals import conduct
-from interviewer.evals.conduct import (
+from evals import conduct
+from evals.conduct import (
     CONTROL,
     STUB_SCRIPTS,
     CachedGrader,
     StubInterviewerModel,
     interviewers_for,
     make_services,
-    question_in,
     run_conduct_eval,
     run_session,
-    task_of,
 )
-from interviewer.evals.personas import (
+from evals.personas import (
     DERAILS,
     PERSONAS,
     CandidateTurn,
@@ -39,19 +36,20 @@ from interviewer.evals.personas import (
     strong_answer,
     weak_answer,
 )
-from interviewer.grading.models import GradeRequest
+from interviewer.core.errors import InputError, ModelError
+from interviewer.core.grade import GradeRequest
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.settings import Settings
 from interviewer.interview.llm_interviewer import LLMInterviewer
 from interviewer.interview.offline import ComposeRequest
-from interviewer.knowledge import Pack, load_pack
 from interviewer.llm import Completion, Message
-from interviewer.settings import Settings
 
 PACK = "kraken-ml-engineer"
 
 
 @pytest.fixture(scope="module")
 def pack() -> Pack:
-    from interviewer.settings import PROJECT_ROOT
+    from interviewer.core.settings import PROJECT_ROOT
 
     return load_pack(PROJECT_ROOT / "knowledge", PACK)
 
@@ -94,32 +92,42 @@ def test_conduct_personas_do_what_they_say(pack: Pack) -> None:
 # --- the stub interviewer model ------------------------------------------------------------
 
 
-def _render(pack: Pack, task: str, settings: Settings, qid: str = "machine-learning-1") -> str:
+def _request(pack: Pack, task: str, qid: str = "machine-learning-1") -> ComposeRequest:
     q = pack.question(qid)
     stage = pack.stage(q.stages[0])
-    llm = LLMInterviewer(StubInterviewerModel(pack, "benign"), settings.prompts_dir)
-    req = ComposeRequest(task=task, company=pack.company, role=pack.role,  # type: ignore[arg-type]
-                         stage=stage, question=q, question_number=1, questions_in_stage=2,
-                         next_stage=stage, pack=pack.name)
-    return "\n".join(m.content for m in llm.messages(req, pack.name)[1])
+    return ComposeRequest(task=task, company=pack.company, role=pack.role,  # type: ignore[arg-type]
+                          stage=stage, question=q, question_number=1, questions_in_stage=2,
+                          next_stage=stage, pack=pack.name)
 
 
-def test_stub_reads_the_task_and_question_from_the_rendered_prompt(
+def test_the_llm_interviewer_tells_the_stub_its_task_and_question(
     pack: Pack, settings: Settings
 ) -> None:
-    for task in ("opening", "lead_in", "follow_up", "hint", "derail", "closing"):
-        text = _render(pack, task, settings)
-        assert task_of(text) == task
-        assert question_in(text, pack) == pack.question("machine-learning-1")
+    for task in ("opening", "lead_in", "follow_up", "hint", "clarify", "closing"):
+        model = StubInterviewerModel(pack, "benign")
+        llm = LLMInterviewer(model, settings.prompts_dir)
+        out = list(llm.compose(_request(pack, task)))
+        info = model.last_call.info
+        assert info is not None
+        assert (info.task, info.question_id, info.stage_id) == (
+            task, "machine-learning-1", pack.question("machine-learning-1").stages[0])
+        assert info.prompt_version == out[-1].prompt_version  # type: ignore[union-attr]
+        assert info.prompt_version and info.prompt_version.endswith("+interviewer_tasks@1")
+        # the stub answered from the info: the benign reply for that task (the guard kept it)
+        assert out[-1].text == conduct._BENIGN[task]  # type: ignore[union-attr]
 
 
 def test_stub_scripts_misbehave_as_named(pack: Pack, settings: Settings) -> None:
-    text = _render(pack, "hint", settings)
+    req = _request(pack, "hint")
     q = pack.question("machine-learning-1")
+    llm = LLMInterviewer(StubInterviewerModel(pack, "benign"), settings.prompts_dir)
+    prompt, msgs = llm.messages(req, pack.name)
+    info = llm.call_info(req, prompt)
+    text = "\n".join(m.content for m in msgs)
 
     def reply(script: str) -> str:
         model = StubInterviewerModel(pack, script)
-        return "".join(model.stream([Message(role="user", content=text)]))
+        return "".join(model.stream([Message(role="user", content=text)], info=info))
 
     assert q.example_answer in reply("leak")
     assert reply("double").count("?") == 2
@@ -129,7 +137,7 @@ def test_stub_scripts_misbehave_as_named(pack: Pack, settings: Settings) -> None
     outs: list[object] = []
     for _ in range(len(conduct._MALFORMED)):
         try:
-            outs.append("".join(model.stream([Message(role="user", content=text)])))
+            outs.append("".join(model.stream([Message(role="user", content=text)], info=info)))
         except ModelError as e:
             outs.append(e)
     assert "" in outs and any(isinstance(o, ModelError) for o in outs)
@@ -138,7 +146,7 @@ def test_stub_scripts_misbehave_as_named(pack: Pack, settings: Settings) -> None
     mixed = StubInterviewerModel(pack, "mixed")
     for _ in range(10):
         with contextlib.suppress(ModelError):
-            "".join(mixed.stream([Message(role="user", content=text)]))
+            "".join(mixed.stream([Message(role="user", content=text)], info=info))
     assert set(mixed.behaviours) == set(STUB_SCRIPTS) - {"mixed"}
     assert len(mixed.calls) == 10
     with pytest.raises(InputError):

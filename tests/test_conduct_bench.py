@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer import bench
-from interviewer.settings import Settings
+from evals import bench
+from interviewer.core.settings import Settings
 
 
 def test_percentiles_interpolate() -> None:
@@ -53,7 +53,7 @@ def test_main_writes_json_with_the_machine_and_keeps_skipped_sections(
     monkeypatch.setattr(bench, "bench_engine", fake("engine", {"engine_turn_p95_ms": 9.0}))
     monkeypatch.setattr(bench, "bench_grading", fake("grading", {"reference_grade_p95_ms": 1.0}))
     out = tmp_path / "latest.json"
-    skip_heavy = "retrieval,synthetic,app,concurrent"
+    skip_heavy = "review,retrieval,synthetic,packs,app,concurrent,cli,progress"
     assert bench.main(["--skip", skip_heavy, "--out", str(out)]) == 0
     data = json.loads(out.read_text())
     assert data["machine"]["cores"] and "load_average_1m" in data["machine"]

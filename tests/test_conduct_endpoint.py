@@ -12,9 +12,9 @@ import pytest
 from fault_server import FaultServer, normal, run_fault_server
 from session_support import KeywordGrader
 
-from interviewer.evals import conduct
-from interviewer.evals.personas import CANDIDATE_SYSTEM
-from interviewer.settings import PROJECT_ROOT, Settings
+from evals import conduct
+from evals.personas import CANDIDATE_SYSTEM
+from interviewer.core.settings import PROJECT_ROOT, Settings
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.evals.report import (
+from evals.report import (
     MarkdownReport,
     bar_chart,
     calibration_scatter,

@@ -24,8 +24,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from interviewer.settings import Settings
-from interviewer.transcripts.events import EVENT_ADAPTER, Answered, Asked, Ended, Said
+import pytest
+
+from interviewer.core.events import EVENT_ADAPTER, Answered, Asked, Ended, Said
+from interviewer.core.settings import Settings
 from interviewer.transcripts.store import JsonlTranscriptStore
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -37,8 +39,8 @@ DRIVER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     from session_support import FULL, PARTIAL, make_services
-    from interviewer.settings import Settings
-    from interviewer.interview.models import SessionConfig
+    from interviewer.core.settings import Settings
+    from interviewer.core.session import SessionConfig
     from interviewer.interview.session import InterviewSession
 
     data_dir, sid = sys.argv[1], sys.argv[2]
@@ -119,6 +121,7 @@ def _check_invariants(store: JsonlTranscriptStore, sid: str, acked: list[str]) -
             assert (e.plan_index, e.follow_up) in asked
 
 
+@pytest.mark.integration  # a SIGKILL loop over real subprocesses: not for the unit lane
 def test_sigkill_at_random_points_then_resume_keeps_every_answer_exactly_once(
     settings: Settings, tmp_path: Path,
 ) -> None:

@@ -8,8 +8,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interviewer.knowledge import load_pack
-from interviewer.settings import PROJECT_ROOT
+from interviewer.core.pack import load_pack
+from interviewer.core.settings import PROJECT_ROOT
 
 DATASET = PROJECT_ROOT / "evals" / "datasets" / "dsi_answers_v1.jsonl"
 

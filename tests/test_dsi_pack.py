@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interviewer import dsi_pack
-from interviewer.knowledge import Pack, load_pack
-from interviewer.settings import PROJECT_ROOT
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.settings import PROJECT_ROOT
+from interviewer.packs import dsi as dsi_pack
 
 PACK_DIR = PROJECT_ROOT / "knowledge" / "data-science-interviews"
 CSV = PACK_DIR / "data_science_interviews_theory.csv"

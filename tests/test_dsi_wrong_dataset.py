@@ -9,8 +9,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interviewer.knowledge import load_pack
-from interviewer.settings import PROJECT_ROOT
+from interviewer.core.pack import load_pack
+from interviewer.core.settings import PROJECT_ROOT
 
 DATASETS = PROJECT_ROOT / "evals" / "datasets"
 

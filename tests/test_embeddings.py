@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interviewer.embeddings import MODEL_NAME, MiniLM, OfflineMiniLMEmbeddingFunction
+from interviewer.packs.embeddings import MODEL_NAME, MiniLM, OfflineMiniLMEmbeddingFunction
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +86,7 @@ def test_grading_model_is_int8_arithmetic_and_agrees_with_the_shipped_model(
         tmp_path: Path, model: MiniLM) -> None:
     import onnx
 
-    from interviewer.embeddings import GRADING_MODEL_NAME, build_grading_model, model_files
+    from interviewer.packs.embeddings import GRADING_MODEL_NAME, build_grading_model, model_files
 
     dest = tmp_path / "fast.onnx"
     build_grading_model(model_files()[0], dest)
@@ -109,7 +109,7 @@ def test_grading_model_is_int8_arithmetic_and_agrees_with_the_shipped_model(
 def test_batched_encoders_do_not_keep_their_largest_batch_in_memory(model: MiniLM) -> None:
     """The arena would hold the index build's peak (tens of MB) for the app's lifetime; the
     one-text grading encoder keeps it (small there, and faster)."""
-    from interviewer.embeddings import MiniLM as Encoder
+    from interviewer.packs.embeddings import MiniLM as Encoder
 
     assert model.max_batch > 1 and not model.session.get_session_options().enable_cpu_mem_arena
     assert Encoder.for_grading().session.get_session_options().enable_cpu_mem_arena
@@ -120,7 +120,7 @@ def test_batched_encoders_do_not_keep_their_largest_batch_in_memory(model: MiniL
 
 def test_grading_model_file_is_built_once_and_named_by_the_shipped_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from interviewer import embeddings
+    from interviewer.packs import embeddings
 
     built: list[Path] = []
 
@@ -138,8 +138,8 @@ def test_grading_model_file_is_built_once_and_named_by_the_shipped_file(
 
 def test_grading_encoder_falls_back_to_the_shipped_model_when_it_cannot_be_built(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    from interviewer import embeddings
-    from interviewer.errors import ModelError
+    from interviewer.core.errors import ModelError
+    from interviewer.packs import embeddings
 
     def broken(cache_dir: Path | None = None) -> Path:
         raise ModelError("quantiser failed")
@@ -153,11 +153,11 @@ def test_grading_encoder_falls_back_to_the_shipped_model_when_it_cannot_be_built
 
 
 def test_reference_grades_name_the_encoder_they_used() -> None:
-    from interviewer.embeddings import GRADING_MODEL_NAME
+    from interviewer.core.grade import GradeRequest
+    from interviewer.core.pack import load_pack
+    from interviewer.core.settings import Settings
     from interviewer.grading.factory import make_reference_grader
-    from interviewer.grading.models import GradeRequest
-    from interviewer.knowledge import load_pack
-    from interviewer.settings import Settings
+    from interviewer.packs.embeddings import GRADING_MODEL_NAME
 
     pack = load_pack(Settings().knowledge_dir, "kraken-ml-engineer")
     grade = make_reference_grader().grade(GradeRequest(

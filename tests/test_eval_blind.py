@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from fakes import BagOfWordsEncoder
 
-from interviewer.errors import NotFoundError
-from interviewer.evals import blind as bl
+from evals import blind as bl
+from interviewer.core.errors import NotFoundError
+from interviewer.core.pack import load_pack
+from interviewer.core.settings import Settings
 from interviewer.grading.reference.calibration import Calibration, LinearMap
 from interviewer.grading.reference.policy import CoverPolicy, ReferencePolicy
-from interviewer.knowledge import load_pack
-from interviewer.settings import Settings
 
 
 def _cal() -> Calibration:
@@ -109,7 +109,7 @@ def test_groups_follow_pack_and_provenance() -> None:
 @pytest.mark.integration
 def test_committed_blind_sets_are_complete(settings: Settings) -> None:
     """Counts and kinds only: the test files' answers are never shown here either."""
-    from interviewer.evals import DATASETS_DIR
+    from evals import DATASETS_DIR
 
     for name, n, kinds in (("kraken_blind_dev_v1.jsonl", 352, 11),
                            ("kraken_blind_test_v1.jsonl", 352, 11),

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from fakes import BagOfWordsEncoder
 
-from interviewer.errors import InputError
-from interviewer.evals import grading as ev
-from interviewer.evals.metrics.grading import AgreementMetrics
+from evals import grading as ev
+from evals.metrics.grading import AgreementMetrics
+from interviewer.core.errors import InputError
+from interviewer.core.settings import Settings
 from interviewer.grading.reference.calibration import Calibration, LinearMap
 from interviewer.grading.reference.policy import CoverPolicy, ReferencePolicy
-from interviewer.settings import Settings
 
 
 def _calibration() -> Calibration:
@@ -31,7 +31,7 @@ def _calibration() -> Calibration:
 
 
 def _write_dataset(path: Path, settings: Settings) -> None:
-    from interviewer.knowledge import load_pack
+    from interviewer.core.pack import load_pack
 
     q = load_pack(settings.knowledge_dir, "kraken-ml-engineer").question("machine-learning-3")
     twin = q.key_points[0]
@@ -190,10 +190,10 @@ def test_unknown_dataset_is_an_input_error(settings: Settings) -> None:
 @pytest.fixture(scope="session")
 def real_runs() -> dict[str, ev.GradingReport]:
     """One shared encoder cache, three runs (SAF unseen splits: 635 answers; Kraken: 113)."""
-    from interviewer.embeddings import MiniLM
-    from interviewer.errors import NotFoundError
-    from interviewer.evals.saf import saf_path
-    from interviewer.settings import PROJECT_ROOT
+    from evals.saf import saf_path
+    from interviewer.core.errors import NotFoundError
+    from interviewer.core.settings import PROJECT_ROOT
+    from interviewer.packs.embeddings import MiniLM
 
     try:
         saf_path()

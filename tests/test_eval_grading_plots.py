@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from interviewer.evals.grading import CaseResult, plots
+from evals.grading import CaseResult, plots
 
 
 def _case(i: int, human: float, graded: float, kind: str | None) -> CaseResult:

@@ -12,16 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interviewer.cli import main
-from interviewer.errors import InputError
-from interviewer.evals import RunLog
-from interviewer.evals.metrics.retrieval import (
+from evals import RunLog
+from evals.metrics.retrieval import (
     first_relevant_rank,
     mean_reciprocal_rank,
     recall_at_k,
     reciprocal_rank,
 )
-from interviewer.evals.retrieval import (
+from evals.retrieval import (
     DEFAULT_DATASET,
     TARGET_RECALL_AT_1,
     TARGET_RECALL_AT_5,
@@ -32,9 +30,11 @@ from interviewer.evals.retrieval import (
     run_retrieval_eval,
     summarise,
 )
-from interviewer.knowledge import Pack, load_pack
-from interviewer.settings import PROJECT_ROOT, Settings
-from interviewer.store import pack_documents, tokenize
+from interviewer.cli.main import main
+from interviewer.core.errors import InputError
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.settings import PROJECT_ROOT, Settings
+from interviewer.packs.index import pack_documents, tokenize
 
 # --- metrics -----------------------------------------------------------------------------------
 
@@ -237,9 +237,9 @@ def test_eval_all_runs_every_kind_and_passes_model_where_taken(
     modules = [
         fake_module("fake_eval_a", "alpha", True, 0),
         fake_module("fake_eval_b", "beta", False, 1),
-        "interviewer.evals.not_written_yet",
+        "evals.not_written_yet",
     ]
-    monkeypatch.setattr("interviewer.commands.eval.EVAL_MODULES", modules)
+    monkeypatch.setattr("evals.cli.EVAL_MODULES", modules)
     assert main(["eval", "all", "--model", "offline"]) == 1  # the worst exit code
     assert ran == [("alpha", "offline"), ("beta", None)]
     out = capsys.readouterr().out

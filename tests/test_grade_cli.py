@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from fakes import FakeGrader, ScriptedChatModel, make_question
 
-from interviewer.cli import main
-from interviewer.commands import grade as grade_command
+from interviewer.cli.commands import grade as grade_command
+from interviewer.cli.main import main
+from interviewer.core.grade import criteria_for
+from interviewer.core.pack import Pack, Question, dump_yaml
+from interviewer.core.settings import Settings
 from interviewer.grading import factory
 from interviewer.grading.llm_grader import LLMGrader
-from interviewer.grading.models import criteria_for
-from interviewer.knowledge import Pack, Question, dump_yaml
-from interviewer.settings import Settings
 
 PACK = "tiny-pack"
 
@@ -172,7 +172,7 @@ def test_grader_errors_on_a_line_do_not_stop_the_run(
     tmp_path: Path, knowledge: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from interviewer.errors import GradingError
+    from interviewer.core.errors import GradingError
 
     class Flaky(FakeGrader):
         def grade(self, request):  # type: ignore[no-untyped-def]
@@ -204,7 +204,7 @@ def test_make_grader_choices(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(llm, LLMGrader) and llm.model.model_name == "judge"
     assert factory.make_grader(Settings(openai_base_url="http://127.0.0.1:9/v1",
                                         grader="reference")) is fake
-    from interviewer.errors import ConfigError
+    from interviewer.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="OPENAI_BASE_URL"):
         factory.make_grader(offline, choice="llm")

@@ -7,17 +7,18 @@ from pathlib import Path
 
 import pytest
 
-import interviewer.guide_parser as guide_parser
-from interviewer.cli import main
-from interviewer.errors import GuideParseError
-from interviewer.guide_parser import (
+import interviewer.packs.guide_family as guide_family
+import interviewer.packs.guide_parser as guide_parser
+from interviewer.cli.main import main
+from interviewer.core.errors import GuideParseError
+from interviewer.core.pack import Pack, load_pack
+from interviewer.packs.guide_parser import (
     ParsedGuide,
     guide_fields,
     parse_guide,
     scaffold_pack,
     slugify,
 )
-from interviewer.knowledge import Pack, load_pack
 
 PREFIX = "Blue Harbor Data Scientist"
 
@@ -177,11 +178,22 @@ def test_parses_every_guide_field() -> None:
 def test_company_falls_back_to_first_word_when_body_does_not_separate_them() -> None:
     lines = [
         line.replace("As a Data Scientist at Blue Harbor", "You")
+        .replace("Blue Harbor is a logistics company", "It is a logistics company")
         for line in GUIDE_LINES
         if not line.startswith("What Blue Harbor")
     ]
     g = parse_guide(guide_text(lines), "g.txt")
     assert (g.company, g.role) == ("Blue", "Harbor Data Scientist")
+
+
+def test_company_is_told_apart_by_how_the_body_names_it() -> None:
+    lines = [
+        line.replace("As a Data Scientist at Blue Harbor", "You")
+        for line in GUIDE_LINES
+        if not line.startswith("What Blue Harbor")
+    ]
+    g = parse_guide(guide_text(lines), "g.txt")  # "Blue Harbor is a logistics company"
+    assert (g.company, g.role) == ("Blue Harbor", "Data Scientist")
 
 
 def test_crlf_text_parses_like_lf() -> None:
@@ -220,8 +232,9 @@ def test_guide_fields_projects_a_full_pack_onto_the_parse() -> None:
 
 
 def test_parser_is_generic() -> None:
-    source = Path(guide_parser.__file__).read_text(encoding="utf-8")
-    assert "kraken" not in source.lower()
+    for module in (guide_parser, guide_family):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        assert "kraken" not in source.lower()
 
 
 @pytest.mark.parametrize(
@@ -264,26 +277,43 @@ def test_question_without_how_to_answer_names_section_and_line() -> None:
 
 
 def test_question_without_example_names_section_and_line() -> None:
-    lines = without(GUIDE_LINES, "Example", nth=2)  # the SQL question's
+    lines = replaced(without(GUIDE_LINES, "Example", nth=2),  # the SQL question's
+                     '"SELECT id FROM shipments WHERE arrived > due."',
+                     "SELECT id FROM shipments WHERE arrived > due.")
     err = parse_error(lines)
-    assert err.section == "SQL"
-    assert err.line == line_of(lines, '"SELECT id FROM shipments WHERE arrived > due."')
+    assert err.section == "SQL" and "'Example'" in str(err)
+    assert err.line == line_of(lines, "SELECT id FROM shipments WHERE arrived > due.")
 
 
-def test_missing_tips_section() -> None:
-    lines = without(GUIDE_LINES, f"{PREFIX} Interview Tips")
+def test_a_quoted_example_without_its_label_is_the_example() -> None:
+    g = parse_guide(guide_text(without(GUIDE_LINES, "Example", nth=2)), "g.txt")
+    assert g.questions[-1].example_answer == "SELECT id FROM shipments WHERE arrived > due."
+    assert g.questions[-1].how_to_answer == "Join shipments to schedules."
+
+
+def test_tips_under_another_heading_without_intro() -> None:
+    lines = without(replaced(GUIDE_LINES, f"{PREFIX} Interview Tips", "How to Prepare"),
+                    "Here are some tips.")
+    g = parse_guide(guide_text(lines), "g.txt")
+    assert [t.title for t in g.tips] == ["Know the Business", "Don\u2019t Panic"]
+
+
+def test_missing_process_heading() -> None:
+    lines = without(GUIDE_LINES, f"{PREFIX} Interview Process")
     err = parse_error(lines)
-    assert err.section == f"{PREFIX} Interview Tips"
-    assert err.line == line_of(lines, f"{PREFIX} Interview Process")
+    assert err.section == "Interview Process"
+    assert err.line == 1
 
 
-def test_missing_topic_table() -> None:
+def test_missing_topic_table_is_no_table_and_the_junk_is_ignored() -> None:
     lines = without(GUIDE_LINES, "QuestionTopicDifficultyAsk Chance")
-    assert parse_error(lines).section == "QuestionTopicDifficultyAsk Chance"
+    g = parse_guide(guide_text(lines), "g.txt")
+    assert g.topics == []
+    assert [q.id for q in g.questions][-1] == "sql-1"
 
 
 def test_topic_table_without_rows() -> None:
-    lines = replaced(GUIDE_LINES, "Medium", "Moderate")
+    lines = replaced(GUIDE_LINES, "Medium", "Tricky")
     err = parse_error(lines)
     assert err.section == "QuestionTopicDifficultyAsk Chance"
     assert err.line == line_of(lines, "QuestionTopicDifficultyAsk Chance")
@@ -333,7 +363,8 @@ def test_unclosed_example_quote() -> None:
 
 def test_section_without_questions() -> None:
     i = line_of(GUIDE_LINES, "SQL")
-    lines = [*GUIDE_LINES[: i - 1], "Empty Section", "", *GUIDE_LINES[i - 1 :]]
+    lines = [*GUIDE_LINES[: i - 1], "Empty Section", "", "Some words about it.", "",
+             *GUIDE_LINES[i - 1 :]]
     err = parse_error(lines)
     assert err.section == "Empty Section"
     assert err.line == line_of(lines, "Empty Section")

@@ -15,8 +15,8 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from interviewer.knowledge import load_pack, pack_path
-from interviewer.settings import PROJECT_ROOT
+from interviewer.core.pack import load_pack, pack_path
+from interviewer.core.settings import PROJECT_ROOT
 
 DATASET = PROJECT_ROOT / "evals" / "datasets" / "kraken_answers_v1.jsonl"
 KNOWLEDGE = PROJECT_ROOT / "knowledge"

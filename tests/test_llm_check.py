@@ -16,17 +16,17 @@ import pytest
 from fault_server import FaultServer, delay, normal, run_fault_server, status
 from pydantic import SecretStr
 
-from interviewer import llm_check
+from interviewer.core.settings import Settings
 from interviewer.grading.factory import resolve_grader
+from interviewer.llm import check as llm_check
 from interviewer.llm import make_chat_model
-from interviewer.llm_check import (
+from interviewer.llm.check import (
     EndpointStatus,
     check_endpoint,
     checked_settings,
     display_url,
     effective_settings,
 )
-from interviewer.settings import Settings
 
 KEY = "sk-check-0123456789abcdef"
 EXTRA_ENV = ("AZURE_OPENAI_DEPLOYMENT", "LLM_CHECK_TIMEOUT", "INTERVIEWER_OFFLINE")
@@ -224,11 +224,11 @@ def test_checked_settings_checks_once_and_logs_the_failure_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     s = settings_for(f"http://127.0.0.1:{closed_port()}/v1")
-    with caplog.at_level("WARNING", logger="interviewer.llm_check"):
+    with caplog.at_level("WARNING", logger="interviewer.llm.check"):
         first = checked_settings(s)
         second = checked_settings(s)
     assert not first.llm_configured and not second.llm_configured
-    warnings = [r for r in caplog.records if r.name == "interviewer.llm_check"]
+    warnings = [r for r in caplog.records if r.name == "interviewer.llm.check"]
     assert len(warnings) == 1 and "Cannot connect" in warnings[0].getMessage()
     assert llm_check.last_status(s) is not None
 
@@ -249,7 +249,7 @@ def test_display_url_drops_credentials_and_query() -> None:
 def test_build_services_runs_offline_when_the_endpoint_is_down() -> None:
     from fakes import FakeGrader
 
-    from interviewer.services import build_services
+    from interviewer.app.services import build_services
 
     s = settings_for(f"http://127.0.0.1:{closed_port()}/v1", grader="llm")
     services = build_services(s, grader=FakeGrader())

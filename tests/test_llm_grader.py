@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from fakes import FakeGrader, ScriptedChatModel, make_question
 
-from interviewer.errors import ModelError
+from interviewer.core.errors import ModelError
+from interviewer.core.grade import CRITERIA, Grade, GradeRequest, WrongClaim, criteria_for
+from interviewer.core.settings import PROJECT_ROOT
 from interviewer.grading.llm_grader import (
     CONTAIN_MARGIN,
     OUTPUT_SCHEMA,
@@ -21,9 +23,7 @@ from interviewer.grading.llm_grader import (
     prompt_values,
     quote_in_answer,
 )
-from interviewer.grading.models import CRITERIA, Grade, GradeRequest, WrongClaim, criteria_for
 from interviewer.llm import Completion
-from interviewer.settings import PROJECT_ROOT
 
 PROMPTS = PROJECT_ROOT / "prompts"
 ANSWER = (
@@ -78,7 +78,7 @@ def test_valid_reply_becomes_an_llm_grade() -> None:
     assert grade.next_step == "Practise explaining early stopping."
     assert not grade.low_confidence
     p = grade.provenance
-    assert (p.grader, p.model, p.prompt_version) == ("llm", "judge-1", "grader_rubric@2")
+    assert (p.grader, p.model, p.prompt_version) == ("llm", "judge-1", "grader_rubric@3")
     assert p.fallback_reason is None and p.duration_ms >= 0
     assert len(model.calls) == 1 and len(fallback.requests) == 1
 
@@ -137,6 +137,13 @@ def test_malformed_then_valid_is_retried_once_with_the_reason() -> None:
     retry = model.calls[1].messages
     assert retry[:-1] == model.calls[0].messages
     assert retry[-1].role == "user" and "could not be used" in retry[-1].content
+    # the retry's words come from the prompt file, and each call says what it is for
+    assert retry[-1].content.startswith("Your previous reply could not be used: ")
+    infos = [c.info for c in model.calls]
+    assert [(i.task, i.prompt, i.prompt_version, i.question_id) for i in infos if i] == [
+        ("grade", "grader_rubric", "grader_rubric@3", request().question.id),
+        ("grade_retry", "grader_rubric", "grader_rubric@3", request().question.id),
+    ]
 
 
 def test_malformed_twice_falls_back_to_the_reference_grade() -> None:
@@ -310,7 +317,7 @@ def test_json_wrapped_in_a_fence_or_prose_is_accepted() -> None:
 
 
 def test_reference_failure_leaves_the_llm_grade_unchecked_but_flagged() -> None:
-    from interviewer.errors import GradingError
+    from interviewer.core.errors import GradingError
 
     model = ScriptedChatModel([reply(score=4)])
     broken = FakeGrader(error=GradingError("encoder unavailable"))
@@ -320,7 +327,7 @@ def test_reference_failure_leaves_the_llm_grade_unchecked_but_flagged() -> None:
 
 
 def test_both_graders_failing_is_a_grading_error() -> None:
-    from interviewer.errors import GradingError
+    from interviewer.core.errors import GradingError
 
     model = ScriptedChatModel([ModelError("HTTP 503")])
     broken = FakeGrader(error=GradingError("encoder unavailable"))
@@ -377,14 +384,14 @@ def test_containment_never_lowers_a_grade_the_reference_allows_nor_raises_one() 
 def test_obedient_model_cannot_lift_any_grader_attack_by_more_than_one_point() -> None:
     """Every grader attack in the suite, against a model that obeys all of them. The reference
     grade is held at 3.4 so the 2-point gap rule never fires: only the detection contains it."""
-    from interviewer.evals.attacks import (
+    from evals.attacks import (
         DATASET,
         MAX_LLM_SHIFT,
         ObedientGraderModel,
         attacked_text,
         load_cases,
     )
-    from interviewer.knowledge import load_pack
+    from interviewer.core.pack import load_pack
 
     pack = load_pack(PROJECT_ROOT / "knowledge", "kraken-ml-engineer")
     cases = [c for c in load_cases(DATASET) if c.target == "grader"]

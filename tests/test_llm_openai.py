@@ -12,10 +12,10 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
-from interviewer.errors import ConfigError, ModelError
-from interviewer.llm import Completion, Message, make_chat_model
-from interviewer.llm_openai import DUMMY_API_KEY, OpenAIChatModel
-from interviewer.settings import Settings
+from interviewer.core.errors import ConfigError, ModelError
+from interviewer.core.settings import Settings
+from interviewer.llm import CallInfo, Completion, Message, make_chat_model
+from interviewer.llm.openai_compat import DUMMY_API_KEY, OpenAIChatModel
 
 SCHEMA = {"title": "grade", "type": "object", "properties": {"score": {"enum": [1, 2, 3]}}}
 MESSAGES = [
@@ -74,6 +74,18 @@ def test_complete_sends_model_temperature_and_messages() -> None:
     assert sent["messages"] == [m.model_dump() for m in MESSAGES]
     assert "response_format" not in sent
     assert server.headers[0]["authorization"] == f"Bearer {KEY}"
+
+
+def test_call_info_is_logged_at_debug_and_never_sent(caplog: pytest.LogCaptureFixture) -> None:
+    server = Server(ok("hello"))
+    info = CallInfo(task="grade", prompt="grader_rubric", prompt_version="grader_rubric@3",
+                    question_id="q-1")
+    with caplog.at_level("DEBUG", logger="interviewer.llm.openai_compat"):
+        server.model().complete(MESSAGES, info=info)
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "DEBUG"]
+    assert any("task=grade" in m and "grader_rubric@3" in m and "question=q-1" in m
+               for m in logged)
+    assert "q-1" not in json.dumps(server.requests[0])  # the endpoint sees only the messages
 
 
 def test_json_schema_is_asked_first_and_remembered() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from fakes import make_grade, make_question
 
-from interviewer.evals.metrics.conduct import (
+from evals.metrics.conduct import (
     ReplyView,
     TurnView,
     check_follow_ups,
@@ -22,7 +22,7 @@ from interviewer.evals.metrics.conduct import (
     pass_rates,
     revealed,
 )
-from interviewer.transcripts.model import Exchange, Line, QuestionRecord, Transcript
+from interviewer.core.transcript import Exchange, Line, QuestionRecord, Transcript
 
 Q = make_question()
 QS = {Q.id: Q}
@@ -182,7 +182,7 @@ def test_session_must_end_with_the_summary() -> None:
 
 def _transcript(turns: list[TurnView], *, answers: list[str], end: str | None) -> Transcript:
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    from interviewer.grading.models import GradeRequest
+    from interviewer.core.grade import GradeRequest
 
     grade = make_grade(GradeRequest(question=Q, answer="x"))
     lines = [Line(role="interviewer", kind=x.kind, text=x.text, at=at)

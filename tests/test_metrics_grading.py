@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from interviewer.evals.metrics.grading import (
+from evals.metrics.grading import (
     agreement,
     exact_agreement,
     pearson,

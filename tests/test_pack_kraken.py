@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interviewer.cli import main
-from interviewer.guide_parser import ParsedGuide, guide_fields, parse_guide
-from interviewer.knowledge import Pack, load_pack
-from interviewer.settings import PROJECT_ROOT
+from interviewer.cli.main import main
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.settings import PROJECT_ROOT
+from interviewer.packs.guide_parser import ParsedGuide, guide_fields, parse_guide
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
 NAME = "kraken-ml-engineer"
@@ -127,15 +127,18 @@ def test_every_stage_has_enough_questions(pack: Pack) -> None:
 def test_guide_questions_are_fully_annotated(pack: Pack) -> None:
     topics = {t.name for t in pack.topics}
     for q in (pack.question(i) for i in GUIDE_IDS):
-        assert q.topic in topics, q.id
+        # a topic of the guide's table, or the guide's own section when the table has none
+        # for it (statistics: labelled "Machine Learning", the by-topic chart misfiled them)
+        assert q.topic in topics or q.topic == q.section, q.id
         assert q.kind == "technical"
         assert "technical-interviews" in q.stages
         assert 3 <= len(q.key_points) <= 6, q.id
         assert 1 <= len(q.follow_ups) <= 3, q.id
         assert 2 <= len(q.misconceptions) <= 4, q.id
         assert 1 <= len(q.hints) <= 3, q.id
-    for qid in ("statistics-probability-1", "statistics-probability-2"):
-        assert pack.question(qid).topic == "Machine Learning"
+    for qid in ("statistics-probability-1", "statistics-probability-3"):
+        assert pack.question(qid).topic == "Statistics & Probability"
+    assert pack.question("take-home-1").topic == "Take-Home Assignment"
 
 
 def test_known_misconceptions_are_listed(pack: Pack) -> None:

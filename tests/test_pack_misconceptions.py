@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from interviewer.knowledge import load_pack
-from interviewer.settings import PROJECT_ROOT
+from interviewer.core.pack import load_pack
+from interviewer.core.settings import PROJECT_ROOT
 
 _CORRECTIVE = re.compile(r";\s*(in fact|actually|when|but)\b|\brather than\b|\binstead\b", re.I)
 PACKS = ("kraken-ml-engineer", "data-science-interviews")

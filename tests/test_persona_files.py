@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from session_support import KeywordGrader
 
-from interviewer.errors import InputError
-from interviewer.evals import conduct
-from interviewer.evals.conduct import DEFAULT_PERSONA_FILE, run_conduct_eval
-from interviewer.evals.metrics.conduct import check_persona_bounds
-from interviewer.evals.personas import (
+from evals import conduct
+from evals.conduct import DEFAULT_PERSONA_FILE, run_conduct_eval
+from evals.metrics.conduct import check_persona_bounds
+from evals.personas import (
     PERSONAS,
     CandidateTurn,
     ScriptPersona,
@@ -21,8 +20,9 @@ from interviewer.evals.personas import (
     load_persona_file,
     make_persona,
 )
-from interviewer.knowledge import Pack, load_pack
-from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.core.errors import InputError
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.settings import PROJECT_ROOT, Settings
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ from collections import Counter
 import pytest
 from session_support import make_pack
 
-from interviewer.errors import InputError, NotFoundError
-from interviewer.interview.models import SessionConfig
+from interviewer.core.errors import InputError, NotFoundError
+from interviewer.core.pack import load_pack
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import PROJECT_ROOT
 from interviewer.interview.plan import build_plan, question_weight
-from interviewer.knowledge import load_pack
-from interviewer.settings import PROJECT_ROOT
 
 
 def _cfg(**kw: object) -> SessionConfig:

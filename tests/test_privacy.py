@@ -8,15 +8,16 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from session_support import FULL, make_services
 
-from interviewer import cli
-from interviewer.interview.models import SessionConfig
+import interviewer.cli.main as cli
+from interviewer.app.privacy import check_private, delete_user_data, find_user_data, owners
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import Settings
 from interviewer.interview.session import InterviewSession
-from interviewer.privacy import check_private, delete_user_data, find_user_data, owners
-from interviewer.settings import Settings
 from interviewer.transcripts.export import export
 
 
@@ -26,7 +27,7 @@ def _session(settings: Settings, owner: str | None) -> str:
     s.start()
     s.send(FULL)
     for fmt in ("md", "json", "html"):
-        export(s.transcript(), fmt, settings.data_dir / "exports")  # type: ignore[arg-type]
+        export(s.transcript(), fmt, settings.data_dir / "exports")
     return s.session_id
 
 
@@ -125,45 +126,42 @@ def test_transcripts_and_exports_are_readable_by_their_owner_only(
 
 
 def test_owner_is_required(settings: Settings) -> None:
-    from interviewer.errors import InputError
+    from interviewer.core.errors import InputError
 
     with pytest.raises(InputError):
         find_user_data(settings, "  ")
 
 
 class _DbStore:
-    """A database-backed store as the privacy code sees it: sessions are rows."""
+    """A database-backed store as the privacy code sees it through the store protocol: sessions
+    are rows (no local files). Records what it is asked to delete."""
 
-    def __init__(self, owners: dict[str, str | None], *, can_delete: bool = True) -> None:
-        from interviewer.transcripts.store import SessionInfo
+    def __init__(self, owners: dict[str, str | None]) -> None:
+        from interviewer.core.stores import StoredSession
 
-        self.rows = {sid: SessionInfo(
-            session_id=sid, owner=o, pack="mini", stages=["technical"], mode="practice",
-            started_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z", answered=0,
-            planned=1, finished=False) for sid, o in owners.items()}
-        if can_delete:
-            self.delete = self._delete
+        self.rows = {sid: StoredSession(session_id=sid, owner=o) for sid, o in owners.items()}
+        self.deleted: list[str] = []
 
-    def list(self, owner: str | None = None) -> list[object]:
+    def find_sessions(self, owner: str | None = None) -> list[Any]:
         return [i for i in self.rows.values() if owner is None or i.owner == owner]
 
-    def _delete(self, session_id: str) -> None:
-        self.rows.pop(session_id, None)
+    def delete(self, session_id: str) -> bool:
+        self.deleted.append(session_id)
+        return self.rows.pop(session_id, None) is not None
 
 
 def test_a_database_store_is_asked_to_delete_the_rows(settings: Settings) -> None:
-    from interviewer.errors import ConfigError
-
     a, b = "a" * 32, "b" * 32
     exports = settings.data_dir / "exports"
     exports.mkdir(parents=True)
     (exports / f"{a}.md").write_text("alice's export")
-    db = _DbStore({a: "user:alice", b: "user:bob"})
+    (exports / f"{b}.md").write_text("bob's export")
+    fake = _DbStore({a: "user:alice", b: "user:bob"})
+    db: Any = fake  # only the part of the protocol privacy uses
     assert {o.owner for o in owners(settings, store=db)} == {"user:alice", "user:bob"}
+    dry = delete_user_data(settings, "user:alice", dry_run=True, store=db)
+    assert dry.sessions == [a] and fake.deleted == [] and (exports / f"{a}.md").exists()
     report = delete_user_data(settings, "user:alice", store=db)
-    assert report.sessions == [a] and list(db.rows) == [b]
-    assert not (exports / f"{a}.md").exists()
-    stuck = _DbStore({a: "user:alice"}, can_delete=False)
-    with pytest.raises(ConfigError, match="cannot delete"):
-        delete_user_data(settings, "user:alice", store=stuck)
-    assert list(stuck.rows) == [a]
+    assert report.sessions == [a] and fake.deleted == [a] and list(fake.rows) == [b]
+    assert report.deleted == [exports / f"{a}.md"]  # the rows are no files
+    assert not (exports / f"{a}.md").exists() and (exports / f"{b}.md").exists()

@@ -25,9 +25,8 @@ from fault_server import (
 )
 from session_support import FULL, KeywordGrader, make_services
 
-from interviewer.errors import ModelError
-from interviewer.grading.llm_grader import OUTPUT_SCHEMA, LLMGrader
-from interviewer.grading.models import (
+from interviewer.core.errors import ModelError
+from interviewer.core.grade import (
     CriterionScore,
     Grade,
     GradeProvenance,
@@ -35,13 +34,14 @@ from interviewer.grading.models import (
     KeyPointHit,
     criteria_for,
 )
+from interviewer.core.pack import Question
+from interviewer.core.session import ReplyDone, SessionConfig, TextDelta
+from interviewer.core.settings import PROJECT_ROOT, Settings
+from interviewer.grading.llm_grader import OUTPUT_SCHEMA, LLMGrader
 from interviewer.interview.llm_interviewer import LLMInterviewer
-from interviewer.interview.models import ReplyDone, SessionConfig, TextDelta
 from interviewer.interview.session import InterviewSession
-from interviewer.knowledge import Question
 from interviewer.llm import Message
-from interviewer.llm_openai import OpenAIChatModel
-from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.llm.openai_compat import OpenAIChatModel
 
 TIMEOUT = 10.0  # seconds: generous, so a busy CI machine never times out by accident
 SHORT_TIMEOUT = 0.5  # for the timeout tests: `delay` behaviours sleep well beyond it

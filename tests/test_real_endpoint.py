@@ -16,16 +16,16 @@ import pytest
 from llm_servers import MODEL_ALIAS, check_can_run, llama_server
 from session_support import FULL, KeywordGrader, make_services
 
+from interviewer.core.grade import Grade, GradeRequest
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.session import ReplyDone, SessionConfig, TextDelta
+from interviewer.core.settings import PROJECT_ROOT, Settings
 from interviewer.grading import llm_grader
 from interviewer.grading.llm_grader import OUTPUT_SCHEMA, LLMGradeOutput, LLMGrader
-from interviewer.grading.models import Grade, GradeRequest
 from interviewer.interview.llm_interviewer import LLMInterviewer
-from interviewer.interview.models import ReplyDone, SessionConfig, TextDelta
 from interviewer.interview.session import InterviewSession
-from interviewer.knowledge import Pack, load_pack
 from interviewer.llm import Message
-from interviewer.llm_openai import OpenAIChatModel
-from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.llm.openai_compat import OpenAIChatModel
 
 pytestmark = [pytest.mark.llm, pytest.mark.integration, pytest.mark.timeout(600)]
 

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from fakes import BagOfWordsEncoder
 
-from interviewer.evals.attacks import transform
+from evals.attacks import transform
+from interviewer.core.grade import Grade, GradeRequest, criteria_for
+from interviewer.core.pack import Pack, Question, RubricCriterion
 from interviewer.grading.features import (
     claims,
     drop_copied,
@@ -16,7 +18,6 @@ from interviewer.grading.features import (
     sanitize,
     split_sentences,
 )
-from interviewer.grading.models import Grade, GradeRequest, criteria_for
 from interviewer.grading.reference import (
     FEATURES,
     ReferenceGrader,
@@ -25,7 +26,6 @@ from interviewer.grading.reference import (
 )
 from interviewer.grading.reference.calibration import Calibration, load_calibration
 from interviewer.grading.reference.policy import CoverPolicy
-from interviewer.knowledge import Pack, Question, RubricCriterion
 
 POLICY = ReferencePolicy()
 ECHO_CAP = POLICY.echo.cap
@@ -484,15 +484,15 @@ def test_committed_calibration_loads_and_matches_the_grader() -> None:
 
 @pytest.fixture(scope="module")
 def real_grader() -> ReferenceGrader:
-    from interviewer.embeddings import MiniLM
+    from interviewer.packs.embeddings import MiniLM
 
     return ReferenceGrader(MiniLM.for_grading())  # the encoder the app grades with
 
 
 @pytest.fixture(scope="module")
 def pack():  # type: ignore[no-untyped-def]
-    from interviewer.knowledge import load_pack
-    from interviewer.settings import PROJECT_ROOT
+    from interviewer.core.pack import load_pack
+    from interviewer.core.settings import PROJECT_ROOT
 
     return load_pack(PROJECT_ROOT / "knowledge", "kraken-ml-engineer")
 
@@ -621,8 +621,8 @@ def test_real_canonical_p_value_misconception_is_caught_by_its_wording(real_grad
 
 @pytest.mark.integration
 def test_real_saf_rows_order_correct_above_incorrect(real_grader) -> None:  # type: ignore[no-untyped-def]
-    from interviewer.errors import NotFoundError
-    from interviewer.evals.saf import load_saf
+    from evals.saf import load_saf
+    from interviewer.core.errors import NotFoundError
 
     try:
         rows = [r for r in load_saf("unseen_answers") if r.question_id == "10.1"]
@@ -705,8 +705,8 @@ def test_real_example_answers_are_never_told_they_miss_a_point(
     """QA: the guide's own answer scored 4.7 with "Key points covered (0/5)" and a next step
     asking for a point it makes. A point the example answer reaches counts as covered at 0.9 of
     that reach; a point nothing can be seen to reach is shown as not checkable, never missed."""
-    from interviewer.knowledge import load_pack
-    from interviewer.settings import PROJECT_ROOT
+    from interviewer.core.pack import load_pack
+    from interviewer.core.settings import PROJECT_ROOT
 
     questions = load_pack(PROJECT_ROOT / "knowledge", pack_name).questions
     if pack_name != "kraken-ml-engineer":

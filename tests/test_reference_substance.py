@@ -8,13 +8,13 @@ from __future__ import annotations
 import pytest
 from fakes import BagOfWordsEncoder
 
-from interviewer.grading.models import Grade, GradeRequest
+from interviewer.core.grade import Grade, GradeRequest
+from interviewer.core.pack import Question
 from interviewer.grading.reference import ReferenceGrader, ReferencePolicy
 from interviewer.grading.reference.calibration import Calibration
 from interviewer.grading.reference.cues import load_cues, read
 from interviewer.grading.reference.policy import CoverPolicy
 from interviewer.grading.reference.relations import load_relations, wrong_relations
-from interviewer.knowledge import Question
 
 POLICY = ReferencePolicy()
 

@@ -3,15 +3,15 @@ sets' frozen test half run again and no metric may cross its threshold in `evals
 
 A failure here means a change made an eval worse. Fix the change; if the drop is a deliberate
 trade-off, lower the threshold on purpose with a recorded reason:
-`python -m interviewer.evals.baseline --update --allow-lower --reason "..."`.
+`python -m evals.baseline --update --allow-lower --reason "..."`.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from interviewer.evals import baseline as bl
-from interviewer.evals.baseline import (
+from evals import baseline as bl
+from evals.baseline import (
     BASELINE_PATH,
     Baseline,
     EvalBaseline,
@@ -21,7 +21,7 @@ from interviewer.evals.baseline import (
     margin_for,
     updated,
 )
-from interviewer.settings import Settings
+from interviewer.core.settings import Settings
 
 # --- the comparison logic -------------------------------------------------------------------
 
@@ -115,7 +115,7 @@ def test_no_metric_below_its_baseline_threshold(
 ) -> None:
     if eval_name not in baseline.evals:
         pytest.fail(f"evals/baseline.json has no {eval_name!r} section: record it with "
-                    f"`python -m interviewer.evals.baseline --update --only {eval_name}`")
+                    f"`python -m evals.baseline --update --only {eval_name}`")
     measured = bl.MEASURES[eval_name](settings)
     violations = compare(baseline, {eval_name: measured})
     assert not violations, "regressions:\n" + "\n".join(str(v) for v in violations)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interviewer.cli import main
-from interviewer.knowledge import Pack, load_pack
-from interviewer.settings import PROJECT_ROOT, Settings
-from interviewer.store import KnowledgeIndex
+from interviewer.cli.main import main
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.settings import PROJECT_ROOT, Settings
+from interviewer.packs.index import KnowledgeIndex
 
 pytestmark = pytest.mark.integration
 

@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 from fault_server import chunk_body, completion_body
 
-from interviewer.cli import main
-from interviewer.privacy import REDACTED, RedactingFilter, redact, secret_values
-from interviewer.settings import Settings
+from interviewer.app.privacy import REDACTED, RedactingFilter, redact, secret_values
+from interviewer.cli.main import main
+from interviewer.core.settings import Settings
 
 KEY = "sk-planted-" + secrets.token_hex(20)
 
@@ -173,8 +173,8 @@ def test_planted_key_never_reaches_output_logs_transcripts_or_exports(
 
 
 def test_settings_and_model_reprs_hide_the_key(keyed_env: EchoingServer) -> None:
+    from interviewer.core.settings import load_settings
     from interviewer.llm import make_chat_model
-    from interviewer.settings import load_settings
 
     s = load_settings()
     assert s.openai_api_key is not None and s.openai_api_key.get_secret_value() == KEY
@@ -226,8 +226,8 @@ def test_debug_logs_of_a_reflecting_proxy_are_redacted_once_the_edge_installs_it
     """httpcore logs response headers at DEBUG; a proxy that reflects the Authorization header
     puts the key there. Without the record factory the key is in the log (the control); with
     `install_log_redaction` (what the CLI and UI edges call) it is not."""
-    from interviewer import privacy
-    from interviewer.settings import load_settings
+    from interviewer.app import privacy
+    from interviewer.core.settings import load_settings
 
     caplog.set_level(logging.DEBUG)
     with EchoingServer(["echo"], echo_header=True) as srv:

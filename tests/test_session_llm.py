@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from session_support import FULL, PARTIAL, KeywordGrader, make_pack, make_services
 
-from interviewer.errors import ModelError
+from interviewer.app.services import Services
+from interviewer.core.errors import ModelError
+from interviewer.core.events import CandidateSaid
+from interviewer.core.pack import Pack
+from interviewer.core.session import InterviewerReply, ReplyDone, SessionConfig, TextDelta
+from interviewer.core.settings import PROJECT_ROOT, Settings
 from interviewer.interview.guard import find_leak
 from interviewer.interview.llm_interviewer import LLMInterviewer
-from interviewer.interview.models import InterviewerReply, ReplyDone, SessionConfig, TextDelta
 from interviewer.interview.session import InterviewSession
-from interviewer.knowledge import Pack
-from interviewer.llm_fakes import ScriptedChatModel
-from interviewer.services import Services
-from interviewer.settings import PROJECT_ROOT, Settings
-from interviewer.store import SearchHit, pack_documents
-from interviewer.transcripts.events import CandidateSaid
+from interviewer.llm.fakes import ScriptedChatModel
+from interviewer.packs.index import SearchHit, pack_documents
 
 
 class FakeRetriever:
@@ -93,7 +93,7 @@ def test_prompt_has_persona_stage_and_retrieved_material_but_no_example_answer(
 
 def test_follow_up_generated_from_missed_points_without_revealing_them(
         settings: Settings) -> None:
-    follow = "Good start. How would you make sure the model you chose also generalises?"
+    follow = "Good start. How would you make sure a model like that also generalises?"
     services, model, _ = _services(settings, [OPENING, LEAD, follow])
     s = _session(services, mode="interview")
     s.start()
@@ -121,7 +121,9 @@ def test_leaking_follow_up_is_replaced_before_the_leak_is_streamed(settings: Set
     assert "quokka" not in streamed and "nested validation" not in streamed
     done = [e.reply for e in events if isinstance(e, ReplyDone)]
     assert [r.kind for r in done] == ["follow_up"]
-    assert done[0].fallback and done[0].text in q.follow_ups  # the pack's follow-up instead
+    # the offline probe instead: it names the missed point's topic, never the point
+    assert done[0].fallback and "quokka regularisation" in done[0].text
+    assert not find_leak(done[0].text, q).leaked
 
 
 @pytest.mark.parametrize("bad_lead", [
@@ -204,13 +206,18 @@ def test_llm_stream_is_streamed_in_chunks_and_prompt_versions_recorded(
     replies: list[InterviewerReply] = s.send(FULL)
     assert [r.kind for r in replies][-2:] == ["closing", "summary"]
     t = s.transcript()
-    assert "interviewer_technical@1" not in t.prompt_versions  # stage has no own prompt file
-    assert "interviewer_default@1" in t.prompt_versions
+    # the stage has no own prompt file; the task instructions' version is recorded with it
+    assert t.prompt_versions == ["interviewer_default@2+interviewer_tasks@1"]
+    # every model call said what it was for (typed, not in prose)
+    infos = [c.info for c in services.interviewer.model.calls]  # type: ignore[attr-defined]
+    assert [i.task for i in infos if i] == ["opening", "lead_in", "lead_in", "closing"]
+    assert all(i and i.prompt_version == t.prompt_versions[0] and i.stage_id == "technical"
+               for i in infos)
 
 
 def test_build_services_picks_the_interviewer(settings: Settings) -> None:
+    from interviewer.app.services import build_services
     from interviewer.interview.offline import OfflineInterviewer
-    from interviewer.services import build_services
 
     offline = build_services(settings, grader=KeywordGrader())
     assert isinstance(offline.interviewer, OfflineInterviewer) and offline.offline
@@ -227,9 +234,9 @@ def test_build_services_picks_the_interviewer(settings: Settings) -> None:
 @pytest.mark.integration
 def test_llm_interviewer_grounded_by_the_real_index(settings: Settings) -> None:
     """Real Chroma (temp dir) and the real ONNX embeddings on the Kraken pack."""
-    from interviewer.knowledge import load_pack
-    from interviewer.services import build_services
-    from interviewer.store import KnowledgeIndex
+    from interviewer.app.services import build_services
+    from interviewer.core.pack import load_pack
+    from interviewer.packs.index import KnowledgeIndex
 
     full = load_pack(PROJECT_ROOT / "knowledge", "kraken-ml-engineer")
     # a few questions keep the embedding work small; stages and tips are all there
@@ -249,7 +256,8 @@ def test_llm_interviewer_grounded_by_the_real_index(settings: Settings) -> None:
     assert "Tip:" in lead_prompt  # a retrieved tip
     assert "Interview stage 3: Technical Interviews" in lead_prompt  # the stage document
     assert q.example_answer not in lead_prompt and "Example answer:" not in lead_prompt
-    assert s.transcript().prompt_versions[0] == "interviewer_technical-interviews@1"
+    assert s.transcript().prompt_versions[0] == \
+        "interviewer_technical-interviews@2+interviewer_tasks@1"
 
 
 # --- echoes of the candidate's text (an obeyed injection) fall back ----------------------------
@@ -272,7 +280,7 @@ def test_follow_up_that_echoes_the_candidates_text_falls_back(settings: Settings
     assert q is not None
     r = s.send(INJECTED)
     assert [x.kind for x in r] == ["follow_up"]
-    assert r[0].fallback and r[0].text in q.follow_ups
+    assert r[0].fallback and "quokka regularisation" in r[0].text  # the offline probe
     assert "MANGO" not in r[0].text.upper() and "brown fox" not in r[0].text
 
 

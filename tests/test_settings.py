@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.settings import Settings
+from interviewer.core.settings import Settings
 
 
 def test_offline_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,7 +35,7 @@ def test_data_dir_from_env(tmp_path: Path) -> None:
 
 
 def test_env_example_documents_every_setting() -> None:
-    from interviewer.settings import PROJECT_ROOT, env_names
+    from interviewer.core.settings import PROJECT_ROOT, env_names
 
     text = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))

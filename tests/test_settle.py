@@ -8,9 +8,9 @@ from fakes import make_grade, make_question
 from session_support import FULL, KeywordGrader, make_services
 from test_session import _session
 
-from interviewer.grading.models import Grade, GradeRequest, WrongClaim
+from interviewer.core.grade import Grade, GradeRequest, WrongClaim
+from interviewer.core.settings import Settings
 from interviewer.interview.settle import settle_follow_up
-from interviewer.settings import Settings
 
 REQ = GradeRequest(question=make_question(), answer="x")
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import yaml
 
-from interviewer.cli import main
-from interviewer.embeddings import OfflineMiniLMEmbeddingFunction
-from interviewer.errors import IndexError_, InputError
-from interviewer.knowledge import Pack, load_pack
-from interviewer.settings import PROJECT_ROOT, Settings
-from interviewer.store import (
+from interviewer.cli.main import main
+from interviewer.core.errors import IndexError_, InputError
+from interviewer.core.pack import Pack, load_pack
+from interviewer.core.settings import PROJECT_ROOT, Settings
+from interviewer.packs.embeddings import OfflineMiniLMEmbeddingFunction
+from interviewer.packs.index import (
     RETRIEVER,
     KnowledgeIndex,
     bm25_scores,
@@ -245,7 +245,7 @@ def test_interviewer_index_command_is_idempotent(
         encoding="utf-8",
     )
     monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(knowledge))
-    monkeypatch.setattr("interviewer.store.OfflineMiniLMEmbeddingFunction", RecordingEmbedder)
+    monkeypatch.setattr("interviewer.packs.index.OfflineMiniLMEmbeddingFunction", RecordingEmbedder)
     assert main(["index", "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
     assert [(r["pack"], r["added"], r["changes"]) for r in first] == [("mini", 11, 11)]

@@ -3,6 +3,10 @@
 Append-only, durable before acknowledged, a crash mid-write loses only the unacknowledged event
 and never leaves a torn one behind, exactly one answered event per turn across resumes (also
 by another store object, as another app instance would), resume by id, per-user listing.
+Compare-and-append: of two processes appending from the same point at the same instant exactly
+one wins and the other is told the session moved on (also through the session's record step).
+Deletion: a deleted session is gone for every reader, later appends are refused, other owners'
+sessions are untouched, and `interviewer data delete --owner X` does it on either backend.
 Each backend says how to simulate its own kind of crash (a torn last line; an uncommitted
 transaction), and everything after that is asserted the same way. A real SIGKILL of a process
 mid-session runs against both. The PostgreSQL server is Debian's, started for this module.
@@ -26,23 +30,23 @@ from pydantic import SecretStr
 from servers import PostgresServer, create_database, free_port, postgres_server
 from session_support import FULL, PARTIAL, POOR, KeywordGrader, make_pack
 
-from interviewer.errors import InputError, NotFoundError
-from interviewer.interview.models import SessionConfig
-from interviewer.interview.offline import OfflineInterviewer
-from interviewer.interview.session import InterviewSession
-from interviewer.services import Services, make_transcript_store
-from interviewer.settings import Settings
-from interviewer.transcripts.events import (
+from interviewer.app.services import Services, make_transcript_store
+from interviewer.core.errors import InputError, NotFoundError, SessionMovedOnError
+from interviewer.core.events import (
     EVENT_ADAPTER,
     Answered,
     Event,
     Said,
     SessionStarted,
 )
-from interviewer.transcripts.model import Transcript
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import Settings
+from interviewer.core.stores import TranscriptStore
+from interviewer.core.transcript import Transcript
+from interviewer.interview.offline import OfflineInterviewer
+from interviewer.interview.session import InterviewSession
 from interviewer.transcripts.store import (
     JsonlTranscriptStore,
-    TranscriptStore,
     TranscriptStoreError,
     session_info,
 )
@@ -405,11 +409,11 @@ _KILLED_CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     from session_support import FULL, KeywordGrader, make_pack
-    from interviewer.interview.models import SessionConfig
+    from interviewer.core.session import SessionConfig
     from interviewer.interview.offline import OfflineInterviewer
     from interviewer.interview.session import InterviewSession
-    from interviewer.services import Services, make_transcript_store
-    from interviewer.settings import Settings
+    from interviewer.app.services import Services, make_transcript_store
+    from interviewer.core.settings import Settings
 
     settings = Settings()
     pack = make_pack()
@@ -468,6 +472,267 @@ def test_sigkill_mid_session_loses_no_acknowledged_answer(backend: Backend,
         assert resumed.status().answered >= len(mine)
 
 
+# --- compare-and-append -------------------------------------------------------------------------
+
+def test_compare_and_append_writes_only_from_the_point_the_writer_has_seen(
+        backend: Backend) -> None:
+    store = backend.new_store()
+    assert isinstance(store, TranscriptStore)
+    svc = services_on(backend, store)
+    s = new_session(svc)
+    s.start()
+    n = len(store.load(s.session_id))
+    store.compare_and_append(s.session_id, Said(kind="notice", text="in step"), n)
+    for stale in (n, n - 1, n + 5):  # behind, further behind, ahead: refused, nothing written
+        with pytest.raises(SessionMovedOnError, match="moved on") as err:
+            backend.new_store().compare_and_append(
+                s.session_id, Said(kind="notice", text="stale"), stale)
+        assert (err.value.expected, err.value.found) == (stale, n + 1)
+    events = backend.new_store().load(s.session_id)
+    assert len(events) == n + 1 and [e.text for e in events if isinstance(e, Said)][-1] == \
+        "in step"
+    with pytest.raises(SessionMovedOnError):  # a start event for a session that exists
+        store.compare_and_append(s.session_id, events[0], 0)
+
+
+def test_a_session_object_that_was_overtaken_is_told_and_writes_nothing(
+        backend: Backend) -> None:
+    """The session's record step is a compare-and-append: an object that has not seen another
+    object's answer cannot record its own on top."""
+    one, two = services_on(backend), services_on(backend)
+    s = new_session(one, max_follow_ups=0)
+    s.start()
+    behind = InterviewSession.resume(two, s.session_id)
+    assert not behind.behind_store()
+    s.send(FULL)  # answered elsewhere
+    before = two.store.load(s.session_id)
+    with pytest.raises(SessionMovedOnError):
+        behind.send(PARTIAL)
+    assert two.store.load(s.session_id) == before
+    assert answered(two.store, s.session_id) == [FULL]
+    caught_up = InterviewSession.resume(two, s.session_id)
+    caught_up.send(PARTIAL)  # reloaded: in step again
+    assert answered(one.store, s.session_id) == [FULL, PARTIAL]
+
+
+_RACER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from session_support import FULL, KeywordGrader, make_pack
+    from interviewer.app.services import Services, make_transcript_store
+    from interviewer.core.errors import SessionMovedOnError
+    from interviewer.core.events import Said
+    from interviewer.core.settings import Settings
+    from interviewer.interview.offline import OfflineInterviewer
+    from interviewer.interview.session import InterviewSession
+
+    who, sid, mode = sys.argv[1:4]
+    settings = Settings()
+    pack = make_pack()
+    services = Services(settings=settings, grader=KeywordGrader(),
+                        interviewer=OfflineInterviewer(),
+                        store=make_transcript_store(settings), packs={{pack.name: pack}})
+    print("STORE", type(services.store).__name__, flush=True)
+    n = 0
+    for command in sys.stdin:
+        if command.strip() == "prepare":  # read the session as it stands
+            n += 1
+            if mode == "append":
+                seen = len(services.store.load(sid))
+            else:
+                session = InterviewSession.resume(services, sid)
+            print("READY", flush=True)
+        elif command.strip() == "go":  # write from there, at the same instant as the other
+            text = f"{{FULL}} from {{who}} round {{n}}"
+            try:
+                if mode == "append":
+                    services.store.compare_and_append(sid, Said(kind="notice", text=text),
+                                                      seen)
+                else:
+                    session.send(text)
+                print("WON", text, flush=True)
+            except SessionMovedOnError as e:
+                print("MOVED_ON", e, flush=True)
+""")
+
+
+def _race(backend: Backend, sid: str, mode: str, rounds: int) -> list[str]:
+    """Two processes on one session, released together each round; returns the winners'
+    texts. Every round exactly one wins and the other is told the session moved on."""
+    env = {k: v for k, v in os.environ.items() if k not in ("INTERVIEWER_DATABASE_URL",)}
+    env.update(backend.env(), PYTHONUNBUFFERED="1")
+    procs = [subprocess.Popen(
+        [sys.executable, "-c", _RACER.format(tests=str(TESTS_DIR)), who, sid, mode],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        for who in ("A", "B")]
+    pipes = [(p.stdin, p.stdout) for p in procs if p.stdin and p.stdout]
+    assert len(pipes) == 2
+    winners: list[str] = []
+    try:
+        for _, out in pipes:
+            assert out.readline().split() == ["STORE", type(backend.new_store()).__name__]
+        for _ in range(rounds):
+            for command in ("prepare", "go"):
+                for into, _ in pipes:  # both are told before either answers
+                    into.write(command + "\n")
+                    into.flush()
+                replies = [out.readline().rstrip("\n") for _, out in pipes]
+                if command == "prepare":
+                    assert replies == ["READY", "READY"]
+            outcome = sorted(r.split(" ", 1)[0] for r in replies)
+            assert outcome == ["MOVED_ON", "WON"], replies
+            winners.append(next(r.split(" ", 1)[1] for r in replies if r.startswith("WON")))
+            told = next(r for r in replies if r.startswith("MOVED_ON"))
+            assert f"session {sid} moved on elsewhere" in told and "nothing was written" in told
+    finally:
+        for p in procs:
+            if p.stdin is not None:
+                p.stdin.close()
+        for p in procs:
+            p.wait(timeout=60)
+    assert [p.returncode for p in procs] == [0, 0]
+    return winners
+
+
+def test_two_processes_appending_at_once_exactly_one_wins(backend: Backend) -> None:
+    svc = services_on(backend)
+    s = new_session(svc)
+    s.start()
+    before = svc.store.load(s.session_id)
+    winners = _race(backend, s.session_id, "append", rounds=40)
+    events = backend.new_store().load(s.session_id)
+    assert events[: len(before)] == before and len(events) == len(before) + 40
+    assert [e.text for e in events[len(before):] if isinstance(e, Said)] == winners
+    assert {w.split(" from ")[1].split()[0] for w in winners} <= {"A", "B"}
+
+
+def test_two_processes_answering_at_once_record_one_answer(backend: Backend) -> None:
+    """Two tabs in two app processes send an answer to the same question at the same
+    instant: one is recorded (and the interview moves on), the other is told."""
+    svc = services_on(backend)
+    s = new_session(svc, questions=4, max_follow_ups=0)
+    s.start()
+    winners = _race(backend, s.session_id, "session", rounds=3)
+    store = backend.new_store()
+    assert answered(store, s.session_id) == winners
+    assert turns(store, s.session_id) == [(0, 0), (1, 0), (2, 0)]
+    resumed = InterviewSession.resume(services_on(backend, store), s.session_id)
+    assert resumed.status().answered == 3 and resumed.open_turn == (3, 0)
+
+
+# --- deletion and owners -------------------------------------------------------------------------
+
+def test_delete_removes_a_session_for_every_reader_and_nothing_else(backend: Backend) -> None:
+    svc = services_on(backend)
+    gone = new_session(svc, owner="alice")
+    kept = new_session(svc, owner="alice", seed=9)
+    other = new_session(svc, owner="bob")
+    for s in (gone, kept, other):
+        s.start()
+        s.send(FULL)
+    reader = backend.new_store()  # opened before the deletion, as another instance would be
+    assert reader.load(gone.session_id)
+    assert backend.new_store().delete(gone.session_id) is True
+    for store in (reader, backend.new_store(), svc.store):
+        assert not store.exists(gone.session_id)
+        with pytest.raises(NotFoundError):
+            store.load(gone.session_id)
+        assert [i.session_id for i in store.list("alice")] == [kept.session_id]
+        assert [f.session_id for f in store.find_sessions("alice")] == [kept.session_id]
+        assert answered(store, kept.session_id) == [FULL]
+        assert answered(store, other.session_id) == [FULL]
+    assert backend.new_store().delete(gone.session_id) is False  # idempotent
+    with pytest.raises(InputError):
+        backend.new_store().delete("../" + gone.session_id)
+
+
+def test_a_deleted_session_is_not_written_back(backend: Backend) -> None:
+    """A tab still open on a session whose owner's data was deleted: its next turn is refused
+    as not found, and no transcript without a beginning is left behind."""
+    svc = services_on(backend)
+    s = new_session(svc, owner="alice")
+    s.start()
+    assert backend.new_store().delete(s.session_id)
+    with pytest.raises(NotFoundError):
+        s.send(FULL)
+    with pytest.raises(TranscriptStoreError):
+        backend.new_store().append(s.session_id, Said(kind="notice", text="late"))
+    store = backend.new_store()
+    assert not store.exists(s.session_id) and store.find_sessions() == [] and store.list() == []
+
+
+def test_owners_are_isolated_in_listing_finding_and_deleting(backend: Backend) -> None:
+    svc = services_on(backend)
+    by_owner = {o: [new_session(svc, owner=o, seed=i) for i in range(2)]
+                for o in ("user:alice", "user:bob", "browser:" + "c" * 43)}
+    anonymous = new_session(svc)
+    for sessions in by_owner.values():
+        for s in sessions:
+            s.start()
+    store = backend.new_store()
+    for owner, sessions in by_owner.items():
+        ids = {s.session_id for s in sessions}
+        assert {i.session_id for i in store.list(owner)} == ids
+        assert {f.session_id for f in store.find_sessions(owner)} == ids
+        assert {f.owner for f in store.find_sessions(owner)} == {owner}
+    assert store.list("user:ali") == [] and store.find_sessions("USER:ALICE") == []
+    everyone = {f.session_id: f.owner for f in store.find_sessions()}
+    assert everyone[anonymous.session_id] is None and len(everyone) == 7
+    for s in by_owner["user:alice"]:
+        store.delete(s.session_id)
+    assert store.list("user:alice") == [] and store.find_sessions("user:alice") == []
+    for owner in ("user:bob", "browser:" + "c" * 43):
+        assert len(store.list(owner)) == 2 and len(store.find_sessions(owner)) == 2
+
+
+def test_a_damaged_session_is_still_found_and_deleted(backend: Backend) -> None:
+    """The files' `list` leaves out what it cannot read; a deletion request must not."""
+    svc = services_on(backend)
+    s = new_session(svc, owner="alice")
+    s.start()
+    s.send(FULL)
+    backend.corrupt(s.session_id, 3)
+    store = backend.new_store()
+    with pytest.raises(TranscriptStoreError, match="corrupt"):
+        store.load(s.session_id)
+    assert [f.session_id for f in store.find_sessions("alice")] == [s.session_id]
+    assert store.delete(s.session_id) and store.find_sessions("alice") == []
+
+
+def test_data_delete_command_deletes_one_owner(backend: Backend, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """`interviewer data delete --owner X` on this backend: X's sessions and exports go,
+    everyone else's stay, and a second run finds nothing."""
+    import interviewer.cli.main as cli
+    from interviewer.transcripts.export import export
+
+    for name, value in backend.env().items():
+        monkeypatch.setenv(name, value)
+    svc = services_on(backend)
+    exports = backend.settings.data_dir / "exports"
+    sessions = {o: [new_session(svc, owner=o, seed=i) for i in range(2)]
+                for o in ("user:alice", "user:bob")}
+    for owned in sessions.values():
+        for s in owned:
+            s.start()
+            s.send(FULL)
+            export(s.transcript(), "md", exports)
+    alice = {s.session_id for s in sessions["user:alice"]}
+    assert cli.main(["data", "delete", "--owner", "user:alice", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "of 2 session(s) of user:alice" in out and "cannot delete" not in out
+    store = backend.new_store()
+    assert store.find_sessions("user:alice") == [] and store.list("user:alice") == []
+    assert not any(p.stem in alice for p in exports.iterdir())
+    for s in sessions["user:bob"]:
+        assert answered(store, s.session_id) == [FULL] and (exports / f"{s.session_id}.md").exists()
+    assert cli.main(["data", "delete", "--owner", "user:alice", "--yes"]) == 0
+    assert "nothing stored for user:alice" in capsys.readouterr().out
+    assert cli.main(["data", "owners"]) == 0
+    listed = capsys.readouterr().out
+    assert "user:alice" not in listed and "user:bob  2 session(s)" in listed
+
+
 # --- PostgreSQL only: the guarantees the files get from the single process ------------------------
 
 @pytest.fixture
@@ -524,9 +789,9 @@ def test_a_lost_commit_acknowledgement_does_not_write_twice(
     calls: list[str] = []
 
     def commit_then_lose_the_reply(self: PostgresTranscriptStore, conn: Any, sid: str,
-                                   event: Event, body: str) -> None:
+                                   event: Event, body: str, **kw: Any) -> None:
         calls.append(event.type)
-        real(self, conn, sid, event, body)
+        real(self, conn, sid, event, body, **kw)
         if isinstance(event, Answered) and calls.count("answered") == 1:
             raise psycopg.OperationalError("server closed the connection unexpectedly")
 

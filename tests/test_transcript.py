@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from session_support import FULL, PARTIAL, POOR, make_services
 
-from interviewer.errors import InputError, NotFoundError
-from interviewer.interview.models import SessionConfig
+from interviewer.app.services import Services
+from interviewer.core.errors import InputError, NotFoundError
+from interviewer.core.events import Answered, Said
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import Settings
+from interviewer.core.transcript import Transcript
 from interviewer.interview.session import InterviewSession
-from interviewer.services import Services
-from interviewer.settings import Settings
-from interviewer.transcripts.events import Answered, Said
 from interviewer.transcripts.export import (
     export,
     md_block,
@@ -30,7 +31,6 @@ from interviewer.transcripts.export import (
     to_json,
     to_markdown,
 )
-from interviewer.transcripts.model import Transcript
 from interviewer.transcripts.store import JsonlTranscriptStore, TranscriptStoreError
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -210,9 +210,9 @@ def test_sigkill_mid_session_loses_no_acknowledged_answer(settings: Settings,
         import sys
         sys.path.insert(0, {str(TESTS_DIR)!r})
         from session_support import make_services, FULL
-        from interviewer.settings import Settings
+        from interviewer.core.settings import Settings
         from interviewer.interview.session import InterviewSession
-        from interviewer.interview.models import SessionConfig
+        from interviewer.core.session import SessionConfig
         settings = Settings(data_dir={str(settings.data_dir)!r})
         s = InterviewSession.create(make_services(settings), SessionConfig(
             pack="mini", stage=None, questions=10, seed=1, max_follow_ups=0))
@@ -389,7 +389,7 @@ def test_answers_that_scored_alike_are_neither_strongest_nor_weakest(services: S
 ])
 def test_a_strong_session_is_told_to_try_something_it_was_not(
         services: Services, mode: str, stage: str | None, expect: str) -> None:
-    from interviewer.transcripts.summary import _after_a_strong_session
+    from interviewer.core.summary import _after_a_strong_session
 
     cfg = {"pack": "mini", "questions": 1, "seed": 4, "mode": mode, "stage": stage}
     s = InterviewSession.create(services, SessionConfig(**cfg))  # type: ignore[arg-type]

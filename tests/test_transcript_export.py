@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from session_support import FULL, POOR, KeywordGrader, make_pack, make_services
 
-from interviewer.grading.models import Grade, GradeRequest
-from interviewer.interview.models import SessionConfig
+from interviewer.app.services import Services
+from interviewer.core.grade import Grade, GradeRequest
+from interviewer.core.pack import Pack, iter_packs
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import Settings
+from interviewer.core.transcript import Transcript
 from interviewer.interview.session import InterviewSession
-from interviewer.knowledge import Pack, iter_packs
-from interviewer.services import Services
-from interviewer.settings import Settings
 from interviewer.transcripts.export import md_authored, md_escape, to_html, to_markdown
-from interviewer.transcripts.model import Transcript
 
 markdown_it = pytest.importorskip("markdown_it")
 
@@ -199,3 +199,18 @@ def test_a_point_the_grader_cannot_check_is_not_shown_as_missed(services: Servic
     assert f"- [ ] {points[1].point}\n" in md
     page = to_html(t)
     assert '<li class="unchecked">?' in page and '<li class="missed">&#10007;' in page
+
+
+def test_the_question_field_holds_the_question_not_the_lead_in(services: Services) -> None:
+    """QA: "Question: Thanks. Next question. What is ..." in every export."""
+    from interviewer.interview.offline import LEAD_INS
+
+    t = played(services, [FULL, POOR])
+    second = t.questions[1]
+    asked = second.exchanges[0].prompt
+    lead = asked.split("\n\n", 1)[0]
+    assert any(lead in options for options in LEAD_INS.values())  # asked with a lead-in ...
+    md = to_markdown(t)
+    assert f"**Question:** {second.question}" in md and f"**Question:** {lead}" not in md
+    page = to_html(t)
+    assert f"<strong>Question:</strong> {second.question}" in page and lead not in page

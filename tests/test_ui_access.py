@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.errors import ConfigError, NotFoundError
-from interviewer.grading.models import CriterionScore, Grade, GradeProvenance, KeyPointHit
-from interviewer.interview.models import SessionConfig
+from interviewer.app.services import build_services
+from interviewer.core.errors import ConfigError, NotFoundError
+from interviewer.core.grade import CriterionScore, Grade, GradeProvenance, KeyPointHit
+from interviewer.core.session import SessionConfig
+from interviewer.core.settings import Settings
 from interviewer.interview.session import InterviewSession
-from interviewer.services import build_services
-from interviewer.settings import Settings
 from interviewer.ui.auth import check_password, hash_password, parse_users
 from interviewer.ui.identity import COOKIE, BrowserIdMiddleware, browser_id, owner_for
 from interviewer.ui.profiles import FULL_LOOP, profile_named

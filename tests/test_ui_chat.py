@@ -11,10 +11,11 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import pytest
-from session_support import FULL, POOR, make_services
+from session_support import FULL, POOR, KeywordGrader, make_services
 
-from interviewer.settings import Settings
-from interviewer.transcripts.events import Answered, CandidateSaid, Ended, Event, Skipped
+from interviewer.core.events import Answered, Asked, CandidateSaid, Ended, Event, Skipped
+from interviewer.core.settings import Settings
+from interviewer.interview.session import InterviewSession
 from interviewer.ui import chat as chat_mod
 from interviewer.ui.chat import Chat
 from interviewer.ui.profiles import ChatChoices, profile_named
@@ -74,6 +75,10 @@ class FakeMessage:
     async def remove_actions(self) -> None:
         self.actions = []
 
+    async def remove(self) -> None:
+        if self in PAGE.items:
+            PAGE.items.remove(self)
+
 
 class FakeStep:
     def __init__(self, name: str = "", type: str = "undefined", **_: Any) -> None:
@@ -93,6 +98,8 @@ class FakeStep:
 class FakeElement:
     def __init__(self, **kwargs: Any) -> None:
         self.kwargs = kwargs
+        figure = kwargs.get("figure")  # cl.Plotly keeps its figure as JSON in `content`
+        self.content = figure.to_json() if figure is not None else kwargs.get("content", "")
 
 
 @pytest.fixture(autouse=True)
@@ -157,7 +164,7 @@ def test_a_stale_tab_does_not_answer_a_question_that_moved_on(settings: Settings
     assert len(answered(evs, 0)) == 1
     assert not any("MARKER-STALE" in e.answer for e in evs if isinstance(e, Answered))
     texts = PAGE.texts(mark)
-    assert "moved on in another tab" in texts[0] and "MARKER\\-STALE" in texts[0]
+    assert "moved on in another tab" in texts[0] and "MARKER-STALE" in texts[0]
     assert any("Question 2 of 3" in t for t in texts)
     assert tab2.session is not None and tab2.session.open_turn == (1, 0)
 
@@ -199,6 +206,94 @@ def test_a_hint_in_another_tab_does_not_block_an_answer(settings: Settings) -> N
     sid = run(scenario)
     assert len(answered(events(tab1, sid), 0)) == 1
     assert not any("moved on" in t for t in PAGE.texts())
+
+
+class _OvertakenWhileGrading:
+    """A grader during whose work another tab answers the same question and wins the race:
+    both tabs were in step when they checked the transcript, so only the write can tell."""
+
+    name = "keyword"
+
+    def __init__(self, other: Callable[[], object]) -> None:
+        self.inner, self.other, self.fired = KeywordGrader(), other, False
+
+    def grade(self, request: Any) -> Any:
+        if not self.fired:
+            self.fired = True
+            self.other()
+        return self.inner.grade(request)
+
+
+def test_two_tabs_sending_at_the_same_instant_one_is_told(settings: Settings) -> None:
+    """Both tabs pass the staleness check; the other tab's answer is recorded first. This tab's
+    write is refused (compare-and-append): it says so, returns the text, shows where the
+    interview stands, and the question is answered once."""
+    tab1 = new_chat(settings)
+    racing: dict[str, Any] = {}
+    grader = _OvertakenWhileGrading(lambda: racing["session"].send(FULL))
+    tab2 = new_chat(settings, services=make_services(settings, grader=grader))
+
+    async def scenario() -> tuple[str, int]:
+        await tab1.start_new()
+        sid = tab1.session.session_id  # type: ignore[union-attr]
+        await tab2.resume(sid)
+        racing["session"] = tab1.session
+        mark = PAGE.mark()
+        await tab2.on_text("MARKER-RACE " + FULL, [])
+        return sid, mark
+
+    sid, mark = run(scenario)
+    assert grader.fired
+    evs = events(tab1, sid)
+    assert len(answered(evs, 0)) == 1
+    assert not any("MARKER-RACE" in e.answer for e in evs if isinstance(e, Answered))
+    assert not any("MARKER-RACE" in e.text for e in evs if isinstance(e, CandidateSaid))
+    texts = PAGE.texts(mark)
+    assert "moved on in another tab" in texts[0] and "your message was not applied" in texts[0]
+    assert "MARKER-RACE" in texts[0]  # the text is given back
+    assert not any(t.startswith("Something went wrong") for t in texts)
+    assert any("Question 2 of 3" in t for t in texts)
+    assert tab2.session is not None and tab2.session.open_turn == (1, 0)
+    run(lambda: tab2.on_text(FULL, []))  # in step again: applied to Q2
+    assert len(answered(events(tab1, sid), 1)) == 1
+
+
+def test_a_race_lost_after_part_of_the_turn_was_saved(settings: Settings) -> None:
+    """The answer was recorded, then another tab wrote before this one's next event: the tab
+    says what was saved is kept (not that the answer was refused) and shows where it stands."""
+    tab1 = new_chat(settings)
+    tab2 = new_chat(settings, services=make_services(settings))
+
+    async def scenario() -> tuple[str, int]:
+        await tab1.start_new()
+        sid = tab1.session.session_id  # type: ignore[union-attr]
+        await tab2.resume(sid)
+        session = tab2.session
+        assert session is not None
+        real = session._record
+
+        def record(event: Event) -> None:  # tab 1 reloads right after tab 2's answer
+            real(event)
+            if isinstance(event, Answered):
+                session._record = real  # type: ignore[method-assign]
+                InterviewSession.resume(tab1.services, sid).resume_replies()  # asks Q2
+
+        session._record = record  # type: ignore[method-assign]
+        mark = PAGE.mark()
+        await tab2.on_text("MARKER-SAVED " + FULL, [])
+        return sid, mark
+
+    sid, mark = run(scenario)
+    evs = events(tab1, sid)
+    assert [e.answer for e in answered(evs, 0)] == ["MARKER-SAVED " + FULL]
+    texts = PAGE.texts(mark)
+    told = [t for t in texts if "moved on in another tab" in t]
+    assert len(told) == 1 and "what was saved is kept" in told[0]
+    assert "not applied" not in told[0] and "MARKER" not in told[0]
+    assert not any(t.startswith("Something went wrong") for t in texts)
+    assert "Question 2 of 3" in texts[-1]  # where it stands: Q2, asked once
+    assert [e.plan_index for e in evs if isinstance(e, Asked)] == [0, 1]
+    assert tab2.session is not None and not tab2.session.behind_store()
 
 
 # --- buttons of an earlier interview ---------------------------------------------------------
@@ -272,10 +367,32 @@ def test_history_says_ended_early_and_how_it_is_ordered(settings: Settings) -> N
         return mark
 
     mark = run(scenario)
-    listing = PAGE.texts(mark)[-1]
-    assert "most recently active first" in listing and "newest first" not in listing
-    assert "1/3 answered · ended early" in listing
-    assert not [a for a in PAGE.messages(mark)[-1].actions if a.name == "resume_interview"]
+    header, *rows = PAGE.messages(mark)
+    assert "most recently active first" in header.content and "newest first" not in header.content
+    assert not header.actions  # the buttons are on the rows
+    row, = rows  # one interview: one row, with its score and its own buttons
+    assert "**5.0 / 5** · 1/3 answered · ended early" in row.content
+    assert [a.label for a in row.actions] == ["Download #1"]  # finished: nothing to resume
+
+
+def test_each_history_row_has_its_score_and_its_buttons(settings: Settings) -> None:
+    chat = new_chat(settings)
+
+    async def scenario() -> int:
+        await chat.start_new()
+        await chat.on_text(FULL, [])
+        await chat.retire()
+        await chat.start_new()  # in progress, nothing graded yet
+        mark = PAGE.mark()
+        await chat.show_history()
+        return mark
+
+    mark = run(scenario)
+    _, newer, older = PAGE.messages(mark)
+    assert "in progress" in newer.content and "/ 5**" not in newer.content
+    assert [a.label for a in newer.actions] == ["Download #1", "Resume #1"]
+    assert {a.payload["session_id"] for a in newer.actions} == {chat.session.session_id}  # type: ignore[union-attr]
+    assert "**5.0 / 5**" in older.content and [a.label for a in older.actions] == ["Download #2"]
 
 
 # --- interview mode's end, returned text, the opening ------------------------------------------
@@ -352,3 +469,18 @@ def test_the_opening_of_a_one_question_stage_reads_naturally(settings: Settings)
     opening = next(t for t in PAGE.texts() if t.startswith("Hi, I'm"))
     assert "1 question, so take your time with it." in opening
     assert "one at a time" not in opening
+
+
+def test_full_loop_header_counts_the_stages_questions_as_its_greeting_does(
+        settings: Settings) -> None:
+    """QA: the greeting said 3 questions while the header said "Question 1 of 9"."""
+    chat = new_chat(settings, stage="Full loop", questions=2)
+
+    async def scenario() -> None:
+        await chat.start_new()
+
+    run(scenario)
+    greeting = next(t for t in PAGE.texts() if t.startswith("Hi, I'm"))
+    header = next(t for t in PAGE.texts() if t.startswith("*Question"))
+    assert "In this stage I'll ask you 2 questions" in greeting
+    assert header.startswith("*Question 1 of 2 · Recruiter Screen · stage 1 of 3*")

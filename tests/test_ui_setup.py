@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.errors import ConfigError
-from interviewer.knowledge import load_pack
-from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.core.errors import ConfigError
+from interviewer.core.pack import load_pack
+from interviewer.core.settings import PROJECT_ROOT, Settings
 from interviewer.ui import launch
 from interviewer.ui.frontend import STAMP_NAME, ensure_offline_build, offline_index, packaged_build
 from interviewer.ui.profiles import FULL_LOOP, REFERENCE_GRADER, grader_options, parse_choices
@@ -166,7 +166,7 @@ def test_grader_choice_only_with_a_model(settings: Settings) -> None:
 
 
 def test_ui_command_takes_host_and_port() -> None:
-    from interviewer.cli import build_parser
+    from interviewer.cli.main import build_parser
 
     args = build_parser().parse_args(["ui", "--host", "0.0.0.0", "--port", "8123"])
     assert (args.host, args.port) == ("0.0.0.0", 8123)
@@ -175,7 +175,7 @@ def test_ui_command_takes_host_and_port() -> None:
 
 
 def test_ui_command_reports_a_busy_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from interviewer.cli import main
+    from interviewer.cli.main import main
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

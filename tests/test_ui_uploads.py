@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from interviewer.errors import InputError
+from interviewer.core.errors import InputError
 from interviewer.ui.uploads import (
     ALLOWED_SUFFIXES,
     EMPTY_UPLOAD,

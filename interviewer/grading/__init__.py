@@ -1,6 +1,6 @@
 """Grading: one Grade type for every grader (LLM rubric grader, offline reference grader)."""
 
-from .models import (
+from interviewer.core.grade import (
     CRITERIA,
     Criterion,
     CriterionScore,

@@ -100,6 +100,14 @@ _ADDRESSEE = (r"(?:dear\s+|hey\s+|hi\s+|hello\s+)?(?:ai\s+|human\s+)?(?:intervie
               r"evaluator|grader|examiner|assessor|marker|grading\s+model)s?")
 _CRITERION_SCORE = (r"\b(?:correctness|completeness|depth|communication|specificity|ownership|"
                     r"relevance|motivation|star|overall)\s*[:=-]?\s*[1-5](?:\.\d)?(?:\s*/\s*5)?\b")
+# A number that counts or bounds something is not a grade asked for: "returns the score and the
+# top 5 reasons", "a risk score from 0 to 100", "scores 0-100", "the top five features" (a
+# take-home write-up describing its API was flagged as addressed to the grader).
+_NOT_A_COUNT = r"(?<![\d.,])(?<!\btop\s)(?<!\bto\s)(?<!\band\s)(?<!-)"
+_NOT_COUNTED = (r"(?!\s*(?:-|to)\s*\d)(?!\s*%)(?!\s+(?:reasons?|reason\s+codes|features?|items?|"
+                r"results?|rows?|fields?|factors?|signals?|predictions?|codes?|examples?|"
+                r"requests?|withdrawals?|transactions?|accounts?|ms|milliseconds?|seconds?|"
+                r"minutes?|days?|folds?|trees?)\b)")
 _GRADER_PATTERNS = [
     re.compile(p, re.IGNORECASE)
     for p in (
@@ -113,10 +121,10 @@ _GRADER_PATTERNS = [
         # reasons" describes a system (issue 12)
         r"\b(score|grade|mark|rank|evaluate|assess)\s+(this|my|me|it|(the|this|my)\s+(answer|"
         r"response|submission|candidate|reply))\b.{0,40}(?<![\d.,])\b(5|five|10|ten|100|full|"
-        r"maximum|max|highest|perfect|excellent|a\+)\b(?![.,]\d)",
+        r"maximum|max|highest|perfect|excellent|a\+)\b(?![.,]\d)" + _NOT_COUNTED,
         r"\brate\s+(it|this|me|my|that|the\s+(answer|response|submission|candidate))\b.{0,60}"
-        r"(?<![\d.,])\b(5|five|10|ten|100|full|maximum|max|highest|perfect|excellent|a\+)\b"
-        r"(?![.,]\d)",
+        + _NOT_A_COUNT + r"\b(5|five|10|ten|100|full|maximum|max|highest|perfect|excellent|a\+)"
+        r"\b(?![.,]\d)" + _NOT_COUNTED,
         r"\b(full|maximum|perfect|top)\s+(marks|score|points|grade)\b",
         # the grader named; an LLM, an assistant or a system prompt only when spoken to (answers
         # about LLM tooling name them: "LLM-assisted triage", "OWASP's LLM top-10")
@@ -249,7 +257,7 @@ def sanitize(text: str) -> Sanitized:
     Removal only ever shortens the answer; the grader grades both versions and keeps the lower
     grade, so a false positive here can never raise a score.
     """
-    from ..textnorm import normalise_for_checks
+    from interviewer.core.text import normalise_for_checks
 
     norm = normalise_for_checks(text)
     removed: list[str] = []

@@ -26,11 +26,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import GradingError, ModelError
-from ..knowledge import Question
-from ..llm import ChatModel, Completion, Message
-from ..prompts import load_prompt
-from .models import (
+from interviewer.core.agents import LLM
+from interviewer.core.errors import GradingError, ModelError
+from interviewer.core.grade import (
     Criterion,
     CriterionScore,
     Grade,
@@ -41,6 +39,9 @@ from .models import (
     criteria_for,
     prepare_grader,
 )
+from interviewer.core.pack import Question
+from interviewer.llm import CallInfo, ChatModel, Completion, Message
+from interviewer.llm.prompts import load_prompt
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ PROMPT_VARIABLES: dict[str, tuple[str, ...]] = {
         "question", "question_kind", "how_to_answer", "example_answer", "key_points",
         "misconceptions", "criteria", "follow_ups", "answer_tag", "answer",
     ),
+}
+# Every variable the code passes to each named template of a prompt file (the same check).
+TEMPLATE_VARIABLES: dict[str, dict[str, tuple[str, ...]]] = {
+    PROMPT_NAME: {"retry": ("problem",)},
 }
 
 MAX_TOKENS = 1500
@@ -187,7 +192,7 @@ def quote_in_answer(quote: str, answer: str) -> bool:
 class LLMGrader:
     """Grades with a chat model; the fallback grader's result stands when the model fails."""
 
-    name = "llm"
+    name = LLM
 
     def __init__(self, model: ChatModel, prompts_dir: Path, fallback: Grader) -> None:
         self.model = model
@@ -229,21 +234,25 @@ class LLMGrader:
         self, messages: list[Message], request: GradeRequest
     ) -> tuple[LLMGradeOutput, Completion]:
         """One try and, if the reply is unusable, one retry that says what was wrong."""
-        completion = self._complete(messages)
+        completion = self._complete(messages, self._info("grade", request))
         try:
             return self._parse(completion, request), completion
         except _Unusable as e:
             log.info("grader reply unusable (%s); retrying once", e)
-            retry = [*messages, Message(role="user", content=(
-                f"Your previous reply could not be used: {e}. Reply again with only the JSON "
-                "object described above, every text field short."
-            ))]
-        completion = self._complete(retry)
+            retry = [*messages, Message(role="user", content=self.prompt.text("retry",
+                                                                               problem=str(e)))]
+        completion = self._complete(retry, self._info("grade_retry", request))
         return self._parse(completion, request), completion
 
-    def _complete(self, messages: list[Message]) -> Completion:
+    def _info(self, task: str, request: GradeRequest) -> CallInfo:
+        """A grade is for a question, not a stage (a question may sit in several): no stage id."""
+        return CallInfo(task=task, prompt=self.prompt.name, prompt_version=self.prompt.version,
+                        question_id=request.question.id)
+
+    def _complete(self, messages: list[Message], info: CallInfo) -> Completion:
         return self.model.complete(
-            messages, json_schema=OUTPUT_SCHEMA, temperature=0.0, max_tokens=MAX_TOKENS
+            messages, json_schema=OUTPUT_SCHEMA, temperature=0.0, max_tokens=MAX_TOKENS,
+            info=info,
         )
 
     def _parse(self, completion: Completion, request: GradeRequest) -> LLMGradeOutput:
@@ -305,7 +314,7 @@ class LLMGrader:
             misconceptions=_clean(output.misconceptions),
             next_step=output.next_step,
             provenance=GradeProvenance(
-                grader="llm",
+                grader=LLM,
                 model=completion.model or self.model.model_name,
                 prompt_version=self.prompt.version,
                 duration_ms=_ms_since(start),
@@ -356,8 +365,8 @@ class LLMGrader:
 def addressed_to_grader(answer: str) -> int:
     """How many passages of the answer speak to the grader rather than answer the question
     (the reference grader's sanitiser decides, on Unicode-normalised text)."""
-    from ..textnorm import normalise_for_checks
-    from .features import sanitize
+    from interviewer.core.text import normalise_for_checks
+    from interviewer.grading.features import sanitize
 
     found = sanitize(normalise_for_checks(answer))
     return len(found.removed) + len(found.repeated)

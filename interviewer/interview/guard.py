@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from ..knowledge import Question
-from ..textnorm import normalise_for_checks
+from interviewer.core.pack import Question
+from interviewer.core.text import content_tokens, normalise_for_checks, singular, tokens
 
 InputKind = Literal["command", "derail", "clarify", "answer", "empty"]
 DerailKind = Literal["override", "reveal", "grade"]
@@ -109,24 +109,12 @@ def parse_input(text: str) -> ParsedInput:
 
 # --- leak and shape checks on interviewer text ---------------------------------------------------
 
-_STOP_WORDS = (
-    "a an the and or but of to in on at for with by from as is are was were be been being it its "
-    "this that these those you your i we our they their he she his her them us me my do does did "
-    "have has had not no can could would should will shall may might must so if then than there "
-    "what which who whom how why when where about into over under more most such also just very "
-    "e g eg ie etc each any all some one two"
-)
-_STOP = frozenset(_STOP_WORDS.split(" "))
-STOP_WORDS = _STOP  # shared with the LLM interviewer's echo check
-
-
 def _words(text: str) -> list[str]:
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("-", " "))
-    return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words]
+    return [singular(w) for w in tokens(text)]
 
 
 def _content(text: str) -> list[str]:
-    return [w for w in _words(text) if w not in _STOP]
+    return content_tokens(text)
 
 
 def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:

@@ -13,22 +13,22 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..grading.models import Grade
-from ..knowledge import Question, Stage
-from .guard import DerailKind, _content, find_leak
+from interviewer.core.agents import OFFLINE
+from interviewer.core.findings import format_findings
+from interviewer.core.grade import Grade
+from interviewer.core.pack import Question, Stage
+from interviewer.interview.guard import DerailKind, find_leak
+from interviewer.interview.probe import REDIRECT, Probe
 
 Task = Literal["opening", "lead_in", "follow_up", "hint", "clarify", "derail", "transition",
                "closing"]
 
-OFFLINE_NAME = "offline"
 _NAMES = {"recruit": "Alex", "review": "Sam", "engineer": "Priya", "manager": "Jordan",
           "leader": "Morgan", "director": "Morgan", "head": "Morgan"}
 _ROLE_BY_ORDER = ["recruiter", "take-home reviewer", "ML engineer", "hiring manager",
                   "senior leader"]
 
-
-# How the offline interviewer steers back a candidate who answered another question.
-REDIRECT = "I think that answers a different question. Let me ask mine again:"
+__all__ = ["REDIRECT", "ComposeRequest", "Composed", "OfflineInterviewer"]
 
 
 class ComposeRequest(BaseModel):
@@ -48,6 +48,16 @@ class ComposeRequest(BaseModel):
     # the grader found the answer fits another question of the section better than this one
     other_question: bool = False
     used_follow_ups: list[str] = Field(default_factory=list)
+    # the follow-up the grade calls for (interview/probe.py): its target and offline words
+    probe: Probe | None = None
+    stage_question_number: int = 0  # 1-based within the stage (0: not given)
+    stage_number: int = 0  # 1-based position of the stage in the session (0: not given)
+    stages_total: int = 1
+    questions_total: int = 0  # in the whole session
+    # how the previous question went, so a lead-in matches it: its final score, or skipped
+    last_score: float | None = None
+    last_skipped: bool = False
+    mode: str = "practice"
     hint_number: int = 0
     candidate_text: str = ""  # a clarifying question or derail attempt
     derail: DerailKind | None = None
@@ -59,7 +69,7 @@ class Composed(BaseModel):
     """The final text of one reply and how it was produced."""
 
     text: str | None  # None: nothing to say (e.g. no follow-up left)
-    interviewer: str = OFFLINE_NAME
+    interviewer: str = OFFLINE
     prompt_version: str | None = None
     fallback: bool = False
     fallback_reason: str | None = None
@@ -79,8 +89,18 @@ def persona_name(stage: Stage) -> str:
     return ["Alex", "Sam", "Priya", "Jordan", "Morgan"][(stage.order - 1) % 5]
 
 
-LEAD_INS = ["Let's start.", "Thanks. Next question.", "Okay, let's move on.",
-            "Thank you. Here's another one.", "Good, let's keep going."]
+# Lead-ins by how the previous question went; the question number picks one, so a seeded
+# session reads the same every time. Interview mode keeps its judgement to itself.
+LEAD_INS = {
+    "first": ["Let's start."],
+    "strong": ["Good, let's keep going.", "Nice. Here's the next one."],
+    "neutral": ["Thanks. Next question.", "Okay, let's move on.", "Thank you. Here's another one."],
+    "weak": ["Okay, let's try a different one.", "Let's move on to something else."],
+    "skipped": ["No problem, let's try another one.", "That's fine, let's move on."],
+}
+STRONG_SCORE = 4.0  # a previous grade at or above this earns a "Good" in practice mode
+WEAK_SCORE = 2.5  # under this, the lead-in moves on without praise
+FOCUS_ITEMS = 3  # how many of a stage's focus areas its opening names
 HELP_LINE = ("Answer in your own words; type /hint for a nudge, /skip to move on, /repeat to "
              "hear the question again, /end to finish.")
 
@@ -88,7 +108,7 @@ HELP_LINE = ("Answer in your own words; type /hint for a nudge, /skip to move on
 class OfflineInterviewer:
     """Written texts; never calls a model. `compose` yields one chunk and then the Composed."""
 
-    name = OFFLINE_NAME
+    name = OFFLINE
 
     def compose(self, req: ComposeRequest) -> Iterator[str | Composed]:
         result = self.write(req)
@@ -109,30 +129,31 @@ class OfflineInterviewer:
         count = req.questions_in_stage
         plan = ("I'll ask you 1 question, so take your time with it." if count == 1 else
                 f"I'll ask you {count} questions, one at a time.")
-        return (f"Hi, {who}. Welcome to the {s.name}{fmt} for the {req.role} role. "
-                f"{plan} {HELP_LINE}")
+        cover = f" We'll cover {_listed(s.focus[:FOCUS_ITEMS])}." if s.focus else ""
+        loop = ""
+        if req.full_loop and req.stages_total > 1:
+            if req.stage_number <= 1:
+                total = f", {req.questions_total} questions in all" if req.questions_total else ""
+                loop = (f" This is the full loop: {req.stages_total} stages{total}, each with "
+                        "its own interviewer. This is stage 1.")
+            else:
+                loop = f" This is stage {req.stage_number} of {req.stages_total}."
+            plan = ("In this stage I'll ask you 1 question." if count == 1 else
+                    f"In this stage I'll ask you {count} questions, one at a time.")
+        return (f"Hi, {who}. Welcome to the {s.name}{fmt} for the {req.role} role.{cover}"
+                f"{loop} {plan} {HELP_LINE}")
 
     def _lead_in(self, req: ComposeRequest) -> str:
         if req.question and req.question.kind == "take_home":
-            return "Here's the take-home brief. Walk me through how you would approach it."
-        return LEAD_INS[0 if req.question_number <= 1 else 1 + (req.question_number % 4)]
+            return ("Here's the take-home brief. Upload your submission as it describes, or walk "
+                    "me through how you would approach it.")
+        return lead_in_text(req)
 
     def _follow_up(self, req: ComposeRequest) -> str | None:
-        q = req.question
-        if q is None:
+        """The grade's probe (chosen by the session from the grade, interview/probe.py)."""
+        if req.question is None or req.probe is None:
             return None
-        redirect = f"{REDIRECT} {q.question.strip()}"
-        if req.other_question and redirect not in req.used_follow_ups:
-            return redirect  # an interviewer steers back before probing deeper
-        left = [f for f in q.follow_ups if f not in req.used_follow_ups]
-        if not left:
-            return None
-        missed = set()
-        for point in req.missed:
-            missed |= set(_content(point))
-        # the follow-up that probes the most missed ground; the pack's order breaks ties
-        best = max(left, key=lambda f: (len(set(_content(f)) & missed), -left.index(f)))
-        return best
+        return req.probe.text
 
     def _hint(self, req: ComposeRequest) -> str:
         q = req.question
@@ -149,9 +170,7 @@ class OfflineInterviewer:
         return "That's all the hints I have for this one. Give it your best shot, or /skip."
 
     def _clarify(self, req: ComposeRequest) -> str:
-        q = req.question.question if req.question else ""
-        return ("Good question. I'd rather not narrow it down for you: answer it as you understand "
-                f"it and state your assumptions as you go. The question again: {q}")
+        return clarify_text(req)
 
     def _derail(self, req: ComposeRequest) -> str:
         q = req.question.question if req.question else ""
@@ -168,8 +187,13 @@ class OfflineInterviewer:
 
     def _transition(self, req: ComposeRequest) -> str:
         nxt = req.next_stage
-        after = f" Next up: the {nxt.name}." if nxt else ""
-        return f"That wraps up the {req.stage.name}. Thank you.{after}"
+        if nxt is None:
+            return f"That wraps up the {req.stage.name}. Thank you."
+        who = f"{persona_name(nxt)}, {with_article(persona_of(nxt))}"
+        if persona_name(nxt) == persona_name(req.stage):
+            who = f"my colleague {who}"
+        return (f"That wraps up the {req.stage.name}. Thank you. I'll hand you over to {who}, "
+                f"for the {nxt.name}.")
 
     def _closing(self, req: ComposeRequest) -> str:
         scope = "the interview loop" if req.full_loop else f"the {req.stage.name}"
@@ -177,6 +201,75 @@ class OfflineInterviewer:
             return f"Let's stop here. Thank you for your time on {scope}. Here is your summary."
         return (f"That's the end of {scope}. Thank you for your time; it was good talking "
                 "with you. Here is your summary.")
+
+
+def lead_in_text(req: ComposeRequest) -> str:
+    """Words before a question that match what just happened: a stage's first question starts
+    it, a skip is taken in stride, and only a strong answer (in practice mode) earns "Good"."""
+    first = req.stage_question_number == 1 if req.stage_question_number else \
+        req.question_number <= 1
+    if first:
+        return LEAD_INS["first"][0]
+    if req.last_skipped:
+        mood = "skipped"
+    elif req.last_score is None or req.mode == "interview":
+        mood = "neutral"
+    elif req.last_score >= STRONG_SCORE:
+        mood = "strong"
+    elif req.last_score < WEAK_SCORE:
+        mood = "weak"
+    else:
+        mood = "neutral"
+    options = LEAD_INS[mood]
+    return options[req.question_number % len(options)]
+
+
+# What /clarify says about a question's scope, by the kind of question.
+SCOPE = {
+    "technical": ("Think of a real production system rather than a textbook or notebook setting, "
+                  "and say which assumptions you make."),
+    "behavioral": ("Pick one real situation from your own work, recent if you can, and tell me "
+                   "what you did yourself."),
+    "conversational": ("It's about your own experience and reasons; a couple of minutes is "
+                       "plenty."),
+    "take_home": ("Assume the data described in the brief; where it is silent, make a sensible "
+                  "assumption and write it down."),
+}
+_EITHER = re.compile(r"\bor\b|\beither\b|\bwhich one\b", re.IGNORECASE)
+_MAY_I = re.compile(r"^\s*(?:\S+\s+){0,4}?(can i assume|may i assume|should i|"
+                    r"is it (?:ok|okay|fine)|do you want me to|can i)\b", re.IGNORECASE)
+
+
+def clarify_text(req: ComposeRequest) -> str:
+    """An answer to a clarifying question: what the question is after and its scope, never a
+    refusal and never the answer (its words are checked against the example answer and key
+    points, and the question's intent is left out when it would give part of them away)."""
+    q = req.question
+    if q is None:
+        return "There is no open question right now."
+    asked = req.candidate_text.strip()
+    parts = ["Good question."]
+    if _EITHER.search(asked):
+        parts.append("Either reading works: take the one closest to your own experience and "
+                     "say which you chose.")
+    elif _MAY_I.search(asked):
+        parts.append("That's your call: state the assumption and go ahead with it.")
+    intent = " ".join(q.intent.split())
+    if intent:
+        said = f"Some context on why I'm asking: {intent}"
+        if not said.endswith((".", "!")):
+            said += "."
+        if not find_leak(said, q).leaked:
+            parts.append(said)
+    parts.append(SCOPE.get(q.kind, SCOPE["technical"]))
+    return " ".join(parts)
+
+
+def _listed(items: list[str]) -> str:
+    items = [i.strip().rstrip(".") for i in items if i.strip()]
+    if len(items) <= 1:
+        return "".join(items)
+    return "; ".join(items[:-1]) + "; and " + items[-1]
 
 
 def with_article(persona: str) -> str:
@@ -233,9 +326,15 @@ def feedback_text(grade: Grade, question: Question, *, partial: bool = False) ->
     crit = ", ".join(f"{c.name} {c.score}" for c in grade.criteria)
     if crit:
         lines.append(f"Criteria: {crit}")
+    if grade.findings:  # a take-home reviewed as code
+        lines.append("Findings in the code, most serious first:")
+        lines += [f"  {x}" for x in format_findings(grade.findings)]
     covered = [k.point for k in grade.covered]
     if covered:
         lines.append("Covered: " + _joined(covered))
+    if grade.corrected:
+        claims = "; ".join(f"\u201c{w.text.rstrip('. ')}\u201d" for w in grade.corrected)
+        lines.append(f"Corrected in your follow-up: {claims}. It no longer caps the grade.")
     if partial:
         lines.append("Full feedback and the example answer come after the follow-up.")
         return "\n".join(lines)

@@ -3,8 +3,13 @@
 A stage asks only questions tagged with it. They are drawn without replacement, weighted by the
 guide's topic table (a topic the guide says is asked often is drawn more often) and by how close
 the question's difficulty is to the one asked for; a question is never asked twice in a session,
-even when a full loop's stages share questions. Within a stage the draw is ordered easy to hard,
-like a real interviewer warming up.
+even when a full loop's stages share questions.
+
+The order is the stage's interviewer's: a stage may name the question it opens with (a recruiter
+starts with your background, never with a technical question) and the one it closes with
+("What questions do you have for us?"); those are always asked when the stage asks enough
+questions, and the rest follow the stage's order of question kinds, each easy to hard, like a
+real interviewer warming up.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ from __future__ import annotations
 import random
 import secrets
 
-from ..errors import InputError
-from ..knowledge import Pack, Question, Stage
-from .models import PlanItem, SessionConfig
+from interviewer.core.errors import InputError
+from interviewer.core.pack import Pack, Question, Stage
+from interviewer.core.session import PlanItem, SessionConfig
 
 DIFFICULTY_RANK = {"easy": 0, "medium": 1, "hard": 2, "expert": 3}
 _TOPIC_DIFFICULTY = {"easy": 0, "low": 0, "medium": 1, "moderate": 1, "intermediate": 1,
@@ -53,6 +58,11 @@ def _weighted_sample(rng: random.Random, items: list[Question], weights: list[fl
     return [items[i] for _, i in keyed[:k]]
 
 
+def _first_free(ids: list[str], pool: list[Question]) -> Question | None:
+    by_id = {q.id: q for q in pool}
+    return next((by_id[i] for i in ids if i in by_id), None)
+
+
 def build_plan(pack: Pack, config: SessionConfig, seed: int) -> list[PlanItem]:
     rng = random.Random(f"{pack.name}:{seed}")
     used: set[str] = set()
@@ -62,10 +72,19 @@ def build_plan(pack: Pack, config: SessionConfig, seed: int) -> list[PlanItem]:
         pool.sort(key=lambda q: q.id)  # the pack's order must not change the draw
         if not pool:
             continue
-        weights = [question_weight(pack, q, config.difficulty) for q in pool]
-        chosen = _weighted_sample(rng, pool, weights, min(config.questions, len(pool)))
-        chosen.sort(key=lambda q: DIFFICULTY_RANK.get(q.difficulty, 1))
-        for q in chosen:
+        k = min(config.questions, len(pool))
+        opener = _first_free(stage.opens_with or [], pool)
+        closers = [c for c in stage.closes_with or [] if c != getattr(opener, "id", None)]
+        closer = _first_free(closers, pool) if k >= 2 else None
+        fixed = [q for q in (opener, closer) if q is not None]
+        rest = [q for q in pool if q not in fixed]
+        weights = [question_weight(pack, q, config.difficulty) for q in rest]
+        chosen = _weighted_sample(rng, rest, weights, k - len(fixed))
+        kinds = {kind: i for i, kind in enumerate(stage.kind_order or [])}
+        chosen.sort(key=lambda q: (kinds.get(q.kind, len(kinds)),
+                                   DIFFICULTY_RANK.get(q.difficulty, 1)))
+        ordered = ([opener] if opener else []) + chosen + ([closer] if closer else [])
+        for q in ordered:
             used.add(q.id)
             plan.append(PlanItem(stage_id=stage.id, question_id=q.id))
     if not plan:

@@ -2,7 +2,7 @@
 
 Usage (terminal, Chainlit, tests all do the same):
 
-    services = build_services(settings)                 # interviewer.services
+    services = build_services(settings)                 # interviewer.app.services
     session = InterviewSession.create(services, SessionConfig(pack="kraken-ml-engineer",
                                       stage="technical", mode="practice", questions=3, seed=7))
     for reply in session.start(): show(reply)            # opening + first question
@@ -15,7 +15,9 @@ Usage (terminal, Chainlit, tests all do the same):
     session = InterviewSession.resume(services, session_id)   # after a crash or a reload
     for reply in session.resume_replies(): show(reply)         # "welcome back" + current question
 
-Every answered turn is appended to the transcript store (fsync) before any reply is returned.
+Every answered turn is appended to the transcript store (fsync) before any reply is returned,
+by compare-and-append: a session object that another one (a second tab, another process) has
+overtaken raises `SessionMovedOnError` instead of writing; `resume` it to continue.
 
 Every incoming message is held to the size limit (the session's, capped by the deployment's
 `max_answer_chars`) and, when set, to a per-session rate limit before it is routed anywhere: an
@@ -30,11 +32,9 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import GradingError, InputError, ModelError
-from ..grading.features import is_non_answer
-from ..grading.models import Grade, GradeRequest, prepare_grader
-from ..knowledge import Pack, Question
-from ..transcripts.events import (
+from interviewer.core.agents import OFFLINE
+from interviewer.core.errors import GradingError, InputError, ModelError
+from interviewer.core.events import (
     Answered,
     Asked,
     CandidateSaid,
@@ -47,10 +47,9 @@ from ..transcripts.events import (
     StageSnapshot,
     now,
 )
-from ..transcripts.model import Transcript
-from ..transcripts.summary import SessionSummary, summarize
-from .guard import parse_input
-from .models import (
+from interviewer.core.grade import Grade, GradeRequest, prepare_grader
+from interviewer.core.pack import Pack, Question
+from interviewer.core.session import (
     InterviewerReply,
     PlanItem,
     ReplyDone,
@@ -60,13 +59,29 @@ from .models import (
     StreamEvent,
     TextDelta,
 )
-from .offline import Composed, ComposeRequest, OfflineInterviewer, Task, feedback_text
-from .plan import build_plan, draw_seed, plan_stages
-from .ratelimit import TokenBucket
-from .settle import settle_follow_up
+from interviewer.core.summary import SessionSummary, summarize
+from interviewer.core.transcript import Transcript
+from interviewer.grading.features import is_non_answer
+from interviewer.interview.guard import parse_input
+from interviewer.interview.offline import (
+    Composed,
+    ComposeRequest,
+    OfflineInterviewer,
+    Task,
+    feedback_text,
+)
+from interviewer.interview.plan import build_plan, draw_seed, plan_stages
+from interviewer.interview.probe import choose_probe
+from interviewer.interview.ratelimit import TokenBucket
+from interviewer.interview.settle import (
+    correction_text,
+    corrects,
+    settle_correction,
+    settle_follow_up,
+)
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from interviewer.interview.deps import SessionServices as Services
 
 COMMANDS = {
     "/hint": "a nudge in the right direction (never the answer)",
@@ -148,6 +163,7 @@ class InterviewSession:
             self._state.apply(e)
         self._stages = {s.id: s for s in pack.stages}
         self._replay: list[Said] = []  # during a resume: what was already said, in order
+        self._stop_after_answer = False  # `/end` typed after an answer: end instead of asking on
         rate = self.config.max_messages_per_minute
         self._bucket = TokenBucket(rate, clock=clock) if rate else None
 
@@ -162,7 +178,12 @@ class InterviewSession:
         if config.stage is not None:
             config = config.model_copy(update={"stage": stages[0].id})
         seed = config.seed if config.seed is not None else draw_seed()
-        plan = build_plan(pack, config, seed)
+        if config.plan == "weak":  # from the owner's transcripts; recorded below, so a resume
+            from interviewer.interview.weak_plan import plan_from_history  # replays it
+
+            plan = plan_from_history(services, pack, config, seed)
+        else:
+            plan = build_plan(pack, config, seed)
         planned = {i.stage_id for i in plan}
         qs = [pack.question(i.question_id) for i in plan]
         start = SessionStarted(
@@ -178,7 +199,7 @@ class InterviewSession:
             grader=getattr(services.grader, "name", type(services.grader).__name__),
             app_version=_app_version(),
         )
-        services.store.append(start.session_id, start)
+        services.store.compare_and_append(start.session_id, start, 0)
         return cls(services, pack, [start], clock=clock)
 
     @classmethod
@@ -203,9 +224,11 @@ class InterviewSession:
         """Candidate input: a `/command`, a clarifying question, a derail attempt or an answer."""
         return _collect(self.stream_send(text))
 
-    def answer(self, text: str) -> list[InterviewerReply]:
-        """Grade `text` as the answer to the current question (no command parsing)."""
-        return _collect(self._run(self._gated_answer(text)))
+    def answer(self, text: str, *, grade: Grade | None = None) -> list[InterviewerReply]:
+        """Grade `text` as the answer to the current question (no command parsing). `grade`:
+        the answer was graded already (a take-home reviewed as code, interviewer/review): it
+        is recorded as given, with `text` as the answer."""
+        return _collect(self._run(self._gated_answer(text, grade)))
 
     def hint(self) -> list[InterviewerReply]:
         return _collect(self._run(self._hint()))
@@ -238,6 +261,20 @@ class InterviewSession:
     def stream_end(self) -> Iterator[StreamEvent]:
         return self._run(self._end(early=True))
 
+    def stream_send_then_end(self, text: str) -> Iterator[StreamEvent]:
+        """`text` (an answer typed before `/end`) is handled as `send` would, but the interview
+        then ends where it would have asked its next question or follow-up: the candidate
+        never sees a question they were not going to answer."""
+
+        def steps() -> Iterator[StreamEvent]:
+            self._stop_after_answer = True
+            try:
+                yield from self._send(text)
+            finally:
+                self._stop_after_answer = False
+
+        return self._run(steps())
+
     def stream_resume(self) -> Iterator[StreamEvent]:
         return self._run(self._resume())
 
@@ -267,6 +304,12 @@ class InterviewSession:
         objects on one interview expect the same answer exactly when these are equal."""
         a = self._state.awaiting
         return (a.plan_index, a.follow_up) if a else None
+
+    @property
+    def events_seen(self) -> int:
+        """The transcript's events this object has seen (loaded or written): its next write
+        expects the store to hold exactly these."""
+        return len(self._events)
 
     def behind_store(self) -> bool:
         """Whether the durable transcript holds events this object has not seen: another object
@@ -298,8 +341,11 @@ class InterviewSession:
         yield from steps
 
     def _record(self, event: Event) -> None:
-        """Durable first (fsync), then in memory: a crash never loses an acknowledged event."""
-        self.services.store.append(self.session_id, event)
+        """Durable first (fsync), then in memory: a crash never loses an acknowledged event.
+        Written only if the transcript still holds exactly the events this object has seen, so
+        two tabs (or processes) sending at the same instant cannot both pass the staleness
+        check: the later one gets `SessionMovedOnError` and nothing of its turn is recorded."""
+        self.services.store.compare_and_append(self.session_id, event, len(self._events))
         self._events.append(event)
         self._state.apply(event)
 
@@ -316,6 +362,17 @@ class InterviewSession:
         stage = self._stages[item.stage_id]
         q = self.pack.question(item.question_id)
         in_stage = sum(1 for i in self.plan if i.stage_id == item.stage_id)
+        stage_ids = list(dict.fromkeys(i.stage_id for i in self.plan))
+        before = [i for i in self.plan[:plan_index] if i.stage_id == item.stage_id]
+        prev = plan_index - 1
+        context: dict[str, object] = {
+            "stage_question_number": len(before) + 1, "stage_number":
+            stage_ids.index(item.stage_id) + 1, "stages_total": len(stage_ids),
+            "questions_total": len(self.plan), "mode": self.config.mode}
+        if prev >= 0:
+            last = self._state.grades.get(prev)
+            context["last_score"] = last.score if last is not None else None
+            context["last_skipped"] = last is None
         return ComposeRequest(
             task=task, pack=self.pack.name, company=self.pack.company, role=self.pack.role,
             stage=stage, question=q,
@@ -323,7 +380,7 @@ class InterviewSession:
             answers=list(self._state.answers.get(plan_index, [])),
             used_follow_ups=list(self._state.used_follow_ups.get(plan_index, [])),
             hint_number=self._state.hints.get(plan_index, 0), full_loop=self.config.full_loop,
-            **extra,  # type: ignore[arg-type]
+            **(context | extra),  # type: ignore[arg-type]
         )
 
     def _compose(self, req: ComposeRequest) -> Generator[StreamEvent, None, Composed]:
@@ -360,7 +417,7 @@ class InterviewSession:
         if said is not None:
             yield self._done(InterviewerReply(
                 kind=kind, text=said.text, stage_id=item.stage_id, question_id=qid,
-                interviewer=said.interviewer or "offline", fallback=said.fallback))
+                interviewer=said.interviewer or OFFLINE, fallback=said.fallback))
             return
         req = self._request(task, plan_index, **extra)
         composed = yield from self._compose(req)
@@ -391,7 +448,7 @@ class InterviewSession:
         prepare_grader(self.services.grader, [q])  # while the candidate reads and thinks
         yield self._done(InterviewerReply(
             kind="question", text=text, stage_id=item.stage_id, question_id=q.id,
-            interviewer=lead.interviewer, fallback=lead.fallback))
+            interviewer=lead.interviewer, fallback=lead.fallback, reason=item.reason))
 
     def _advance(self) -> Generator[StreamEvent, None, None]:
         """Move to the next planned question: stage transition and opening as needed, or end."""
@@ -399,6 +456,9 @@ class InterviewSession:
         nxt = st.current + 1
         if nxt >= len(self.plan):
             yield from self._end(early=False)
+            return
+        if self._stop_after_answer:  # `/end` came with this answer: end, ask nothing more
+            yield from self._end(early=True)
             return
         new_stage = st.current < 0 or self.plan[st.current].stage_id != self.plan[nxt].stage_id
         if new_stage:
@@ -420,12 +480,13 @@ class InterviewSession:
             f"one was not sent. It is kept here: send it again in {math.ceil(wait)} s.",
             kept_text=text)
 
-    def _gated_answer(self, text: str) -> Generator[StreamEvent, None, None]:
+    def _gated_answer(self, text: str,
+                      graded: Grade | None = None) -> Generator[StreamEvent, None, None]:
         refused = self._throttled(text)
         if refused is not None:
             yield refused
             return
-        yield from self._answer(text)
+        yield from self._answer(text, graded)
 
     def _send(self, text: str) -> Generator[StreamEvent, None, None]:
         refused = self._throttled(text)
@@ -482,7 +543,8 @@ class InterviewSession:
             self._record(CandidateSaid(handled_as="unknown_command", text=raw, plan_index=pi))
             yield self._notice(f"Unknown command {cmd}. Your answer was not sent.\n{help_text()}")
 
-    def _answer(self, text: str) -> Generator[StreamEvent, None, None]:
+    def _answer(self, text: str,
+                graded: Grade | None = None) -> Generator[StreamEvent, None, None]:
         st = self._state
         asked = st.awaiting
         if asked is None:
@@ -499,17 +561,47 @@ class InterviewSession:
         q = self.pack.question(asked.question_id)
         pi = asked.plan_index
         graded_text = "\n\n".join([*st.answers.get(pi, []), text])
-        try:
-            grade = self.services.grader.grade(
-                GradeRequest(question=q, answer=graded_text, pack=self.pack.name,
-                             asked=st.used_follow_ups.get(pi, []),
-                             neighbours=self.pack.neighbours(q)))
-        except (GradingError, ModelError) as e:
-            yield self._notice(f"Your answer could not be graded ({e}). It is kept: send it "
-                               "again in a moment.", kept_text=text)
-            return
+        prior = st.grades.get(pi)
+        if prior is not None and prior.corrected and graded is None:
+            graded_text = correction_text(st.answers.get(pi, []), prior.corrected, text)
+        if graded is not None:
+            grade, graded_text = graded, text
+        else:
+            try:
+                grade = self.services.grader.grade(
+                    GradeRequest(question=q, answer=graded_text, pack=self.pack.name,
+                                 asked=st.used_follow_ups.get(pi, []),
+                                 neighbours=self.pack.neighbours(q)))
+            except (GradingError, ModelError) as e:
+                yield self._notice(f"Your answer could not be graded ({e}). It is kept: send "
+                                   "it again in a moment.", kept_text=text)
+                return
         if asked.follow_up and pi in st.grades:
-            grade = settle_follow_up(st.grades[pi], grade)
+            before = st.grades[pi]
+            revised = None
+            if graded is None and not before.findings and before.wrong_claims and \
+                    corrects(text, before.wrong_claims, q):
+                revised_text = correction_text(st.answers.get(pi, []), before.wrong_claims, text)
+                try:
+                    retry = self.services.grader.grade(GradeRequest(
+                        question=q, answer=revised_text, pack=self.pack.name,
+                        asked=st.used_follow_ups.get(pi, []),
+                        neighbours=self.pack.neighbours(q)))
+                except (GradingError, ModelError):
+                    retry = None  # the usual settling below still applies
+                revised = settle_correction(before, retry) if retry is not None else None
+                if revised is not None:
+                    graded_text = revised_text
+            if revised is not None:
+                grade = revised
+            else:
+                if before.findings:  # a reviewed take-home: the code's findings stand
+                    from interviewer.review.combine import reapply
+
+                    grade = reapply(before, grade, q)
+                grade = settle_follow_up(before, grade)
+            if grade.follow_up:  # asked already
+                grade = grade.model_copy(update={"follow_up": None})
         self._record(Answered(
             plan_index=pi, stage_id=asked.stage_id, question_id=q.id,
             follow_up=asked.follow_up, prompt=asked.text, answer=text, graded_text=graded_text,
@@ -543,11 +635,21 @@ class InterviewSession:
         # "I don't know" gets no probe into a story it did not tell (QA: "How did you balance
         # this work with your commitments?"): the candidate can ask for a hint, or move on
         gave_nothing = is_non_answer(st.answers.get(pi, [""])[-1])
+        if grade.follow_up and not asked_follow_ups and self.config.max_follow_ups and \
+                not self._stop_after_answer:
+            yield from self._probe(pi, grade, q)  # the review's question on its worst finding
+            return
+        probe = None
         if _has_gap(grade, self.config.follow_up_below, self.config.follow_up_missed_share) and \
-                asked_follow_ups < self.config.max_follow_ups and not gave_nothing:
+                asked_follow_ups < self.config.max_follow_ups and not gave_nothing and \
+                not self._stop_after_answer:
+            probe = choose_probe(q, grade, st.answers.get(pi, []),
+                                 used=st.used_follow_ups.get(pi, []),
+                                 hints_given=st.hints.get(pi, 0))
+        if probe is not None:
             gaps = [*grade.missed, *grade.unchecked]
             req = self._request("follow_up", pi, missed=[k.point for k in gaps],
-                                other_question=bool(grade.other_question))
+                                other_question=bool(grade.other_question), probe=probe)
             practice = self.config.mode == "practice"
             held: list[TextDelta] = []
             stream = self._compose(req)
@@ -574,6 +676,18 @@ class InterviewSession:
         if self.config.mode == "practice":
             yield from self._feedback(pi, grade, q)
         yield from self._advance()
+
+    def _probe(self, pi: int, grade: Grade, q: Question) -> Generator[StreamEvent, None, None]:
+        """Ask the follow-up the grade brings (a review asks about its most serious finding),
+        after the partial feedback in practice mode."""
+        item = self.plan[pi]
+        text = grade.follow_up or ""
+        if self.config.mode == "practice":
+            yield from self._feedback(pi, grade, q, partial=True)
+        self._record(Asked(kind="follow_up", plan_index=pi, stage_id=item.stage_id,
+                           question_id=q.id, follow_up=1, text=text, interviewer="review"))
+        yield self._done(InterviewerReply(kind="follow_up", text=text, stage_id=item.stage_id,
+                                          question_id=q.id, interviewer="review"))
 
     def _feedback(self, pi: int, grade: Grade | None, q: Question,
                   partial: bool = False) -> Generator[StreamEvent, None, None]:
@@ -685,7 +799,8 @@ class InterviewSession:
                                "answered so far; here is where we were.")
             yield self._done(InterviewerReply(
                 kind=a.kind, text=a.text, stage_id=a.stage_id, question_id=a.question_id,
-                interviewer=a.interviewer))
+                interviewer=a.interviewer,
+                reason=self.plan[a.plan_index].reason if a.kind == "question" else None))
             return
         # the process stopped after an answer was saved but before the next question was asked
         yield self._notice("Welcome back; your last answer was saved. Let's continue.")

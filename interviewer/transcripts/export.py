@@ -14,81 +14,19 @@ from __future__ import annotations
 import html
 import json
 import os
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from ..grading.models import Grade, KeyPointHit
-from .model import QuestionRecord, Transcript
-from .summary import ScoreItem, SessionSummary, summarize
+from interviewer.core.grade import Grade, KeyPointHit
+from interviewer.core.markdown import md_authored, md_block, md_cell, md_escape, md_heading
+from interviewer.core.summary import ScoreItem, SessionSummary, summarize
+from interviewer.core.transcript import QuestionRecord, Transcript
 
 Format = Literal["md", "json", "html"]
 FORMATS: tuple[Format, ...] = ("md", "json", "html")
 
 # --- Markdown ------------------------------------------------------------------------------------
-
-_MD_INLINE = re.compile(r"([\\`*\[\]|~])")  # code, emphasis, links/images, tables, strikeout
-_MD_UNDERSCORE = re.compile(r"_(?![^\W_])|(?<![^\W_])_")  # not inside a word (snake_case)
-_MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # only an `&` that would start a character reference
-_MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # only a `<` that could open HTML or an autolink
-_MD_BLOCK = re.compile(r"(?m)^([ \t]*)([-+=#>])")  # list, setext, heading, quote markers
-_MD_ORDERED = re.compile(r"(?m)^([ \t]*\d+)([.)])")
-_MD_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)([^\n]+?)(?<!`)\1(?!`)")
-_KEPT = re.compile(r"\x00(\d+)\x00")
-
-
-def _md_text(text: str, *, untrusted: bool) -> str:
-    text = _MD_INLINE.sub(r"\\\1", text)
-    text = _MD_UNDERSCORE.sub(r"\\_", text)
-    text = _MD_ENTITY.sub(r"\\&", text)
-    if untrusted:  # entities, not backslashes: no renderer can read a tag in them
-        text = text.replace("<", "&lt;").replace(">", "&gt;")
-    else:
-        text = _MD_TAG.sub(r"\\<", text)
-    text = _MD_BLOCK.sub(r"\1\\\2", text)
-    text = _MD_ORDERED.sub(r"\1\\\2", text)
-    return text.replace("\n", "  \n")
-
-
-def md_escape(text: str) -> str:
-    """Untrusted text that renders as itself in Markdown: no HTML, links, emphasis, code,
-    headings or lists."""
-    return _md_text(text, untrusted=True)
-
-
-def md_authored(text: str, *, cell: bool = False) -> str:
-    """The pack's own text (trusted, written as prose with `code` spans): escapes only what
-    Markdown would act on, without HTML entities, and keeps one-line code spans as code.
-    `cell`: the text goes in a table cell (one line, pipes escaped even inside code)."""
-    if cell:
-        text = " ".join(text.split())
-    spans: list[str] = []
-
-    def keep(m: re.Match[str]) -> str:
-        spans.append(m.group(0).replace("|", "\\|") if cell else m.group(0))
-        return f"\x00{len(spans) - 1}\x00"
-
-    text = _MD_CODE_SPAN.sub(keep, text.replace("\x00", "\ufffd"))
-    return _KEPT.sub(lambda m: spans[int(m.group(1))], _md_text(text, untrusted=False))
-
-
-def _md_cell(text: str) -> str:
-    """Untrusted text in a table cell: one line (a newline would end the row)."""
-    return md_escape(" ".join(text.split()))
-
-
-def _md_heading(text: str) -> str:
-    """A one-line heading whose trailing `#`s are text, not the heading's closing sequence."""
-    return re.sub(r"(#+)$", r"\\\1", md_authored(" ".join(text.split())))
-
-
-def md_block(text: str) -> str:
-    """Untrusted text verbatim in a fenced block whose fence no line of the text can close."""
-    longest = max((len(m) for m in re.findall(r"`+|~+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
-
 
 _POINT_MARK = {"covered": "&#10003;", "missed": "&#10007;", "unchecked": "?"}
 
@@ -115,8 +53,11 @@ def _md_prompt(prompt: str, question: str) -> str:
 
 def _shows_whole_question(rec: QuestionRecord) -> bool:
     """Whether the report must print the question under its heading: the heading holds only its
-    first line, and no prompt as asked repeated it word for word."""
+    first line, no "Question:" line shows it and no prompt as asked repeated it word for
+    word."""
     if rec.title == " ".join(rec.question.split()):
+        return False
+    if any(x.kind == "question" for x in rec.exchanges):  # its "Question:" line holds it
         return False
     return not any(_asked_in(x.prompt, rec.question) >= 0 for x in rec.exchanges)
 
@@ -173,13 +114,16 @@ def _md_question(rec: QuestionRecord) -> list[str]:
     a = md_authored
     grade = rec.final_grade
     status = "skipped" if rec.skipped else _score(grade.score) if grade else "not answered"
-    out = [f"### Q{rec.plan_index + 1}. {_md_heading(rec.title)}", "",
+    out = [f"### Q{rec.plan_index + 1}. {md_heading(rec.title)}", "",
            f"*{a(rec.stage_id)} / {a(rec.topic)} / {a(rec.difficulty)}*: **{status}**", ""]
     if _shows_whole_question(rec):
         out += [a(rec.question), ""]
     for x in rec.exchanges:
-        label = "Question" if x.kind == "question" else "Follow-up"
-        out += [f"**{label}:** {_md_prompt(x.prompt, rec.question)}", ""]
+        # "Question:" is the question; the interviewer's lead-in before it is conversation
+        if x.kind == "question":
+            out += [f"**Question:** {a(rec.question.strip())}", ""]
+        else:
+            out += [f"**Follow-up:** {_md_prompt(x.prompt, rec.question)}", ""]
         if x.skipped:
             out += ["*Skipped.*", ""]
         elif x.answer is not None:
@@ -197,7 +141,7 @@ def _md_grade(g: Grade) -> list[str]:
     why = any(c.rationale.strip() for c in g.criteria)
     out = ["| Criterion | Score |" + (" Why |" if why else ""),
            "|---|---|" + ("---|" if why else "")]
-    out += [f"| {a(c.name, cell=True)} | {c.score} |" + (f" {_md_cell(c.rationale)} |" if why
+    out += [f"| {a(c.name, cell=True)} | {c.score} |" + (f" {md_cell(c.rationale)} |" if why
                                                           else "")
             for c in g.criteria]
     out.append("")
@@ -210,6 +154,11 @@ def _md_grade(g: Grade) -> list[str]:
                          ("Misconceptions", g.watch_out())):
         if items:
             out += [f"**{title}:** " + "; ".join(e(i) for i in items), ""]
+    if g.findings:
+        out += ["**Findings in the code:**", ""]
+        out += [f"- {e(f.severity.upper())} {e(f.where)} {e(f.rule)} ({e(f.tool)}): "
+                f"{e(f.message)} Fix: {e(f.fix)}" for f in g.findings]
+        out.append("")
     if g.next_step:
         out += [f"**Next step:** {e(g.next_step)}", ""]
     return out
@@ -317,8 +266,9 @@ def _html_question(rec: QuestionRecord) -> str:
     if _shows_whole_question(rec):
         parts.append(f'<p class="prompt">{esc(rec.question.strip())}</p>')
     for x in rec.exchanges:
-        label = "Question" if x.kind == "question" else "Follow-up"
-        parts.append(f'<p class="prompt"><strong>{label}:</strong> {esc(x.prompt.strip())}</p>')
+        label, asked = ("Question", rec.question) if x.kind == "question" else \
+            ("Follow-up", x.prompt)
+        parts.append(f'<p class="prompt"><strong>{label}:</strong> {esc(asked.strip())}</p>')
         if x.skipped:
             parts.append("<p><em>Skipped.</em></p>")
         elif x.answer is not None:
@@ -341,6 +291,10 @@ def _html_question(rec: QuestionRecord) -> str:
             if items:
                 parts.append(f"<p><strong>{title}:</strong> "
                              + "; ".join(esc(i) for i in items) + "</p>")
+        if g.findings:
+            parts.append("<p><strong>Findings in the code:</strong></p><ul>" + "".join(
+                f"<li>{esc(f.severity.upper())} {esc(f.where)} {esc(f.rule)} ({esc(f.tool)}): "
+                f"{esc(f.message)} Fix: {esc(f.fix)}</li>" for f in g.findings) + "</ul>")
         if g.next_step:
             parts.append(f"<p><strong>Next step:</strong> {esc(g.next_step)}</p>")
     parts.append(f'<p><strong>Example answer:</strong></p><div class="example">'

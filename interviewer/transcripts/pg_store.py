@@ -4,7 +4,11 @@ app instance that points at the same database (a session started on one resumes 
 One row per event, numbered per session, plus one row per session with what `list` shows. An
 append is one transaction: it locks the session row, inserts the next event and updates the
 session row, so a crash or a lost connection leaves either the whole event or nothing (no torn
-writes), and two instances appending to one session queue up instead of interleaving. When the
+writes), and two instances appending to one session queue up instead of interleaving. A
+compare-and-append reads the session's event count under that row lock and writes only if it is
+still the count the writer has seen (the primary key on (session_id, seq) backs this up), so of
+two instances racing from the same point exactly one wins. Deleting a session deletes its row,
+and its events with it (ON DELETE CASCADE). When the
 connection drops during an append, the store reconnects and looks at the session's last event
 before trying again, so an event whose commit succeeded but whose acknowledgement was lost is
 not written twice (exactly once per turn).
@@ -22,16 +26,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
-from ..errors import NotFoundError
-from .events import EVENT_ADAPTER, Answered, Ended, Event, SessionStarted
-from .store import (
-    SessionInfo,
+from interviewer.core.errors import (
+    NotFoundError,
+    SessionMovedOnError,
     TranscriptCorruptError,
     TranscriptStoreError,
-    check_id,
-    describe_invalid,
-    new_session_id,
 )
+from interviewer.core.events import EVENT_ADAPTER, Answered, Ended, Event, SessionStarted
+from interviewer.core.stores import SessionInfo, StoredSession
+from interviewer.transcripts.store import check_id, describe_invalid, new_session_id
 
 if TYPE_CHECKING:
     import psycopg
@@ -115,7 +118,7 @@ class PostgresTranscriptStore:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 for statement in SCHEMA:
-                    conn.execute(statement)  # type: ignore[arg-type]
+                    conn.execute(statement)
                 conn.execute("INSERT INTO interviewer_schema (version) VALUES (%s) "
                              "ON CONFLICT DO NOTHING", (SCHEMA_VERSION,))
                 row = conn.execute("SELECT max(version) FROM interviewer_schema").fetchone()
@@ -164,6 +167,14 @@ class PostgresTranscriptStore:
 
     def append(self, session_id: str, event: Event) -> None:
         """Durably record one event: returns once its transaction has committed."""
+        self._append(session_id, event, expected=None)
+
+    def compare_and_append(self, session_id: str, event: Event, expected: int) -> None:
+        """`append` if the session still holds exactly `expected` events, checked under the
+        session row's lock in the same transaction as the insert."""
+        self._append(session_id, event, expected=expected)
+
+    def _append(self, session_id: str, event: Event, *, expected: int | None) -> None:
         sid = check_id(session_id)
         body = EVENT_ADAPTER.dump_json(event).decode("utf-8")
         tries = {"n": 0}
@@ -172,9 +183,35 @@ class PostgresTranscriptStore:
             tries["n"] += 1
             if tries["n"] > 1 and self._last_body(conn, sid) == body:
                 return  # the earlier try committed; only its acknowledgement was lost
-            self._append_once(conn, sid, event, body)
+            self._append_once(conn, sid, event, body, expected=expected)
 
         self._run(f"write transcript {sid}", op)
+
+    def delete(self, session_id: str) -> bool:
+        """Delete the session row and (cascading) its events in one transaction. It waits for
+        an append in progress (the row lock); an append after it is refused."""
+        sid = check_id(session_id)
+
+        def op(conn: psycopg.Connection[Any]) -> bool:
+            with conn.transaction():
+                cur = conn.execute("DELETE FROM interviewer_sessions WHERE session_id = %s",
+                                   (sid,))
+                return cur.rowcount > 0
+
+        return self._run(f"delete transcript {sid}", op)
+
+    def find_sessions(self, owner: str | None = None) -> list[StoredSession]:
+        """Every session row (of `owner`): ownership is a column, so damaged events do not hide
+        a session. No local files hold them."""
+        query = "SELECT session_id, owner FROM interviewer_sessions"
+        params: tuple[str, ...] = ()
+        if owner is not None:
+            query += " WHERE owner = %s"
+            params = (owner,)
+        query += " ORDER BY session_id"
+        rows = self._run("read the session list",
+                         lambda c: c.execute(query, params).fetchall())
+        return [StoredSession(session_id=r[0], owner=r[1]) for r in rows]
 
     def _last_body(self, conn: psycopg.Connection[Any], sid: str) -> str | None:
         row = conn.execute("SELECT body FROM interviewer_events WHERE session_id = %s "
@@ -182,7 +219,7 @@ class PostgresTranscriptStore:
         return row[0] if row else None
 
     def _append_once(self, conn: psycopg.Connection[Any], sid: str, event: Event,
-                     body: str) -> None:
+                     body: str, *, expected: int | None = None) -> None:
         at = _aware(event.at)
         with conn.transaction():
             if isinstance(event, SessionStarted):
@@ -195,8 +232,12 @@ class PostgresTranscriptStore:
             row = conn.execute("SELECT events FROM interviewer_sessions WHERE session_id = %s "
                                "FOR UPDATE", (sid,)).fetchone()
             if row is None:
-                raise TranscriptStoreError(
-                    f"session {sid} was never started: its first event must be session_started")
+                if expected:
+                    raise NotFoundError(f"no transcript for session {sid!r} (it was deleted)")
+                raise TranscriptStoreError(f"session {sid} was never started (or was deleted): "
+                                           "its first event must be session_started")
+            if expected is not None and int(row[0]) != expected:
+                raise SessionMovedOnError(sid, expected=expected, found=int(row[0]))
             seq = int(row[0]) + 1
             plan_index = getattr(event, "plan_index", None)
             conn.execute(
@@ -239,7 +280,7 @@ class PostgresTranscriptStore:
             params = (owner,)
         query += " ORDER BY updated_at DESC, session_id"
         rows = self._run("read the session list",
-                         lambda c: c.execute(query, params).fetchall())  # type: ignore[arg-type]
+                         lambda c: c.execute(query, params).fetchall())
         return [SessionInfo(
             session_id=r[0], owner=r[1], pack=r[2], stages=list(r[3]), mode=r[4],
             started_at=r[5], updated_at=r[6], answered=r[7], planned=r[8], finished=r[9],

@@ -1,9 +1,13 @@
 """Append-only transcript storage: one JSONL file per session, fsync on every append.
 
-Behind the small `TranscriptStore` protocol so a PostgreSQL store can replace it later. A crash
+Implements `interviewer.core.stores.TranscriptStore` (PostgreSQL is the other backend). A crash
 can tear only the last line (no newline, or not valid JSON): loading skips it with a warning, and
 every append first checks the file's end and cuts such a line off, so an event never glues onto
 a fragment. Any other unreadable line is an error that names the file, the line and the problem.
+
+Appends to one file are serialised by an exclusive `flock` held from the end check to the fsync,
+so writers in different processes queue up; `compare_and_append` counts the events under that
+lock, which makes "append only if nobody else has" atomic across processes.
 """
 
 from __future__ import annotations
@@ -13,29 +17,27 @@ import logging
 import os
 import re
 import uuid
-from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import InputError, InterviewerError, NotFoundError
-from .events import EVENT_ADAPTER, Answered, Ended, Event, SessionStarted
+from interviewer.core.errors import (
+    InputError,
+    NotFoundError,
+    SessionMovedOnError,
+    TranscriptCorruptError,
+    TranscriptStoreError,
+)
+from interviewer.core.events import EVENT_ADAPTER, Answered, Ended, Event, SessionStarted
+from interviewer.core.stores import SessionInfo, StoredSession, TranscriptStore
+
+# Re-exported: these lived here before the contract moved to interviewer.core.stores.
+__all__ = ["JsonlTranscriptStore", "SessionInfo", "StoredSession", "TranscriptCorruptError",
+           "TranscriptStore", "TranscriptStoreError", "UnreadableSession", "check_id",
+           "describe_invalid", "fsync_dir", "new_session_id", "session_info"]
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 log = logging.getLogger(__name__)
-
-
-class TranscriptStoreError(InterviewerError):
-    """A transcript cannot be written or read."""
-
-
-class TranscriptCorruptError(TranscriptStoreError):
-    """A stored event cannot be read back: says where (`line 18`, `event 3`) and what is wrong."""
-
-    def __init__(self, where: str, position: str, reason: str) -> None:
-        super().__init__(f"{where}: {position} is corrupt: {reason}")
-        self.where, self.position, self.reason = where, position, reason
 
 
 class UnreadableSession(BaseModel):
@@ -44,33 +46,6 @@ class UnreadableSession(BaseModel):
     session_id: str
     path: Path
     reason: str
-
-
-class SessionInfo(BaseModel):
-    session_id: str
-    owner: str | None
-    pack: str
-    stages: list[str]
-    mode: str
-    started_at: datetime
-    updated_at: datetime
-    answered: int
-    planned: int
-    finished: bool
-
-
-class TranscriptStore(Protocol):
-    def new_id(self) -> str: ...
-
-    def append(self, session_id: str, event: Event) -> None:
-        """Durably record one event; returns only once it is on disk."""
-        ...
-
-    def load(self, session_id: str) -> list[Event]: ...
-
-    def exists(self, session_id: str) -> bool: ...
-
-    def list(self, owner: str | None = None) -> list[SessionInfo]: ...
 
 
 def new_session_id() -> str:
@@ -103,19 +78,37 @@ class JsonlTranscriptStore:
         return self.path(session_id).is_file()
 
     def append(self, session_id: str, event: Event) -> None:
+        self._append(session_id, event, expected=None)
+
+    def compare_and_append(self, session_id: str, event: Event, expected: int) -> None:
+        self._append(session_id, event, expected=expected)
+
+    def _append(self, session_id: str, event: Event, *, expected: int | None) -> None:
         path = self.path(session_id)
         line = EVENT_ADAPTER.dump_json(event) + b"\n"
+        starting = isinstance(event, SessionStarted)
         try:
-            created = not path.exists()
+            created = starting and not path.exists()
             if created:
                 self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            # only a start event creates the file: an event for a deleted session must not
+            # bring back a transcript with no beginning
+            flags = os.O_RDWR | os.O_APPEND | (os.O_CREAT if starting else 0)
+            try:
+                fd = os.open(path, flags, 0o600)
+            except FileNotFoundError:
+                raise _missing(session_id, expected) from None
             try:
                 _lock(fd)
-                if not created:
-                    # every time, not once per process: a crash of another process (or a hand
-                    # edit) may have torn the end since this one last wrote
-                    _end_on_a_whole_line(fd, path)
+                if os.fstat(fd).st_nlink == 0:  # deleted while this writer waited for the lock
+                    raise _missing(session_id, expected)
+                # every time, not once per process: a crash of another process (or a hand
+                # edit) may have torn the end since this one last wrote
+                _end_on_a_whole_line(fd, path)
+                if expected is not None:
+                    found = _count_lines(fd)
+                    if found != expected:
+                        raise SessionMovedOnError(session_id, expected=expected, found=found)
                 os.write(fd, line)
                 os.fsync(fd)  # also makes a cut-off tail durable
             finally:
@@ -124,6 +117,46 @@ class JsonlTranscriptStore:
                 fsync_dir(self.directory)
         except OSError as e:
             raise TranscriptStoreError(f"cannot write transcript {path}: {e}") from e
+
+    def delete(self, session_id: str) -> bool:
+        """Unlink the session's file, under the append lock so no write is half-way through;
+        a writer still waiting for the lock then finds it gone and is refused."""
+        path = self.path(session_id)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        except OSError as e:
+            raise TranscriptStoreError(f"cannot delete transcript {path}: {e}") from e
+        try:
+            _lock(fd)
+            path.unlink()
+        except FileNotFoundError:
+            return False  # another deletion got there first
+        except OSError as e:
+            raise TranscriptStoreError(f"cannot delete transcript {path}: {e}") from e
+        finally:
+            os.close(fd)
+        fsync_dir(self.directory)  # the unlink durable, like the appends
+        return True
+
+    def find_sessions(self, owner: str | None = None) -> list[StoredSession]:
+        """Every session file whose first line is a start event (of `owner`), read from that
+        line alone: a transcript damaged further down is still found (and can be deleted)."""
+        if not self.directory.is_dir():
+            return []
+        out = []
+        for path in sorted(self.directory.glob("*.jsonl")):
+            if not _ID.match(path.stem):
+                continue  # not a session file
+            start = _first_event(path)
+            if start is None:
+                continue
+            found = start.get("owner")
+            found_owner = found if isinstance(found, str) else None
+            if owner is None or found_owner == owner:
+                out.append(StoredSession(session_id=path.stem, owner=found_owner, files=[path]))
+        return out
 
     def load(self, session_id: str) -> list[Event]:
         path = self.path(session_id)
@@ -150,16 +183,6 @@ class JsonlTranscriptStore:
             raise TranscriptStoreError(f"{path}: does not start with a session_started event")
         return events
 
-    def list(self, owner: str | None = None) -> list[SessionInfo]:
-        """Readable sessions, newest first; each unreadable one is logged as a warning (see
-        `unreadable`), since a session that silently disappears looks like lost data."""
-        infos, bad = self._scan()
-        for u in bad:
-            self._warn_once(u.path, f"transcript {u.session_id} is unreadable and not listed: "
-                                    f"{u.reason}")
-        out = [i for i in infos if owner is None or i.owner == owner]
-        return sorted(out, key=lambda i: i.updated_at, reverse=True)
-
     def unreadable(self) -> list[UnreadableSession]:
         """Stored sessions `list` leaves out because they cannot be read, with the reason."""
         return self._scan()[1]
@@ -179,6 +202,17 @@ class JsonlTranscriptStore:
             except TranscriptStoreError as e:
                 bad.append(UnreadableSession(session_id=path.stem, path=path, reason=str(e)))
         return infos, bad
+
+    # last: below this, `list` in an annotation would name the method, not the type
+    def list(self, owner: str | None = None) -> list[SessionInfo]:
+        """Readable sessions, newest first; each unreadable one is logged as a warning (see
+        `unreadable`), since a session that silently disappears looks like lost data."""
+        infos, bad = self._scan()
+        for u in bad:
+            self._warn_once(u.path, f"transcript {u.session_id} is unreadable and not listed: "
+                                    f"{u.reason}")
+        out = [i for i in infos if owner is None or i.owner == owner]
+        return sorted(out, key=lambda i: i.updated_at, reverse=True)
 
     def _warn_once(self, path: Path, message: str) -> None:
         try:
@@ -244,6 +278,41 @@ def _is_event(line: bytes) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def _missing(session_id: str, expected: int | None) -> Exception:
+    """The error for an event whose session has no file: deleted (a writer that has seen its
+    events) or never started."""
+    if expected:
+        return NotFoundError(f"no transcript for session {session_id!r} (it was deleted)")
+    return TranscriptStoreError(f"session {session_id} was never started (or was deleted): its "
+                                "first event must be session_started")
+
+
+def _first_event(path: Path) -> dict[str, object] | None:
+    """The decoded first line of a session file when it is a start event, else None."""
+    try:
+        with path.open("rb") as f:
+            data = json.loads(f.readline())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("type") == "session_started" else None
+
+
+def _count_lines(fd: int) -> int:
+    """Non-blank lines in the file: its events, once the end is on a whole line (blank lines
+    are skipped by `load` too)."""
+    size = os.fstat(fd).st_size
+    count, offset, chunk, tail = 0, 0, 1 << 20, b""
+    while offset < size:
+        read = os.pread(fd, min(chunk, size - offset), offset)
+        if not read:
+            break
+        offset += len(read)
+        lines = (tail + read).split(b"\n")
+        tail = lines.pop()
+        count += sum(1 for line in lines if line.strip())
+    return count + (1 if tail.strip() else 0)
 
 
 def _lock(fd: int) -> None:

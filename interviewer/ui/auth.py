@@ -9,7 +9,7 @@ import re
 
 from pydantic import BaseModel, SecretStr
 
-from ..errors import ConfigError
+from interviewer.core.errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 

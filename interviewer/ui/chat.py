@@ -17,23 +17,42 @@ from typing import Any
 
 import chainlit as cl
 
-from ..errors import InputError, InterviewerError, NotFoundError
-from ..interview.models import InterviewerReply, ReplyDone, SessionConfig, StreamEvent, TextDelta
-from ..interview.session import InterviewSession
-from ..knowledge import Pack
-from ..services import Services
-from ..transcripts.model import Transcript
-from ..transcripts.store import SessionInfo
-from . import render
-from .charts import score_chart
-from .downloads import transcript_files
-from .profiles import ChatChoices, ProfileSpec, profile_for_stage
-from .sessions import ended_early, latest_stage, owned_session
-from .uploads import read_answer_file
+from interviewer.app.services import Services
+from interviewer.core.errors import (
+    InputError,
+    InterviewerError,
+    NotFoundError,
+    SessionMovedOnError,
+)
+from interviewer.core.markdown import md_block, md_escape
+from interviewer.core.pack import Pack, Question
+from interviewer.core.session import (
+    InterviewerReply,
+    PlanKind,
+    ReplyDone,
+    SessionConfig,
+    StreamEvent,
+    TextDelta,
+)
+from interviewer.core.summary import summarize
+from interviewer.core.text import shorten
+from interviewer.core.transcript import Transcript
+from interviewer.interview.session import InterviewSession
+from interviewer.review.engine import ANSWER_MAX_CHARS, review_uploads
+from interviewer.review.intake import Upload
+from interviewer.transcripts.progress import Progress
+from interviewer.transcripts.store import SessionInfo
+from interviewer.ui import render
+from interviewer.ui.charts import score_chart, with_config
+from interviewer.ui.downloads import transcript_files
+from interviewer.ui.profiles import ChatChoices, ProfileSpec, profile_for_stage
+from interviewer.ui.sessions import interview_outcome, latest_stage, owned_session
+from interviewer.ui.uploads import MAX_FILES_PER_MESSAGE, check_upload, upload_note
 
 log = logging.getLogger(__name__)
 
 AUTHOR = "Interviewer"
+GRADING_DETAIL = "How this was graded"
 TURN_ACTIONS = [("hint", "Hint", "lightbulb"), ("skip", "Skip", "skip-forward"),
                 ("repeat", "Repeat question", "repeat"), ("end", "End and grade", "flag")]
 COMMAND_FOR = {"hint": "/hint", "skip": "/skip", "repeat": "/repeat", "end": "/end"}
@@ -44,12 +63,14 @@ def file_elements(transcript: Transcript) -> list[Any]:
             for name, mime, data in transcript_files(transcript)]
 
 
-def history_line(info: SessionInfo, pack: Pack, *, early: bool = False) -> str:
+def history_line(info: SessionInfo, pack: Pack, *, early: bool = False,
+                 score: float | None = None) -> str:
     names = {s.id: s.name for s in pack.stages}
     stage = names.get(info.stages[0], info.stages[0]) if len(info.stages) == 1 else "Full loop"
     state = "in progress" if not info.finished else "ended early" if early else "finished"
-    return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {render.escape_md(stage)} · {info.mode} · "
-            f"{info.answered}/{info.planned} answered · {state}")
+    graded = f"**{score:.1f} / 5** · " if score is not None else ""
+    return (f"{info.started_at:%Y-%m-%d %H:%M} UTC · {md_escape(stage)} · {info.mode} · "
+            f"{graded}{info.answered}/{info.planned} answered · {state}")
 
 
 def turn_actions(session_id: str) -> list[cl.Action]:
@@ -66,6 +87,21 @@ def new_interview_action(label: str = "Start a new interview") -> cl.Action:
 
 def history_action() -> cl.Action:
     return cl.Action(name="history", payload={}, label="My interviews", icon="history")
+
+
+def progress_action() -> cl.Action:
+    return cl.Action(name="progress", payload={}, label="My progress", icon="trending-up")
+
+
+def weak_plan_action() -> cl.Action:
+    return cl.Action(name="weak_plan", payload={}, label="Practise my weak spots",
+                     icon="target", tooltip="A new interview from your history: lowest last "
+                     "grade first, then the questions not seen for longest")
+
+
+WEAK_PLAN_GREETING = ("**Practising your weak spots.** The questions come from your earlier "
+                      "interviews: the lowest last grade first, then those you have not seen "
+                      "for longest (or not yet). Each question says why it was chosen.")
 
 
 @dataclass
@@ -97,6 +133,13 @@ async def pump(make: Callable[[], Iterator[StreamEvent]]) -> AsyncIterator[Strea
         await worker
 
 
+class _NoTurn:
+    """`Chat.stream` drives no candidate turn (a start or a resume)."""
+
+
+_NO_TURN = _NoTurn()
+
+
 def _done(replies: list[InterviewerReply]) -> Iterator[StreamEvent]:
     for i, reply in enumerate(replies):
         yield ReplyDone(index=i, reply=reply)
@@ -126,9 +169,11 @@ class Chat:
                              max_answer_chars=self.services.max_answer_chars,
                              max_messages_per_minute=self.services.settings.max_messages_per_minute)
 
-    async def start_new(self) -> None:
-        config = self.config()
+    async def start_new(self, plan: PlanKind = "standard") -> None:
+        config = self.config().model_copy(update={"plan": plan})
         self.session = await asyncio.to_thread(InterviewSession.create, self.services, config)
+        if plan == "weak":
+            await self.notice(WEAK_PLAN_GREETING)
         await self.stream(self.session.stream_start)
 
     async def resume(self, session_id: str) -> None:
@@ -169,7 +214,13 @@ class Chat:
                 session = await asyncio.to_thread(InterviewSession.resume, self.services,
                                                   session.session_id)
             if not session.finished:
-                await asyncio.to_thread(session.end)
+                try:
+                    await asyncio.to_thread(session.end)
+                except SessionMovedOnError:  # another tab wrote meanwhile: end it from there
+                    session = await asyncio.to_thread(InterviewSession.resume, self.services,
+                                                      session.session_id)
+                    if not session.finished:
+                        await asyncio.to_thread(session.end)
 
     # --- turns ----------------------------------------------------------------------------------
 
@@ -188,7 +239,7 @@ class Chat:
             if files:
                 await self._on_files(session, text, files)
                 return
-            await self.stream(lambda: session.stream_send(text))
+            await self.stream(lambda: session.stream_send(text), turn_text=text)
 
     async def _fresh(self, session: InterviewSession,
                      text: str | None) -> InterviewSession | None:
@@ -207,37 +258,65 @@ class Chat:
             return fresh
         log.info("session %s moved on elsewhere; a stale turn was not applied",
                  session.session_id)
-        what = "that button was" if text is None else "your message was"
-        note = (f"This interview moved on in another tab or window, so {what} not applied "
-                "here (nothing is answered twice). This tab now shows where it stands.")
+        await self._tell_moved_on(fresh, text, turn=True)
+        return None
+
+    async def _moved_on(self, session_id: str, text: str | None, *, turn: bool) -> None:
+        """A write of this chat lost a race (`SessionMovedOnError`): another tab or process
+        recorded first, so the session was behind although `_fresh` found it in step. Told
+        like a stale turn: reload, say so, return the text, show where it stands."""
+        log.info("session %s moved on elsewhere during a turn; its write was refused",
+                 session_id)
+        fresh = await asyncio.to_thread(InterviewSession.resume, self.services, session_id)
+        await self._tell_moved_on(fresh, text, turn=turn)
+
+    async def _tell_moved_on(self, fresh: InterviewSession, text: str | None, *,
+                             turn: bool) -> None:
+        """`turn`: the candidate's message (`text`) or button (None) was not applied at all;
+        otherwise part of the turn was saved before another tab or process overtook it."""
+        if turn:
+            what = "that button was" if text is None else "your message was"
+            note = (f"This interview moved on in another tab or window, so {what} not applied "
+                    "here (nothing is answered twice). This tab now shows where it stands.")
+        else:
+            note = ("This interview moved on in another tab or window while this one was "
+                    "saving; what was saved is kept. This tab now shows where it stands.")
+            text = None
         if text and text.strip():
             note += render.kept_note(text)
         await self.notice(note)
         if text and not render.kept_inline(text):
             await self.kept_step(text)
         await self._show_resumed(fresh)
-        return None
 
     async def _on_files(self, session: InterviewSession, text: str, files: list[Any]) -> None:
+        """A take-home submission: the files (or a .zip) are reviewed as code, never run, and
+        the review's grade is the answer's grade (interviewer/review)."""
         question = session.current_question
         if question is None or question.kind != "take_home":
             await self.notice("Files are accepted as answers to the take-home brief only. "
                               "Paste this answer as text instead.", self.turn_actions())
             return
-        if len(files) > 1:
-            await self.notice("Attach one file per answer.", self.turn_actions())
+        if len(files) > MAX_FILES_PER_MESSAGE:
+            await self.notice(f"Attach at most {MAX_FILES_PER_MESSAGE} files, or the whole "
+                              "project as one .zip.", self.turn_actions())
             return
-        f = files[0]
+        names = ", ".join(render.code(f.name) for f in files)
         try:
-            uploaded = read_answer_file(Path(f.path), f.name, self.max_upload_bytes)
+            for f in files:
+                check_upload(Path(f.path), f.name, self.max_upload_bytes)
+            await self.notice(f"Received {names}; reviewing it now (static analysis: "
+                              "nothing you upload is run).")
+            review = await asyncio.to_thread(
+                review_uploads, [Upload(Path(f.path), f.name) for f in files], question,
+                self.services.grader, self.services.settings, pack=self.pack.name, note=text)
         except (InputError, OSError) as e:
-            await self.notice(f"That file was not accepted: {render.escape_md(str(e))}. "
+            await self.notice(f"That submission was not accepted: {md_escape(str(e))}. "
                               "Nothing was graded.", self.turn_actions())
             return
-        answer = uploaded.text if not text.strip() else f"{text.strip()}\n\n{uploaded.text}"
-        await self.notice(f"Received {render.code(uploaded.name)} "
-                          f"({uploaded.size:,} bytes); grading it now.")
-        await self.stream(lambda: _done(session.answer(answer)))
+        answer = review.answer_text(min(session.max_message_chars, ANSWER_MAX_CHARS))
+        await self.stream(lambda: _done(session.answer(answer, grade=review.grade)),
+                          turn_text=answer)
 
     async def on_action(self, name: str, session_id: str) -> None:
         """A button under a question; `session_id` is the interview the button was shown for."""
@@ -254,7 +333,7 @@ class Chat:
             fresh = await self._fresh(session, None)
             if fresh is None:
                 return
-            await self.stream(lambda: fresh.stream_send(COMMAND_FOR[name]))
+            await self.stream(lambda: fresh.stream_send(COMMAND_FOR[name]), turn_text=None)
 
     # --- rendering ------------------------------------------------------------------------------
 
@@ -273,11 +352,16 @@ class Chat:
             await self.bar.remove_actions()
             self.bar = None
 
-    async def stream(self, make: Callable[[], Iterator[StreamEvent]]) -> None:
-        """Show a session call's events: deltas stream, each finished reply is rendered."""
+    async def stream(self, make: Callable[[], Iterator[StreamEvent]],
+                     turn_text: str | None | _NoTurn = _NO_TURN) -> None:
+        """Show a session call's events: deltas stream, each finished reply is rendered.
+        `turn_text`: the candidate's text (None for a button) when the call applies a turn,
+        returned to them if the turn loses a race with another tab."""
         live: cl.Message | None = None
         live_index: int | None = None
         last: cl.Message | None = None
+        driven = self.session
+        seen = driven.events_seen if driven is not None else 0
         try:
             async for event in pump(make):
                 if isinstance(event, TextDelta):
@@ -288,11 +372,19 @@ class Chat:
                     msg = live if live_index == event.index else None
                     live, live_index = None, None
                     last = await self.show(event.reply, msg)
+        except SessionMovedOnError as e:
+            if live is not None:  # a reply cut off by the refused write
+                await live.remove()
+            # the turn's first write was refused: nothing of it was applied
+            untouched = e.expected <= seen and not isinstance(turn_text, _NoTurn)
+            text = turn_text if isinstance(turn_text, str) else None
+            await self._moved_on(e.session_id, text, turn=untouched)
+            return
         except NotFoundError as e:
-            await self.notice(f"Not found: {render.escape_md(str(e))}", [new_interview_action()])
+            await self.notice(f"Not found: {md_escape(str(e))}", [new_interview_action()])
         except InterviewerError as e:
             log.exception("session call failed")
-            await cl.ErrorMessage(content=f"Something went wrong: {render.escape_md(str(e))}. "
+            await cl.ErrorMessage(content=f"Something went wrong: {md_escape(str(e))}. "
                                   "Your answers so far are saved.", author=AUTHOR).send()
             if self.session is not None and not self.session.finished:
                 await self.notice("You can continue with the current question.",
@@ -315,7 +407,8 @@ class Chat:
             msg.actions = self.turn_actions()
         if reply.kind == "summary" and reply.summary is not None:
             msg.elements = self.report_elements(reply)
-            msg.actions = [new_interview_action(), history_action()]
+            msg.actions = [new_interview_action(), history_action(), progress_action(),
+                           weak_plan_action()]
         feedback = reply.kind == "feedback" and reply.grade is not None
         if feedback:
             await self.grading_steps(reply)
@@ -334,6 +427,8 @@ class Chat:
         return msg
 
     def progress(self, reply: InterviewerReply) -> str:
+        """"Question 2 of 3 · Technical Interviews"; in a full loop the count is the stage's
+        (what its interviewer's greeting said), with the stage's place in the loop."""
         if self.session is None or reply.question_id is None:
             return ""
         plan = self.session.plan
@@ -342,12 +437,25 @@ class Chat:
         if pos is None:
             return ""
         stage = next((s.name for s in self.pack.stages if s.id == reply.stage_id), "")
-        return f"*Question {pos + 1} of {len(plan)} · {render.escape_md(stage)}*\n\n"
+        if not self.session.config.full_loop:
+            return f"*Question {pos + 1} of {len(plan)} · {md_escape(stage)}*\n\n"
+        here = plan[pos].stage_id
+        stage_ids = list(dict.fromkeys(p.stage_id for p in plan))
+        in_stage = [i for i, p in enumerate(plan) if p.stage_id == here]
+        return (f"*Question {in_stage.index(pos) + 1} of {len(in_stage)} · "
+                f"{md_escape(stage)} · stage {stage_ids.index(here) + 1} of "
+                f"{len(stage_ids)}*\n\n")
 
     def content_for(self, reply: InterviewerReply) -> str:
         text = render.defang(reply.text)
         if reply.kind == "question":
-            return self.progress(reply) + text
+            why = f"*Why this question: {md_escape(reply.reason)}*\n\n" \
+                if reply.reason and not reply.repeated else ""
+            note = ""
+            question = self.pack.question(reply.question_id) if reply.question_id else None
+            if question is not None and question.kind == "take_home":
+                note = "\n\n" + upload_note(self.max_upload_bytes)
+            return self.progress(reply) + why + text + note
         if reply.kind == "follow_up":
             return "**Follow-up:** " + text
         if reply.kind == "hint":
@@ -355,8 +463,9 @@ class Chat:
         if reply.kind == "feedback":
             if reply.grade is None:
                 return "**Skipped.** The example answer is below."
-            title = "Partial grade" if reply.example_answer is None else "Grade"
-            return render.grade_card(reply.grade, title=title)
+            partial = reply.example_answer is None
+            return render.grade_card(reply.grade, title="Partial grade" if partial else "Grade",
+                                     partial=partial)
         if reply.kind == "summary" and reply.summary is not None:
             return render.report(reply.summary)
         if reply.kind == "notice" and reply.kept_text:
@@ -368,7 +477,7 @@ class Chat:
         chat (a refused answer can run to tens of thousands of characters)."""
         async with cl.Step(name=render.kept_label(kept), type="undefined",
                            show_input=False) as step:
-            step.output = render.fenced(kept)
+            step.output = md_block(kept)
 
     async def review_steps(self, transcript: Transcript) -> None:
         """Interview mode's held-back feedback at the end: per question, collapsed, the grade
@@ -386,17 +495,19 @@ class Chat:
                              "guide's example answer.")
 
     async def grading_steps(self, reply: InterviewerReply) -> None:
-        """Retrieval and grading as collapsible steps, just before the grade card."""
+        """What the answer was graded against and how, as one quiet collapsed detail just
+        before the grade card (two step chips under every answer were noise)."""
         grade = reply.grade
         assert grade is not None
         question = self.pack.question(reply.question_id) if reply.question_id else None
+        parts = []
         if question is not None:
-            async with cl.Step(name="Retrieval", type="retrieval", show_input=False) as step:
-                step.output = await asyncio.to_thread(self.retrieval_text, question)
-        async with cl.Step(name="Grading", type="tool", show_input=False) as step:
-            step.output = render.grading_step(grade)
+            parts.append(await asyncio.to_thread(self.retrieval_text, question))
+        parts.append(render.grading_step(grade))
+        async with cl.Step(name=GRADING_DETAIL, type="undefined", show_input=False) as step:
+            step.output = "\n\n".join(parts)
 
-    def retrieval_text(self, question: Any) -> str:
+    def retrieval_text(self, question: Question) -> str:
         """What the answer was graded against, and related guide material from the index."""
         lines = [f"Graded against the guide's question `{question.id}` ({question.topic}, "
                  f"{question.difficulty}, {question.provenance}): "
@@ -412,7 +523,9 @@ class Chat:
         elements: list[Any] = []
         fig = score_chart(reply.summary)
         if fig is not None:
-            elements.append(cl.Plotly(name="scores", figure=fig, display="inline", size="large"))
+            chart = cl.Plotly(name="scores", figure=fig, display="inline", size="large")
+            chart.content = with_config(chart.content)
+            elements.append(chart)
         if self.session is not None:
             elements += file_elements(self.session.transcript())
         return elements
@@ -427,25 +540,69 @@ class Chat:
             await self.notice("No saved interviews yet.")
             return
         shown = infos[:limit]
-        early = await asyncio.to_thread(
-            lambda: [ended_early(self.services.store, i) for i in shown])
-        lines = ["**Your interviews** (most recently active first)", ""]
-        actions: list[cl.Action] = []
-        for n, (info, was_early) in enumerate(zip(shown, early, strict=True), 1):
-            lines.append(f"{n}. {history_line(info, self.pack, early=was_early)}")
-            actions.append(cl.Action(name="download_interview", label=f"Download #{n}",
-                                     payload={"session_id": info.session_id}, icon="download"))
+        outcomes = await asyncio.to_thread(
+            lambda: [interview_outcome(self.services.store, i) for i in shown])
+        await cl.Message(content=f"**Your interviews** ({len(shown)} most recently active "
+                         "first; each with its own buttons)", author=AUTHOR).send()
+        for n, (info, (was_early, score)) in enumerate(zip(shown, outcomes, strict=True), 1):
+            actions = [cl.Action(name="download_interview", label=f"Download #{n}",
+                                 payload={"session_id": info.session_id}, icon="download")]
             if not info.finished:
                 actions.append(cl.Action(name="resume_interview", label=f"Resume #{n}",
                                          payload={"session_id": info.session_id},
                                          icon="play"))
-        await cl.Message(content="\n".join(lines), author=AUTHOR, actions=actions).send()
+            line = history_line(info, self.pack, early=was_early, score=score)
+            await cl.Message(content=f"{n}. {line}", author=AUTHOR, actions=actions).send()
+
+    async def show_progress(self) -> None:
+        """This owner's progress across interviews (never anyone else's): the summary, a chart
+        per topic over time, the HTML report, and the example answers behind the key points
+        missed most often."""
+        from interviewer.ui.progress_view import (
+            example_answers,
+            progress_markdown,
+            report_file,
+            topic_chart,
+        )
+
+        if not self.owner:
+            await self.notice("Progress is kept per user: sign in (or allow this page's "
+                              "cookie) to see yours.")
+            return
+        progress = await asyncio.to_thread(self.load_progress)
+        elements: list[Any] = []
+        actions = [weak_plan_action()]
+        if progress.sessions:
+            fig = await asyncio.to_thread(topic_chart, progress)
+            if fig is not None:
+                elements.append(cl.Plotly(name="progress", figure=fig, display="inline",
+                                          size="large"))
+            name, mime, data = await asyncio.to_thread(report_file, progress, self.pack)
+            elements.append(cl.File(name=name, content=data, mime=mime, display="inline"))
+        await cl.Message(content=progress_markdown(progress), author=AUTHOR, elements=elements,
+                         actions=actions).send()
+        answers = example_answers(progress)
+        if answers:
+            async with cl.Step(name="Example answers for the key points you miss most",
+                               type="undefined", show_input=False) as parent:
+                for title, example in answers:
+                    async with cl.Step(name=title, type="undefined", show_input=False) as step:
+                        step.output = render.defang(example)
+                parent.output = ("The guide's example answer to each question whose key points "
+                                 "you missed most often.")
+
+    def load_progress(self) -> Progress:
+        from interviewer.transcripts.progress_cache import progress_for
+
+        return progress_for(self.services.store, self.owner, self.pack,
+                            cache_dir=getattr(self.services.settings, "progress_dir", None))
 
     async def download(self, session_id: str) -> None:
         info = owned_session(self.services.store, self.owner, session_id)  # NotFoundError
         transcript = await asyncio.to_thread(
             lambda: Transcript.from_events(self.services.store.load(info.session_id)))
-        line = history_line(info, self.pack, early=transcript.ended_early)
+        line = history_line(info, self.pack, early=transcript.ended_early,
+                            score=summarize(transcript).overall)
         await cl.Message(content=f"Transcript of {line}",
                          author=AUTHOR, elements=file_elements(transcript)).send()
 
@@ -458,44 +615,30 @@ class Chat:
             shown = profile_for_stage(self.pack, latest_stage(info)).name
             if page_profile is not None and page_profile != shown:
                 await self.notice(
-                    f"Resuming your {render.escape_md(shown)} interview. The stage picker above "
-                    f"still says {render.escape_md(page_profile)}; a new interview started "
-                    f"from this chat is another {render.escape_md(shown)}.")
+                    f"Resuming your {md_escape(shown)} interview. The stage picker above "
+                    f"still says {md_escape(page_profile)}; a new interview started "
+                    f"from this chat is another {md_escape(shown)}.")
             await self.resume(info.session_id)
 
 
-_index_ready: dict[str, bool] = {}
-
-
-def ensure_index(services: Services, pack: Pack) -> Any:
-    """The pack's Chroma index, built once per process if `make index` has not made it."""
-    from ..store import KnowledgeIndex
-
-    index = KnowledgeIndex(services.settings)
-    if not _index_ready.get(pack.name):
-        if not index.is_built(pack.name):
-            index.build(pack)
-        _index_ready[pack.name] = True
-    return index
-
-
-def related_material(services: Services, pack: Pack, question: Any, k: int = 3) -> list[str]:
-    """Related guide questions and the closest tip, from the pack's Chroma index."""
+def related_material(services: Services, pack: Pack, question: Question,
+                     k: int = 3) -> list[str]:
+    """Related guide questions and the closest tip, from the services' search index."""
     try:
-        index = ensure_index(services, pack)
+        index = services.search_index(pack)
         questions = index.search(pack.name, question.question, k=k + 1, kind="question")
         tips = index.search(pack.name, question.question, k=1, kind="tip")
     except InterviewerError as e:
         log.warning("retrieval failed: %s", e)
         return []
     out = [f"question {render.code(h.question_id or h.id)} (similarity {h.score:.2f}): "
-           f"{render.escape_md(h.question or _first_sentence(h.text))}"
+           f"{md_escape(h.question or _first_sentence(h.text))}"
            for h in questions if h.question_id != question.id][:k]
     titles = {f"{pack.name}:tip:{t.id}": t for t in pack.tips}
     for h in tips:
         tip = titles.get(h.id)
         if tip is not None:
-            out.append(f"tip **{render.escape_md(tip.title)}** (similarity {h.score:.2f}): "
+            out.append(f"tip **{md_escape(tip.title)}** (similarity {h.score:.2f}): "
                        f"{render.defang(_first_sentence(tip.text))}")
     return out
 
@@ -503,5 +646,4 @@ def related_material(services: Services, pack: Pack, question: Any, k: int = 3) 
 def _first_sentence(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     end = text.find(". ")
-    text = text[: end + 1] if 0 < end < limit else text
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    return shorten(text[: end + 1] if 0 < end < limit else text, limit)

@@ -3,21 +3,30 @@ so the page and the CLI hand out the same documents."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..transcripts.model import Transcript
+    from interviewer.core.transcript import Transcript
 
 FORMATS = [("md", "text/markdown"), ("json", "application/json"), ("html", "text/html")]
 
 
+def file_stem(transcript: Transcript) -> str:
+    """A download's name says which interview it is: its stage (or "full-loop") and when it
+    started, e.g. `technical-interviews-2026-11-30-1412` (every download was `transcript.md`)."""
+    stage = transcript.stage_ids[0] if len(transcript.stage_ids) == 1 else "full-loop"
+    slug = re.sub(r"[^a-z0-9]+", "-", stage.lower()).strip("-") or "interview"
+    return f"{slug}-{transcript.started_at:%Y-%m-%d-%H%M}"
+
+
 def transcript_files(transcript: Transcript) -> list[tuple[str, str, bytes]]:
     """(file name, mime type, bytes) per format."""
-    from ..transcripts import export
-    from ..transcripts.summary import summarize
+    from interviewer.core.summary import summarize
+    from interviewer.transcripts import export
 
     summary = summarize(transcript)
-    stem = "transcript"  # short: the page shows about 17 characters of a file name
+    stem = file_stem(transcript)
     out = []
     for ext, mime in FORMATS:
         text = export.render(transcript, ext, summary)  # type: ignore[arg-type]

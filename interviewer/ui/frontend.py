@@ -14,11 +14,10 @@ import importlib.util
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..settings import PROJECT_ROOT
+from interviewer.core.errors import ConfigError
+from interviewer.core.settings import PROJECT_ROOT
 
 GENERATOR_VERSION = "1"
 BUILD_DIR = PROJECT_ROOT / ".chainlit" / "frontend-build"
@@ -89,12 +88,14 @@ def ensure_offline_build(target: Path = BUILD_DIR, source: Path | None = None) -
     return True
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`interviewer dev frontend`: build the offline page if it is missing or stale."""
+    import argparse
+
+    argparse.ArgumentParser(prog="interviewer dev frontend", description=__doc__).parse_args(argv)
     built = ensure_offline_build()
     where = BUILD_DIR.relative_to(PROJECT_ROOT)
     print(f"offline frontend {'built' if built else 'up to date'}: {where}")
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,12 +14,13 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from ..errors import ConfigError
-from ..settings import PROJECT_ROOT, Settings
-from .auth import parse_users
-from .frontend import BUILD_DIR, ensure_offline_build
-from .options import ui_options
+from interviewer.core.errors import ConfigError
+from interviewer.core.settings import PROJECT_ROOT, Settings
+from interviewer.ui.auth import parse_users
+from interviewer.ui.frontend import BUILD_DIR, ensure_offline_build
+from interviewer.ui.options import ui_options
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 CONFIG_FILE = PROJECT_ROOT / ".chainlit" / "config.toml"
@@ -128,7 +129,7 @@ def wait_until_serving(proc: subprocess.Popen[bytes], host: str, port: int,
 
 def start(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
           app_root: Path = PROJECT_ROOT, extra_env: Mapping[str, str] | None = None,
-          **popen: object) -> subprocess.Popen[bytes]:
+          **popen: Any) -> subprocess.Popen[bytes]:
     """Build the offline frontend if needed and start the server (not yet waited for)."""
     ensure_offline_build()
     if not port_free(host, port):
@@ -136,7 +137,7 @@ def start(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
     env = server_env(settings, app_root) | dict(extra_env or {})
     return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         command(host, port), env=env, cwd=app_root,
-        **popen,  # type: ignore[arg-type]
+        **popen,
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, SecretStr
 
-from ..settings import Settings
+from interviewer.core.settings import Settings
 
 DEFAULT_UPLOAD_KB = 512
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from ..knowledge import Difficulty, Pack
-from ..settings import Settings
+from interviewer.core.pack import Difficulty, Pack
+from interviewer.core.settings import Settings
+from interviewer.core.text import shorten
 
 FULL_LOOP = "Full loop"
+START_WITH_SETTINGS = "Start a new interview with these settings"
+KEEP_INTERVIEW = "Keep this interview"
 DIFFICULTIES: list[str] = ["any", "easy", "medium", "hard", "expert"]
 MODES = ["practice", "interview"]
 REFERENCE_GRADER = "offline reference grader"
@@ -30,14 +33,11 @@ class ChatChoices(BaseModel):
     questions: int = 3
     difficulty: Difficulty | None = None
     grader: str | None = None  # a model name, REFERENCE_GRADER, or None (the configured one)
+    pack: str | None = None  # the pack chosen in the settings (checked when it is used)
 
 
 def _short(text: str, limit: int = 220) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"
+    return shorten(text, limit)
 
 
 def profiles(pack: Pack) -> list[ProfileSpec]:
@@ -87,4 +87,21 @@ def parse_choices(values: dict[str, object] | None, settings: Settings) -> ChatC
         questions=min(10, max(1, questions)),
         difficulty=difficulty if difficulty in DIFFICULTIES[1:] else None,  # type: ignore[arg-type]
         grader=grader if grader in options else None,
+        pack=pack if isinstance(pack := values.get("pack"), str) else None,
     )
+
+
+def describe(choices: ChatChoices) -> str:
+    """"interview mode, 2 questions per stage, hard questions" """
+    parts = [f"{choices.mode} mode",
+             f"{choices.questions} question{'s' if choices.questions != 1 else ''} per stage",
+             f"{choices.difficulty} questions" if choices.difficulty else "any difficulty"]
+    if choices.grader:
+        parts.append(f"graded by {choices.grader}")
+    return ", ".join(parts)
+
+
+def settings_prompt(choices: ChatChoices) -> str:
+    """What the page says when the settings change during an interview."""
+    return (f"New settings: {describe(choices)}. Start a new interview with them? This one is "
+            "saved either way: resume or download it from My interviews.")

@@ -10,25 +10,25 @@ from typing import Any
 import chainlit as cl
 from chainlit.input_widget import Select, Slider
 
-from ..knowledge import Pack
-from ..services import Services, build_services
-from ..settings import Settings, load_settings
-from . import profiles as prof
-from .identity import owner_for
+from interviewer.app.services import Services, build_services
+from interviewer.core.pack import Pack
+from interviewer.core.settings import Settings, load_settings
+from interviewer.ui import profiles as prof
+from interviewer.ui.identity import owner_for
 
 
 @functools.cache
 def settings() -> Settings:
     """Settings as the page uses them: a model that failed the start-up check is switched off
     (the app runs offline and says why)."""
-    from interviewer.llm_check import checked_settings
+    from interviewer.llm.check import checked_settings
 
     return checked_settings(load_settings())
 
 
 def endpoint_problem() -> str | None:
     """Why a configured model was switched off at start-up, for the banner; None when fine."""
-    from interviewer.llm_check import last_status
+    from interviewer.llm.check import last_status
 
     status = last_status(load_settings())
     return status.message if status is not None and not status.ok else None
@@ -51,20 +51,37 @@ def _build(grader: str | None) -> Services:
     s = settings()
     if grader is None:
         return build_services(s)
+    from interviewer.core.agents import LLM, REFERENCE
     from interviewer.grading.factory import make_grader
 
     if grader == prof.REFERENCE_GRADER:
-        return build_services(s, grader=make_grader(s, choice="reference"))
+        return build_services(s, grader=make_grader(s, choice=REFERENCE))
     chosen = s.model_copy(update={"grader_model": grader})
-    return build_services(s, grader=make_grader(chosen, choice="llm"))
+    return build_services(s, grader=make_grader(chosen, choice=LLM))
 
 
-def pack_of(svc: Services) -> Pack:
-    return svc.pack(settings().default_pack)
+def pack_of(svc: Services, owner: str | None = None) -> Pack:
+    """The owner's chosen pack (the default one until they choose), as sessions will load it."""
+    from interviewer.ui.pack_choice import pack_for
+
+    pack = pack_for(settings(), owner)
+    svc.packs[pack.name] = pack  # a pack replaced on disk is the one new sessions get
+    return pack
 
 
-def settings_widgets(choices: prof.ChatChoices) -> list[Any]:
-    widgets: list[Any] = [
+def settings_widgets(choices: prof.ChatChoices, pack: str | None = None) -> list[Any]:
+    widgets: list[Any] = []
+    from interviewer.ui.pack_choice import available
+
+    entries, _ = available(settings())
+    if entries:
+        names = [e.name for e in entries]
+        widgets.append(Select(
+            id="pack", label="Interview guide (pack)", items={e.label: e.name for e in entries},
+            initial_value=pack if pack in names else names[0],
+            description="The guide you practise; the stages in the profile menu are its "
+                        "stages. Guides added by any user of this app are listed for everyone."))
+    widgets += [
         Select(id="mode", label="Mode", values=prof.MODES, initial_value=choices.mode,
                description="Practice: a grade card after every answer. Interview: feedback "
                            "only at the end, like the real thing."),

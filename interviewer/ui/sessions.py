@@ -3,10 +3,12 @@ is tested on its own."""
 
 from __future__ import annotations
 
-from ..errors import NotFoundError
-from ..transcripts.events import Ended
-from ..transcripts.store import SessionInfo, TranscriptStore
-from .profiles import ProfileSpec
+from interviewer.core.errors import NotFoundError
+from interviewer.core.events import Ended
+from interviewer.core.summary import summarize
+from interviewer.core.transcript import Transcript
+from interviewer.transcripts.store import SessionInfo, TranscriptStore
+from interviewer.ui.profiles import ProfileSpec
 
 
 def owned_session(store: TranscriptStore, owner: str | None, session_id: str) -> SessionInfo:
@@ -52,3 +54,11 @@ def ended_early(store: TranscriptStore, info: SessionInfo) -> bool:
         return False
     ends = [e for e in store.load(info.session_id) if isinstance(e, Ended)]
     return bool(ends) and ends[-1].reason == "ended_early"
+
+
+def interview_outcome(store: TranscriptStore, info: SessionInfo) -> tuple[bool, float | None]:
+    """(ended early, overall score so far) for a row of "My interviews", from one load."""
+    events = store.load(info.session_id)
+    ends = [e for e in events if isinstance(e, Ended)]
+    early = info.finished and bool(ends) and ends[-1].reason == "ended_early"
+    return early, summarize(Transcript.from_events(events)).overall

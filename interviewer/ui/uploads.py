@@ -13,10 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import InputError
+from interviewer.core.errors import InputError
 
-ALLOWED_SUFFIXES = (".md", ".txt", ".py", ".ipynb")
+# A take-home submission: write-up, code, notebooks, dependency files, or the project as a .zip
+# (reviewed by interviewer/review, never run).
+ALLOWED_SUFFIXES = (".md", ".txt", ".py", ".ipynb", ".zip", ".toml", ".lock", ".cfg", ".yaml",
+                    ".yml", ".json")
 DEFAULT_MAX_BYTES = 512 * 1024
+MAX_FILES_PER_MESSAGE = 20  # the picker's limit; a whole project comes as one .zip
 
 
 def picker_accept() -> dict[str, list[str]]:
@@ -26,6 +30,24 @@ def picker_accept() -> dict[str, list[str]]:
     families with the same extensions listed them twice in its "File type must be" toast)
     and drops every wildcard family but audio, image, text and video."""
     return {"*/*": list(ALLOWED_SUFFIXES)}
+
+
+def upload_note(max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """What the page adds under the take-home brief about answering with files (Markdown)."""
+    kinds = ", ".join(f"`{x}`" for x in ALLOWED_SUFFIXES)
+    return (f"*Attach your submission with the paperclip below: one `.zip` of the project, or "
+            f"up to {MAX_FILES_PER_MESSAGE} files ({kinds}; up to {_human(max_bytes)} each). "
+            "You can also write your answer here.*")
+
+
+def check_upload(path: Path, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Type and size of one uploaded file, before the review reads it (InputError)."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise InputError(f"{name}: only {', '.join(ALLOWED_SUFFIXES)} files are accepted")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"{name} is {_human(size)}; the limit is {_human(max_bytes)}")
 
 
 class UploadedAnswer(BaseModel):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from envscrub import scrubbed
 
-from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.core.settings import PROJECT_ROOT, Settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -116,6 +116,7 @@ class ChatPage:
         self.page = page
         self.output_dir = output_dir
         self.prefix = prefix
+        self.last_download = ""  # the file name the page offered for the last download
 
     def assistant_texts(self) -> list[str]:
         return self.page.locator(ASSISTANT).all_inner_texts()  # type: ignore[attr-defined]
@@ -131,6 +132,17 @@ class ChatPage:
             arg=[ASSISTANT, text, more_than], timeout=timeout,
         )
         return [t for t in self.assistant_texts() if text in t][-1]
+
+    def wait_for_card(self, *, more_than: int = 0, timeout: float = 90_000) -> str:
+        """Wait for a grade card ("Grade: 3.4 / 5" or, before a follow-up, "Partial grade:");
+        return the last one. A story's card has no key-point counts, so wait for its title."""
+        self.page.wait_for_function(  # type: ignore[attr-defined]
+            r"""([sel, n]) => Array.from(document.querySelectorAll(sel))
+                   .filter(e => /(^|\n)(Partial grade|Grade): \d/.test(e.innerText)).length > n""",
+            arg=[ASSISTANT, more_than], timeout=timeout,
+        )
+        return [t for t in self.assistant_texts()
+                if "Grade: " in t or "Partial grade: " in t][-1]
 
     def wait_idle(self, timeout: float = 90_000) -> None:
         """The composer's send button is back (no run in progress)."""
@@ -188,6 +200,7 @@ class ChatPage:
             link.click()
         saved = self.output_dir / f"{self.prefix}-{name}"
         info.value.save_as(saved)
+        self.last_download = info.value.suggested_filename
         return saved.read_text(encoding="utf-8")
 
     def shot(self, name: str, height: int = 1500) -> Path:

@@ -35,7 +35,7 @@ def test_with_a_model_configured(tmp_path: Path, context: object, requests_seen:
 
             chat.send("MARKER-MODEL. I would start with a baseline, check calibration and "
                       "precision-recall on a time-based split, then monitor drift in production.")
-            card = chat.wait_for("Key points covered")
+            card = chat.wait_for_card()
             assert "/ 5" in card
             assert page.evaluate("() => document.querySelectorAll('.message-content img')"
                                  ".length") == 0

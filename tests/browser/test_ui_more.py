@@ -11,6 +11,7 @@ import pytest
 from harness import ChatPage, RequestLog, Server, start_server, stop_server
 
 from interviewer.transcripts.store import JsonlTranscriptStore
+from interviewer.ui.uploads import ALLOWED_SUFFIXES
 
 HOSTILE = ('<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> '
            "![pixel](http://tracker.example.com/p.png) **not bold** and then a real answer: "
@@ -23,7 +24,7 @@ def test_candidate_text_renders_as_text(server: Server, page: object, context: o
     page.goto(server.url)  # type: ignore[attr-defined]
     chat.wait_for("Question 1 of")
     chat.send(HOSTILE)
-    chat.wait_for("Key points covered")
+    chat.wait_for_card()
     user_texts = page.locator('.step[data-step-type="user_message"] .message-content')  # type: ignore[attr-defined]
     shown = user_texts.last.inner_text()
     assert '<img src=x onerror="window.__xss=1">' in shown
@@ -67,13 +68,15 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
     chat.wait_for("Question 1 of")
     chat.choose_profile("Technical Assessment")
     chat.wait_for("Technical Assessment")
-    chat.wait_for("Question 1 of 1")
+    brief = chat.wait_for("Question 1 of 1")
+    assert "Attach your submission" in brief and ".zip" in brief and ".ipynb" in brief
+    assert "512 KB each" in brief
 
     binary = tmp_path / "answer.md"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
     chat.attach_and_send(binary)
-    refused = chat.wait_for("That file was not accepted")
-    assert "not a text file" in refused and "Nothing was graded" in refused
+    refused = chat.wait_for("That submission was not accepted")
+    assert "binary file" in refused and "Nothing was graded" in refused
 
     empty = tmp_path / "empty.md"
     empty.write_bytes(b"")
@@ -87,7 +90,7 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
     page.set_input_files("#upload-button-input", str(pdf))  # type: ignore[attr-defined]
     toast = page.get_by_text("File type must be").first  # type: ignore[attr-defined]
     toast.wait_for()
-    assert toast.inner_text().strip() == "File type must be .md,.txt,.py,.ipynb"
+    assert toast.inner_text().strip() == "File type must be " + ",".join(ALLOWED_SUFFIXES)
 
     big = tmp_path / "huge.md"
     big.write_text("word " * 130_000, encoding="utf-8")  # ~650 KB: under the picker's 1 MB
@@ -98,7 +101,10 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
 
     chat.attach_and_send(_notebook(tmp_path / "solution.ipynb", "MARKER-NB"))
     chat.wait_for("Received")
-    chat.wait_for("Key points covered")
+    chat.wait_for_card()
+    # a file alone leaves no empty bubble: the bubble names it
+    bubble = page.locator('.step[data-step-type="user_message"] .message-content').last  # type: ignore[attr-defined]
+    assert "Attached solution.ipynb" in bubble.inner_text()
     # one question in this stage: the report comes next, unless a follow-up probes a gap first
     chat.page.locator("text=Final report").or_(  # type: ignore[attr-defined]
         page.get_by_role("button", name="End and grade")).last.wait_for()  # type: ignore[attr-defined]
@@ -107,7 +113,41 @@ def test_take_home_accepts_a_notebook_and_refuses_bad_files(
     chat.wait_for("Final report")
     chat.shot("02-graded")
     text = chat.download(".json", "transcript.json")
-    assert "MARKER-NB" in text and "GradientBoostingClassifier" in text
+    # the notebook's markdown is its write-up; its code was reviewed (findings), not stored
+    assert "MARKER-NB" in text and "solution.ipynb" in text and '"findings"' in text
+    assert requests_seen.outside() == []
+    assert server.outbound() == []
+
+
+def test_take_home_reviews_a_project_zip_without_showing_its_secret(
+    server: Server, page: object, requests_seen: RequestLog, output_dir: Path,
+    tmp_path: Path,
+) -> None:
+    import zipfile
+
+    flawed = Path(__file__).parent.parent / "fixtures" / "takehome" / "flask_fraud" / "flawed"
+    secret = "sk-live-51HqFAKEk3yF0rReviewT3sts9xQ2"
+    project = tmp_path / "project.zip"
+    with zipfile.ZipFile(project, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(flawed.rglob("*")):
+            if p.is_file():
+                zf.write(p, p.relative_to(flawed).as_posix())
+    chat = ChatPage(page, output_dir, "takehome-zip")
+    page.goto(server.url)  # type: ignore[attr-defined]
+    chat.wait_for("Question 1 of")
+    chat.choose_profile("Technical Assessment")
+    chat.wait_for("Question 1 of 1")
+    chat.attach_and_send(project)
+    chat.wait_for("reviewing it now")
+    card = chat.wait_for("Findings in the code")
+    assert "HIGH" in card and "B307" in card
+    chat.wait_for("The review found a hard-coded secret")
+    chat.shot("01-reviewed")
+    chat.click("End and grade")
+    chat.wait_for("Final report")
+    for fmt, name in ((".json", "transcript.json"), (".md", "transcript.md")):
+        assert secret not in chat.download(fmt, name)
+    assert secret not in page.content()  # type: ignore[attr-defined]
     assert requests_seen.outside() == []
     assert server.outbound() == []
 
@@ -123,7 +163,7 @@ def test_restart_resumes_the_interview(tmp_path: Path, context: object,
         chat.wait_for("Question 1 of")
         chat.send("MARKER-RESTART. I use git with feature branches, pull requests with review, "
                   "CI that runs tests on every push, and DVC for data and model versions.")
-        chat.wait_for("Key points covered")
+        chat.wait_for_card()
         page.get_by_role("button", name="Hint").last.wait_for()
         waiting = [t for t in chat.assistant_texts() if "Question 2 of" in t or "Follow-up" in t]
     finally:
@@ -178,7 +218,7 @@ def test_password_login_keeps_users_apart(auth_server: Server, browser: object,
     alice.wait_for("Question 1 of")
     alice.send("MARKER-ALICE. I have built fraud models in Python with scikit-learn and "
                "deployed them behind a FastAPI service with monitoring.")
-    alice.wait_for("Key points covered")
+    alice.wait_for_card()
     alice.shot("01-alice")
     ctx.close()  # type: ignore[attr-defined]
 
@@ -188,19 +228,23 @@ def test_password_login_keeps_users_apart(auth_server: Server, browser: object,
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
     assert bob.count("Welcome back") == 0
     bob.click("My interviews")
-    listing = bob.wait_for("Your interviews")
-    assert listing.count(" answered · ") == 1 and "0/3 answered" in listing  # only his own
+    bob.wait_for("Your interviews")
+    rows = [t for t in (bob.wait_for(" answered · "), *bob.assistant_texts())
+            if " answered · " in t]
+    assert len(set(rows)) == 1 and "0/3 answered" in rows[0]  # only his own
     ctx.close()  # type: ignore[attr-defined]
 
     ctx, page = _login(browser, auth_server, "alice", "alice-secret", requests_seen)
     again = ChatPage(page, output_dir, "auth-alice-again")
     assert "1 of 3 questions answered" in again.wait_for("Welcome back")
     again.click("My interviews")
-    listing = again.wait_for("Your interviews")
-    assert listing.count(" answered · ") == 1 and "1/3 answered" in listing
+    again.wait_for("Your interviews")
+    row = again.wait_for(" answered · ")
+    assert "1/3 answered" in row and " / 5 · " in row  # its score on its row
+    assert sum(" answered · " in t for t in again.assistant_texts()) == 1
     again.click("Download #1")
     again.wait_for("Transcript of")
-    assert "MARKER-ALICE" in again.download("transcript.md", "transcript.md")
+    assert "MARKER-ALICE" in again.download(".md", "transcript.md")
     again.shot("01-resumed")
     ctx.close()  # type: ignore[attr-defined]
 
@@ -224,6 +268,8 @@ def test_settings_switch_to_interview_mode(server: Server, page: object,
     page.keyboard.press("ArrowLeft")  # type: ignore[attr-defined]  # 3 -> 2 questions
     chat.shot("01-dialog")
     page.click("#confirm")  # type: ignore[attr-defined]
+    chat.wait_for("New settings: interview mode, 2 questions per stage")  # asked first
+    chat.click("Start a new interview with these settings")
     chat.wait_for("Question 1 of 2")
     chat.send("MARKER-INTERVIEW. Git for version control with feature branches, GitHub pull "
               "requests for review, CI on every push, and DVC to version data and models.")
@@ -240,7 +286,7 @@ def test_settings_switch_to_interview_mode(server: Server, page: object,
     first = page.locator("button[id^='step-1. ']").first  # type: ignore[attr-defined]
     assert re.search(r" · \d\.\d / 5$", first.inner_text().strip())
     first.click()
-    page.get_by_text("Key points covered").first.wait_for()  # type: ignore[attr-defined]
+    page.get_by_text(re.compile(r"^Grade: \d")).first.wait_for()  # type: ignore[attr-defined]
     example = page.get_by_text("Example answer", exact=True).first  # type: ignore[attr-defined]
     example.wait_for()
     example.scroll_into_view_if_needed()

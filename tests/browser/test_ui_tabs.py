@@ -6,7 +6,7 @@ from pathlib import Path
 
 from harness import ChatPage, RequestLog, Server
 
-from interviewer.transcripts.events import Answered
+from interviewer.core.events import Answered
 from interviewer.transcripts.store import JsonlTranscriptStore
 
 ANSWER = ("MARKER-TAB-ONE. I have built fraud models in Python with scikit-learn and gradient "

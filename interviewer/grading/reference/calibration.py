@@ -6,7 +6,7 @@ A logistic model over standardised features, fitted with soft targets (the human
 `interviewer/grading/`, with the fit report in `evals/reports/calibration_v3.md` (v3: v2's
 features, fitted on the vectors of the grading encoder with int8 arithmetic; v2: the whole-answer
 vector pooled from the sentence vectors; v1 and v2 are kept for comparison). The fitting code is
-tooling and lives with the evals (`interviewer.evals.calibrate`); the runtime only loads.
+tooling and lives with the evals (`evals.calibrate`); the runtime only loads.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from interviewer.errors import ConfigError
+from interviewer.core.errors import ConfigError
 from interviewer.grading.reference.policy import ReferencePolicy
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[1]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from interviewer.core.pack import Question
 from interviewer.grading.reference.features import AnswerFeatures
-from interviewer.knowledge import Question
 
 
 def unverified(question: Question, feats: AnswerFeatures) -> bool:

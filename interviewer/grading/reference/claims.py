@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from interviewer.core.pack import Question
 from interviewer.grading import features as fx
 from interviewer.grading.reference.policy import ReferencePolicy
-from interviewer.knowledge import Question
 
 if TYPE_CHECKING:
     from interviewer.grading.reference.features import Encode, Prepared

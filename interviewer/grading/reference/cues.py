@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from interviewer.errors import ConfigError
+from interviewer.core.errors import ConfigError
 from interviewer.grading import features as fx
 
 CUES_DIR = Path(__file__).resolve().parent

@@ -16,14 +16,14 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel
 
+from interviewer.core.grade import KeyPointHit
+from interviewer.core.pack import Question
 from interviewer.grading import features as fx
-from interviewer.grading.models import KeyPointHit
 from interviewer.grading.reference import claims as cl
 from interviewer.grading.reference.cues import load_cues
 from interviewer.grading.reference.policy import ReferencePolicy
 from interviewer.grading.reference.relations import load_relations, wrong_relations
 from interviewer.grading.reference.substance import Substance, read_substance
-from interviewer.knowledge import Question
 
 FEATURES = [
     "cov_mean", "cov_frac", "cov_top", "cos_example", "lex_recall", "log_words", "len_ratio",
@@ -193,7 +193,13 @@ def answer_features(
         if ok:
             shown = np.hstack([shown, prep.kp @ encode(ok).T])
             cand_text = [*cand_text, *ok]
-    best, cov_shown = shown.argmax(axis=1), shown.max(axis=1)
+    cov_shown = shown.max(axis=1)
+    # the evidence quoted for a point is the part of the answer that shows it best, never the
+    # whole answer (pooled, the answer can edge out every sentence and was quoted from its start)
+    whole_col = len(sents)
+    parts_only = shown.copy()
+    parts_only[:, whole_col] = -np.inf
+    best = parts_only.argmax(axis=1)
     ref = np.vstack([prep.kp, prep.example_sents]) if len(prep.kp) else prep.example_sents
     near = (ref @ sent_emb.T).max(axis=0) if len(ref) else np.zeros(len(sents))
     unchecked = [s for s, n in zip(sents, near, strict=True)
@@ -240,7 +246,8 @@ def answer_features(
         key_points=hits,
         echo=nov < policy.echo.novelty_below and q_sim > policy.echo.q_sim_above,
         term_list=fx.is_term_list(answer),
-        **mistakes,
+        misconceptions=mistakes["misconceptions"],
+        contradictions=mistakes["contradictions"],
         other_question=other_question(whole),
         substance=substance,
         relations=relations,

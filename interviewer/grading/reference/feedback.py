@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import math
 
-from interviewer.grading import features as fx
-from interviewer.grading.models import (
+from interviewer.core.grade import (
     Criterion,
     CriterionScore,
     Grade,
@@ -15,11 +14,12 @@ from interviewer.grading.models import (
     WrongClaim,
     criteria_for,
 )
+from interviewer.core.pack import Question
+from interviewer.grading import features as fx
 from interviewer.grading.reference import claims as cl
 from interviewer.grading.reference.checks import unverified
 from interviewer.grading.reference.features import AnswerFeatures, short
 from interviewer.grading.reference.policy import ReferencePolicy
-from interviewer.knowledge import Question
 
 
 def to_int(x: float) -> int:

@@ -9,8 +9,10 @@ from collections import OrderedDict
 
 import numpy as np
 
+from interviewer.core.agents import REFERENCE
+from interviewer.core.grade import Grade, GradeProvenance, GradeRequest, criteria_for
+from interviewer.core.pack import Question
 from interviewer.grading import features as fx
-from interviewer.grading.models import Grade, GradeProvenance, GradeRequest, criteria_for
 from interviewer.grading.reference import feedback as fb
 from interviewer.grading.reference.calibration import Calibration, load_calibration
 from interviewer.grading.reference.checks import unverified
@@ -24,7 +26,6 @@ from interviewer.grading.reference.features import (
     texts_to_encode,
 )
 from interviewer.grading.reference.policy import ReferencePolicy
-from interviewer.knowledge import Question
 
 VECTOR_CACHE = 4096  # answer texts/sentences kept embedded (about 6 MB); speed only
 
@@ -32,7 +33,7 @@ VECTOR_CACHE = 4096  # answer texts/sentences kept embedded (about 6 MB); speed 
 class ReferenceGrader:
     """Implements the `Grader` protocol without any LLM."""
 
-    name = "reference"
+    name = REFERENCE
 
     def __init__(
         self, encoder: Encoder, calibration: Calibration | None = None, *, cache_size: int = 256,
@@ -64,7 +65,7 @@ class ReferenceGrader:
             # never let removal help: keep the lower grade, and mark the attempt down
             score = max(1.0, min(score, raw_score) - self.policy.caps.injection_penalty)
         grade = fb.build_grade(question, feats, score, clean, self.policy, GradeProvenance(
-            grader="reference", model=self.model_name,
+            grader=REFERENCE, model=self.model_name,
             calibration_version=self.calibration.version, policy_version=self.policy.version,
         ))
         grade.provenance.duration_ms = (time.perf_counter() - started) * 1000.0

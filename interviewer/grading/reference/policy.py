@@ -23,215 +23,251 @@ class _Part(BaseModel):
 
 
 class LimitsPolicy(_Part):
-    max_sentences: int = Field(40, description="answer sentences read at most")
+    max_sentences: int = Field(default=40, description="answer sentences read at most")
     max_list_items: int = Field(
-        24, description="list items (and neighbouring pairs) read for key-point cover at most")
+        default=24,
+        description="list items (and neighbouring pairs) read for key-point cover at most")
     max_key_points: int = Field(
-        8, description="a free-standing question's reference sentences are merged down to this "
+        default=8,
+        description="a free-standing question's reference sentences are merged down to this "
         "many key points")
 
 
 class CoverPolicy(_Part):
     threshold: float = Field(
-        0.55, description="cosine at which an answer sentence covers a key point (and the "
+        default=0.55, description="cosine at which an answer sentence covers a key point (and the "
         "`cov_frac` feature's cut-off)")
     relative: float = Field(
-        0.9, description="a key point is also covered at this share of what the example answer "
+        default=0.9,
+        description="a key point is also covered at this share of what the example answer "
         "itself reaches, when that is lower")
     measurable: float = Field(
-        0.40, description="a key point the example answer reaches less than this cannot be "
+        default=0.40, description="a key point the example answer reaches less than this cannot be "
         "checked: shown as 'check yourself', never as missed")
 
 
 class MisconceptionPolicy(_Part):
-    sim: float = Field(0.60, description="cosine at which a claim may assert a misconception")
+    sim: float = Field(
+        default=0.60, description="cosine at which a claim may assert a misconception")
     clause_gate: float = Field(
-        0.40, description="a sentence this close to a misconception has its clauses read one by "
+        default=0.40,
+        description="a sentence this close to a misconception has its clauses read one by "
         "one")
     margin: float = Field(
-        0.10, description="a claim must be this much closer to the misconception than to the "
+        default=0.10,
+        description="a claim must be this much closer to the misconception than to the "
         "key points and example (or than to its correction)")
     min_own_trigrams: int = Field(
-        2, description="worded like the misconception: at least this many of its own word "
+        default=2, description="worded like the misconception: at least this many of its own word "
         "trigrams ...")
-    own_trigram_share: float = Field(0.5, description="... and at least this share of them")
-    cap: float = Field(2.0, description="grade cap when a misconception is asserted")
+    own_trigram_share: float = Field(default=0.5, description="... and at least this share of them")
+    cap: float = Field(default=2.0, description="grade cap when a misconception is asserted")
 
 
 class ContradictionPolicy(_Part):
     sim: float = Field(
-        0.65, description="cosine at which a sentence paraphrases a key point (then a term "
+        default=0.65, description="cosine at which a sentence paraphrases a key point (then a term "
         "flipped to its opposite inverts it)")
-    cap: float = Field(2.5, description="grade cap when a key point is inverted")
+    cap: float = Field(default=2.5, description="grade cap when a key point is inverted")
 
 
 class EchoPolicy(_Part):
     novelty_below: float = Field(
-        0.34, description="an echo uses less than this share of words not in the question ...")
-    q_sim_above: float = Field(0.6, description="... and is this close to the question")
-    cap: float = Field(1.5, description="grade cap of an echo of the question")
+        default=0.34,
+        description="an echo uses less than this share of words not in the question ...")
+    q_sim_above: float = Field(default=0.6, description="... and is this close to the question")
+    cap: float = Field(default=1.5, description="grade cap of an echo of the question")
 
 
 class RelevancePolicy(_Part):
     low: float = Field(
-        0.15, description="relevance ramp: r = max(cosine with the question, with the example, "
+        default=0.15,
+        description="relevance ramp: r = max(cosine with the question, with the example, "
         "mean key-point cover); the grade is capped at 1 from r = low ...")
-    high: float = Field(0.55, description="... rising to no cap at r = high")
+    high: float = Field(default=0.55, description="... rising to no cap at r = high")
     far: float = Field(
-        0.325, description="max(cosine with the question, with the example) under this: the "
+        default=0.325,
+        description="max(cosine with the question, with the example) under this: the "
         "card says the answer seems far from the question")
     story_high: float = Field(
-        0.40, description="the ramp's upper end for behavioral questions (a story shares few "
+        default=0.40,
+        description="the ramp's upper end for behavioral questions (a story shares few "
         "words with the example's story)")
 
 
 class RelationsPolicy(_Part):
     lexicon: str = Field(
-        "relations_v1.yaml", description="the contrast and term-type lexicon file (data)")
+        default="relations_v1.yaml", description="the contrast and term-type lexicon file (data)")
     cap: float = Field(
-        2.0, description="grade cap when a term is bound to what belongs to its opposite or a "
+        default=2.0,
+        description="grade cap when a term is bound to what belongs to its opposite or a "
         "name is given a kind it does not have")
     trait_window: int = Field(
-        12, description="a trait counts for a contrast's name within this many words after it")
+        default=12,
+        description="a trait counts for a contrast's name within this many words after it")
     max_gap_words: int = Field(
-        8, description="words at most between a name and the type noun it is called")
+        default=8, description="words at most between a name and the type noun it is called")
     max_after_copula: int = Field(
-        4, description="words at most between the copula and the noun (\"are the main "
+        default=4, description="words at most between the copula and the noun (\"are the main "
         "languages\")")
 
 
 class UncertaintyPolicy(_Part):
     unverified_cap: float = Field(
-        4.0, description="grade cap of a technical answer that covers none of the key points the "
+        default=4.0,
+        description="grade cap of a technical answer that covers none of the key points the "
         "grader can check: what could not be verified does not earn a strong grade")
     cap_provenances: tuple[str, ...] = Field(
-        ("guide", "authored"), description="questions whose key points were written as a "
+        default=("guide", "authored"), description="questions whose key points were written as a "
         "checklist (not a source's answer cut into sentences, as SAF's and the community pack's "
         "are: there, right answers often reach none of them and the cap would be unfair)")
     unchecked_shown: int = Field(
-        2, description="statements quoted on the card as not checkable against the reference")
+        default=2,
+        description="statements quoted on the card as not checkable against the reference")
     unchecked_below: float = Field(
-        0.40, description="a statement this far (cosine) from every key point and example "
+        default=0.40, description="a statement this far (cosine) from every key point and example "
         "sentence could not be checked")
 
 
 class DepthPolicy(_Part):
     low_ratio: float = Field(
-        -99.0, description="log length ratio (answer / example answer) at or under which the "
+        default=-99.0,
+        description="log length ratio (answer / example answer) at or under which the "
         "grade is capped at `low_cap` ...")
-    high_ratio: float = Field(-98.0, description="... rising linearly to no cap here")
-    low_cap: float = Field(5.0, description="the cap at `low_ratio`")
+    high_ratio: float = Field(default=-98.0, description="... rising linearly to no cap here")
+    low_cap: float = Field(default=5.0, description="the cap at `low_ratio`")
 
 
 class OtherQuestionPolicy(_Part):
     gap: float = Field(
-        0.20, description="an answer this much closer to a neighbouring question's example than "
+        default=0.20,
+        description="an answer this much closer to a neighbouring question's example than "
         "to its own answers that question")
-    cap: float = Field(2.0, description="grade cap of an answer to another question")
+    cap: float = Field(default=2.0, description="grade cap of an answer to another question")
 
 
 class CapsPolicy(_Part):
-    term_list: float = Field(2.0, description="grade cap of a bare list of terms")
+    term_list: float = Field(default=2.0, description="grade cap of a bare list of terms")
     injection_penalty: float = Field(
-        0.25, description="taken off the lower of the raw and cleaned grades when text "
+        default=0.25, description="taken off the lower of the raw and cleaned grades when text "
         "addressed to the grader or padding was removed")
 
 
 class BlendPolicy(_Part):
     kinds: tuple[str, ...] = Field(
-        ("take_home",),
+        default=("take_home",),
         description="question kinds whose grade blends the model with their criteria (a "
         "behavioral or conversational answer's criteria come from cues the substance checks "
         "already cap on; blending them in pulled good stories down, blind dev set)")
     model_weight: float = Field(
-        0.6, description="weight of the calibrated model in the blend (the criteria's mean "
+        default=0.6, description="weight of the calibrated model in the blend (the criteria's mean "
         "gets the rest)")
 
 
 class CriteriaPolicy(_Part):
-    depth_base: float = Field(0.6, description="depth: share of the length credit always given")
+    depth_base: float = Field(
+        default=0.6, description="depth: share of the length credit always given")
     depth_cover_bonus: float = Field(
-        0.4, description="depth: the rest, given when more than `depth_cover_frac` of the key "
+        default=0.4,
+        description="depth: the rest, given when more than `depth_cover_frac` of the key "
         "points are covered")
-    depth_cover_frac: float = Field(0.3, description="see depth_cover_bonus")
+    depth_cover_frac: float = Field(default=0.3, description="see depth_cover_bonus")
     relevance_floor: float = Field(
-        0.2, description="relevance criterion: max(cosine with question, with example) at which "
+        default=0.2,
+        description="relevance criterion: max(cosine with question, with example) at which "
         "it scores 1 ...")
-    relevance_span: float = Field(0.5, description="... and the rise over which it reaches 5")
-    communication_good: float = Field(4.0, description="communication: score of 1-12 sentences")
-    communication_other: float = Field(3.0, description="communication: score otherwise")
-    communication_max_sentences: int = Field(12, description="see communication_good")
+    relevance_span: float = Field(
+        default=0.5, description="... and the rise over which it reaches 5")
+    communication_good: float = Field(
+        default=4.0, description="communication: score of 1-12 sentences")
+    communication_other: float = Field(default=3.0, description="communication: score otherwise")
+    communication_max_sentences: int = Field(default=12, description="see communication_good")
     communication_short_words: int = Field(
-        8, description="communication: answers under this many words lose `short_penalty`")
-    communication_short_penalty: float = Field(1.5, description="see communication_short_words")
+        default=8, description="communication: answers under this many words lose `short_penalty`")
+    communication_short_penalty: float = Field(
+        default=1.5, description="see communication_short_words")
     communication_far_cap: float = Field(
-        2.0, description="communication cap when the relevance criterion is under 2")
-    far_relevance: float = Field(2.0, description="relevance criterion score counted as far")
+        default=2.0, description="communication cap when the relevance criterion is under 2")
+    far_relevance: float = Field(
+        default=2.0, description="relevance criterion score counted as far")
     correctness_wrong_cap: float = Field(
-        1.5, description="correctness cap when a wrong claim is found")
+        default=1.5, description="correctness cap when a wrong claim is found")
     ownership_action: float = Field(
-        1.5, description="ownership: points per action of the candidate's own (\"I built\"), "
+        default=1.5,
+        description="ownership: points per action of the candidate's own (\"I built\"), "
         "two at most")
-    ownership_reflection: float = Field(1.0, description="ownership: points for a lesson learned")
+    ownership_reflection: float = Field(
+        default=1.0, description="ownership: points for a lesson learned")
     motivation_full: float = Field(
-        0.7, description="motivation: cosine with the example answer that scores 5")
+        default=0.7, description="motivation: cosine with the example answer that scores 5")
     rubric_full_share: float = Field(
-        0.5, description="take-home rubric criterion: share of its terms that scores 5")
+        default=0.5, description="take-home rubric criterion: share of its terms that scores 5")
     rubric_min_term_chars: int = Field(
-        4, description="take-home rubric criterion: terms shorter than this are ignored")
+        default=4, description="take-home rubric criterion: terms shorter than this are ignored")
 
 
 class SubstancePolicy(_Part):
-    cues: str = Field("cues_v1.yaml", description="the cue lexicon file (its patterns are data)")
+    cues: str = Field(
+        default="cues_v1.yaml", description="the cue lexicon file (its patterns are data)")
     reject_window: int = Field(
-        8, description="words before a red flag or absolute claim that can reject it (\"we "
+        default=8, description="words before a red flag or absolute claim that can reject it (\"we "
         "never ...\")")
     rate_cap: float = Field(
-        20.0, description="cue rates per 100 words are cut here (one \"always\" in five words "
+        default=20.0,
+        description="cue rates per 100 words are cut here (one \"always\" in five words "
         "is not twenty)")
-    red_flag_cap: float = Field(1.5, description="grade cap when the answer shows bad judgement")
+    red_flag_cap: float = Field(
+        default=1.5, description="grade cap when the answer shows bad judgement")
     evasion_hits: int = Field(
-        2, description="evasive phrases that cap the grade on their own ...")
+        default=2, description="evasive phrases that cap the grade on their own ...")
     evasion_max_cover: float = Field(
-        0.34, description="... or one of them when the answer covers less than this share of "
+        default=0.34,
+        description="... or one of them when the answer covers less than this share of "
         "the key points")
     evasion_short_words: int = Field(
-        40, description="... or one of them in an answer shorter than this (an answer that "
+        default=40, description="... or one of them in an answer shorter than this (an answer that "
         "says little besides the evasion; topic words alone reach the key points)")
-    evasion_cap: float = Field(1.75, description="grade cap of an evasive answer")
+    evasion_cap: float = Field(default=1.75, description="grade cap of an evasive answer")
     buzz_min_hits: int = Field(
-        2, description="a jargon string has at least this many buzzwords ...")
+        default=2, description="a jargon string has at least this many buzzwords ...")
     buzz_density: float = Field(
-        0.15, description="... making at least this share of its content words")
-    buzz_cap: float = Field(1.5, description="grade cap of a jargon string")
+        default=0.15, description="... making at least this share of its content words")
+    buzz_cap: float = Field(default=1.5, description="grade cap of a jargon string")
     story_kinds: tuple[str, ...] = Field(
-        ("behavioral",), description="question kinds that need a story with the candidate's own "
-        "actions")
-    story_min_actions: int = Field(1, description="own actions (\"I built ...\") a story needs")
-    no_story_cap: float = Field(2.0, description="grade cap of a story-less behavioral answer")
+        default=("behavioral",),
+        description="question kinds that need a story with the candidate's own actions")
+    story_min_actions: int = Field(
+        default=1, description="own actions (\"I built ...\") a story needs")
+    no_story_cap: float = Field(
+        default=2.0, description="grade cap of a story-less behavioral answer")
     platitude_kinds: tuple[str, ...] = Field(
-        ("behavioral", "conversational"), description="question kinds where a saying with no "
-        "own action is capped")
-    platitude_cap: float = Field(2.0, description="grade cap of a platitude")
+        default=("behavioral", "conversational"),
+        description="question kinds where a saying with no own action is capped")
+    platitude_cap: float = Field(default=2.0, description="grade cap of a platitude")
     overclaim_hits: int = Field(
-        1, description="absolute claims (\"completely prevents\", \"can't occur\") that cap a "
+        default=1,
+        description="absolute claims (\"completely prevents\", \"can't occur\") that cap a "
         "technical answer")
     overclaim_absolutes: int = Field(
-        2, description="... or this many different sweeping words (always, can't, fully, the "
+        default=2,
+        description="... or this many different sweeping words (always, can't, fully, the "
         "only, no need, by definition, ...) ...")
     overclaim_rate: float = Field(
-        2.0, description="... at this many per 100 words or more, in an answer with no hedge")
-    overclaim_cap: float = Field(2.5, description="grade cap of a technical answer with them")
+        default=2.0,
+        description="... at this many per 100 words or more, in an answer with no hedge")
+    overclaim_cap: float = Field(
+        default=2.5, description="grade cap of a technical answer with them")
 
 
 class FeedbackPolicy(_Part):
-    strengths_shown: int = Field(3, description="covered key points listed as strengths")
-    gaps_shown: int = Field(4, description="missed key points listed as gaps")
-    removed_shown: int = Field(2, description="removed pieces quoted on the card")
+    strengths_shown: int = Field(default=3, description="covered key points listed as strengths")
+    gaps_shown: int = Field(default=4, description="missed key points listed as gaps")
+    removed_shown: int = Field(default=2, description="removed pieces quoted on the card")
     close_to_model: float = Field(
-        0.75, description="cosine with the example answer praised as close to a model answer")
+        default=0.75,
+        description="cosine with the example answer praised as close to a model answer")
     short_answer_words: int = Field(
-        6, description="answers under this many words are flagged low-confidence")
+        default=6, description="answers under this many words are flagged low-confidence")
 
 
 class ReferencePolicy(BaseModel):

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from interviewer.errors import ConfigError
+from interviewer.core.errors import ConfigError
 from interviewer.grading.reference.policy import RelationsPolicy
 
 DATA_DIR = Path(__file__).resolve().parent

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from interviewer.core.pack import Question
 from interviewer.grading.reference.cues import CueCounts, Cues, read
 from interviewer.grading.reference.policy import ReferencePolicy
-from interviewer.knowledge import Question
 
 
 class Finding(BaseModel):

@@ -1,0 +1,1 @@
+"""The `interviewer` command (`cli.main`) and its subcommands (`cli/commands/`)."""
