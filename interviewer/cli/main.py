@@ -3,7 +3,7 @@ exposes `register(subparsers)`; errors from the package become one clear line he
 
 Commands load lazily: `--help` lists the table below without importing any command, and a run
 imports only the command it runs. Other packages add commands through the entry-point group
-`interviewer.cli.commands` (the evals register `eval` this way, so the package never imports them).
+`interviewer.commands` (the evals register `eval` this way, so the package never imports them).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("interviewer.cli.commands.dev",
             "developer tools: build-pack, frontend, and the evals' bench, calibrate, baseline"),
 }
-PLUGIN_GROUP = "interviewer.cli.commands"
+PLUGIN_GROUP = "interviewer.commands"
 
 USAGE_EXIT = 2
 
