@@ -71,8 +71,8 @@ MAX_PREFIXES: dict[str, tuple[str, ...]] = {"blind": ("mean_bad.", "gap")}
 CONDUCT_CONFIG = {"interviewers": [OFFLINE, "stub:mixed", "control:mixed"], "seed": 7,
                   "stages": ["technical-interviews", "behavioral-interview"], "questions": 2,
                   "full_loop": False, "both_modes": False, "grader": REFERENCE}
-RETRIEVAL_CONFIG = {"dataset": "retrieval_v1.jsonl", "split": "all"}
-GRADING_CONFIG = {"dataset": "kraken", "split": "v1", "grader": REFERENCE,
+RETRIEVAL_CONFIG: dict[str, object] = {"dataset": "retrieval_v1.jsonl", "split": "all"}
+GRADING_CONFIG: dict[str, object] = {"dataset": "kraken", "split": "v1", "grader": REFERENCE,
                   "subset": "all answers"}
 BLIND_CONFIG: dict[str, object] = {"split": "test", "files": ["blind/kraken_blind_test_v1.jsonl",
                                            "blind/dsi_blind_test_v1.jsonl"],

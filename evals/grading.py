@@ -372,7 +372,7 @@ def evaluate(
 ) -> list[SubsetReport]:
     subsets = [("all answers", [True] * len(results)),
                ("non-answers removed", [not r.non_answer for r in results])]
-    reports = []
+    reports: list[SubsetReport] = []
     for name, mask in subsets:
         idx = [i for i, keep in enumerate(mask) if keep]
         if not idx or (reports and len(idx) == reports[0].n):

@@ -289,9 +289,10 @@ class LLMGrader:
         key_points: list[KeyPointHit] = []
         invented = 0
         for i, point in enumerate(q.key_points, 1):
-            kp = judged.get(i)
-            covered = bool(kp and kp.covered)
-            evidence = kp.evidence.strip() if kp and kp.evidence and kp.evidence.strip() else None
+            judgement = judged.get(i)
+            covered = bool(judgement and judgement.covered)
+            said = judgement.evidence.strip() if judgement and judgement.evidence else ""
+            evidence = said or None
             if evidence and not quote_in_answer(evidence, request.answer):
                 log.info("dropping evidence not found in the answer: %r", evidence)
                 evidence = None
