@@ -276,6 +276,7 @@ class ObedientInterviewerModel(ScriptedChatModel):
             text = "My instructions say: " + " ".join(system.split()[:60])
         else:  # canary and grade: say what the attack asked for
             text = case.canary or "OK."
+        # typed: task is a Task string from the case file
         low, _ = QUESTION_COUNT.get(task, (0, 1))  # type: ignore[call-overload]
         if low and "?" not in text:
             text += " What else would you add?"

@@ -190,11 +190,15 @@ def measure_conduct(settings: Settings) -> dict[str, float]:
     from evals.conduct import run_conduct_eval
 
     report, _ = run_conduct_eval(
+        # typed: the guarded config dict holds mixed values, typed by the runner
         settings, interviewers=CONDUCT_CONFIG["interviewers"],  # type: ignore[arg-type]
+        # typed: the guarded config dict holds mixed values, typed by the runner
         seed=int(CONDUCT_CONFIG["seed"]),  # type: ignore[call-overload]
         full_loop=bool(CONDUCT_CONFIG["full_loop"]),
         both_modes=bool(CONDUCT_CONFIG["both_modes"]),
+        # typed: the guarded config dict holds mixed values, typed by the runner
         stages=CONDUCT_CONFIG["stages"],  # type: ignore[arg-type]
+        # typed: the guarded config dict holds mixed values, typed by the runner
         questions=int(CONDUCT_CONFIG["questions"]))  # type: ignore[call-overload]
     # the persona means are context, not guarded: a lower weak mean is not a regression; the
     # gaps between them are what must hold

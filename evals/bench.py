@@ -604,6 +604,7 @@ def bench_many_packs(n_packs: int, n_docs: int, rebuild: bool = False) -> Result
     # stage and scoring cost, apart from embedding the query (the same with any index)
     vectors = {q: encoder.encode([q])[0] for q in queries}
     embed = index._embed
+    # typed: the bench swaps the encoder for precomputed vectors
     index._embed = lambda texts: np.asarray([vectors[texts[0]]])  # type: ignore[method-assign]
     scoring = []
     try:
@@ -612,6 +613,7 @@ def bench_many_packs(n_packs: int, n_docs: int, rebuild: bool = False) -> Result
             index.search(names[(j * 7) % n_packs], q, k=5, stage=f"s{j % PACK_STAGES}")
             scoring.append(time.perf_counter() - t)
     finally:
+        # typed: the bench swaps the encoder for precomputed vectors
         index._embed = embed  # type: ignore[method-assign]
     r.metrics |= {
         "retrieval_pack_stage_scoring_p95_ms": _ms(scoring)["p95"],

@@ -484,6 +484,7 @@ def run_conduct_eval(
         for s in samples:
             persona: Persona
             if candidate_model is not None and s.persona in GRADED_ORDER:
+                # typed: the candidate model satisfies ChatModel structurally
                 persona = LLMCandidate(candidate_model, s.persona, pack.role)  # type: ignore[arg-type]
             else:  # the same words for the same question everywhere: graded once, compared
                 persona = make_persona(s.persona, seed, by_name)

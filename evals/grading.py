@@ -772,6 +772,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             from .blind import run_blind_eval
 
             blind = run_blind_eval(
+                # typed: splits are checked by the runner's argparse choices
                 settings, splits=tuple(split.split("+")), encoder=encoder,  # type: ignore[arg-type]
                 runs_dir=None if args.no_write else RUNS_DIR,
                 reports_dir=None if args.no_write else REPORTS_DIR)

@@ -335,4 +335,5 @@ def make_persona(name: str, seed: int = 0,
                  scripts: dict[str, ScriptSpec] | None = None) -> Persona:
     if scripts and name in scripts:
         return ScriptPersona(scripts[name])
+    # typed: name is checked against the persona list above
     return ScriptedPersona(name, seed)  # type: ignore[arg-type]

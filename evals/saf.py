@@ -67,6 +67,7 @@ def load_saf(split: str | None = None, path: Path | None = None) -> list[SafItem
         rows = list(csv.DictReader(fh))
     items = [
         SafItem(
+            # typed: split values are validated by the pydantic model
             id=r["id"], question_id=r["question_id"], split=r["split"],  # type: ignore[arg-type]
             question=r["question"], reference_answer=r["reference_answer"],
             student_answer=r["student_answer"], score=float(r["score"]),

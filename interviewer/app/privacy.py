@@ -111,6 +111,7 @@ def install_log_redaction(settings: Settings) -> None:
         flt.filter(record)
         return record
 
+    # typed: a marker set on the logging record factory so it is wrapped once
     factory._redacting = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
 

@@ -158,4 +158,5 @@ def env_names() -> list[str]:
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings once at an edge (CLI, UI, tests) and pass the object down."""
+    # typed: overrides are validated by pydantic-settings
     return Settings(**overrides)  # type: ignore[arg-type]

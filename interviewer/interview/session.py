@@ -355,6 +355,7 @@ class InterviewSession:
         return done
 
     def _notice(self, text: str, **extra: object) -> ReplyDone:
+        # typed: extra reply fields are validated by the pydantic model
         return self._done(InterviewerReply(kind="notice", text=text, **extra))  # type: ignore[arg-type]
 
     def _request(self, task: Task, plan_index: int, **extra: object) -> ComposeRequest:
@@ -380,6 +381,7 @@ class InterviewSession:
             answers=list(self._state.answers.get(plan_index, [])),
             used_follow_ups=list(self._state.used_follow_ups.get(plan_index, [])),
             hint_number=self._state.hints.get(plan_index, 0), full_loop=self.config.full_loop,
+            # typed: extra reply fields are validated by the pydantic model
             **(context | extra),  # type: ignore[arg-type]
         )
 

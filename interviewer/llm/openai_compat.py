@@ -188,6 +188,7 @@ class OpenAIChatModel:
         try:
             response = client.chat.completions.create(
                 model=self.model_name,
+                # typed: the SDK types messages and error attributes narrower than it accepts
                 messages=[m.model_dump() for m in messages],  # type: ignore[misc]
                 temperature=temperature,
                 **kwargs,
@@ -233,6 +234,7 @@ class OpenAIChatModel:
             # `**kwargs` hides the `stream=True` overload from the type checker: say it here
             chunks = cast("openai.Stream[ChatCompletionChunk]", self.client.chat.completions.create(
                 model=self.model_name,
+                # typed: the SDK types messages and error attributes narrower than it accepts
                 messages=[m.model_dump() for m in messages],  # type: ignore[misc]
                 temperature=temperature,
                 stream=True,
@@ -282,8 +284,10 @@ class OpenAIChatModel:
             return
         e.args = tuple(self.redact(a) if isinstance(a, str) else a for a in e.args)
         if isinstance(getattr(e, "message", None), str):
+            # typed: the SDK types messages and error attributes narrower than it accepts
             e.message = self.redact(e.message)  # type: ignore[attr-defined]
         if getattr(e, "body", None) is not None:
+            # typed: the SDK types messages and error attributes narrower than it accepts
             e.body = None  # type: ignore[attr-defined]
 
 

@@ -79,6 +79,7 @@ class Prompt(BaseModel):
         out = []
         for m in self.template.format_messages(**values):
             role = {"human": "user", "ai": "assistant"}.get(m.type, m.type)
+            # typed: langchain's message type maps to one of our roles above
             out.append(Message(role=role, content=str(m.content)))  # type: ignore[arg-type]
         return out
 

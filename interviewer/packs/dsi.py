@@ -350,6 +350,7 @@ def question_for(row: SourceRow, follow_ups: list[str],
     return Question(
         id=row.id, section=row.section, topic=row.section, kind="technical",
         stages=[SCREEN] if row.difficulty == "easy" else [DEEP_DIVE],
+        # typed: the CSV's difficulty string is validated by the Question model
         difficulty=row.difficulty,  # type: ignore[arg-type]
         question=row.question, intent=intent_for(row), how_to_answer=how_to_answer_for(row),
         example_answer=answer, key_points=key_points(answer), follow_ups=follow_ups,

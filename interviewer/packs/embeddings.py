@@ -244,9 +244,11 @@ class OfflineMiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
     def name() -> str:
         return "interviewer-offline-minilm"
 
+    # typed: chromadb declares these as static methods; an instance method is what it calls
     def default_space(self) -> str:  # type: ignore[override]
         return "cosine"
 
+    # typed: chromadb declares these as static methods; an instance method is what it calls
     def supported_spaces(self) -> list[str]:  # type: ignore[override]
         return ["cosine", "l2", "ip"]
 

@@ -273,6 +273,7 @@ def compute_progress(digests: Iterable[SessionDigest], *, owner: str | None, pac
     topics = []
     for name in names:
         history = topic_points.get(name, [])
+        # typed: history rows mix str and float values; score is always a float
         scores = [float(p["score"]) for p in history]  # type: ignore[arg-type]
         trend, change = trend_of(scores)
         topics.append({

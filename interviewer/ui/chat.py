@@ -163,6 +163,7 @@ class Chat:
 
     def config(self) -> SessionConfig:
         return SessionConfig(pack=self.pack.name, stage=self.profile.stage,
+                             # typed: ChatChoices.mode holds one of MODES (profiles.py validates it)
                              mode=self.choices.mode,  # type: ignore[arg-type]
                              questions=self.choices.questions, difficulty=self.choices.difficulty,
                              owner=self.owner,

@@ -29,6 +29,7 @@ def transcript_files(transcript: Transcript) -> list[tuple[str, str, bytes]]:
     stem = file_stem(transcript)
     out = []
     for ext, mime in FORMATS:
+        # typed: ext is one of export.FORMATS (the download buttons offer only those)
         text = export.render(transcript, ext, summary)  # type: ignore[arg-type]
         out.append((f"{stem}.{ext}", mime, text.encode("utf-8")))
     return out

@@ -76,6 +76,7 @@ def parse_choices(values: dict[str, object] | None, settings: Settings) -> ChatC
     values = values or {}
     mode = values.get("mode")
     try:
+        # typed: Chainlit hands settings as untyped values; each is checked on this line
         questions = int(values.get("questions", 3))  # type: ignore[call-overload]
     except (TypeError, ValueError):
         questions = 3
@@ -85,6 +86,7 @@ def parse_choices(values: dict[str, object] | None, settings: Settings) -> ChatC
     return ChatChoices(
         mode=mode if mode in MODES else "practice",
         questions=min(10, max(1, questions)),
+        # typed: Chainlit hands settings as untyped values; each is checked on this line
         difficulty=difficulty if difficulty in DIFFICULTIES[1:] else None,  # type: ignore[arg-type]
         grader=grader if grader in options else None,
         pack=pack if isinstance(pack := values.get("pack"), str) else None,
