@@ -252,7 +252,8 @@ def secrets_config() -> dict[str, object]:
     the offline filters only."""
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-    names: set[str] = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
+    plugins_by_type: dict[str, type] = get_mapping_from_secret_type_to_class()
+    names = {plugin.__name__ for plugin in plugins_by_type.values()}
     plugins = sorted(names - NOT_SECRETS)
     return {"plugins_used": [{"name": name} for name in plugins],
             "filters_used": [{"path": path} for path in OFFLINE_FILTERS]}
