@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from envscrub import developer_vars
+from session_support import KeywordGrader, make_pack
 
+from interviewer.core.pack import dump_yaml
 from interviewer.core.settings import PROJECT_ROOT, Settings
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -69,3 +71,17 @@ def settings(tmp_path: Path) -> Settings:
         knowledge_dir=PROJECT_ROOT / "knowledge",
         prompts_dir=PROJECT_ROOT / "prompts",
     )
+
+
+@pytest.fixture
+def mini_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> KeywordGrader:
+    """The mini pack in a knowledge dir, and the keyword grader in place of the configured one."""
+    kdir = tmp_path / "knowledge"
+    (kdir / "mini").mkdir(parents=True)
+    (kdir / "mini" / "pack.yaml").write_text(
+        dump_yaml(make_pack().model_dump(mode="json", exclude_none=True)), encoding="utf-8")
+    monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(kdir))
+    monkeypatch.setenv("INTERVIEWER_PACK", "mini")
+    grader = KeywordGrader()
+    monkeypatch.setattr("interviewer.grading.factory.make_grader", lambda *a, **k: grader)
+    return grader

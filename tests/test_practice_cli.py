@@ -11,31 +11,16 @@ import shlex
 from pathlib import Path
 
 import pytest
-from session_support import FULL, KeywordGrader, make_pack, make_services
+from session_support import FULL, KeywordGrader, make_services
 
 from interviewer.cli.commands.practice import repeat_text
 from interviewer.cli.main import main
 from interviewer.core.events import Answered, Ended
-from interviewer.core.pack import dump_yaml
 from interviewer.core.session import InterviewerReply, SessionConfig
 from interviewer.core.settings import Settings
 from interviewer.interview.offline import LEAD_INS, REDIRECT
 from interviewer.interview.session import InterviewSession
 from interviewer.transcripts.store import JsonlTranscriptStore
-
-
-@pytest.fixture
-def mini_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> KeywordGrader:
-    """The mini pack in a knowledge dir, and the keyword grader in place of the configured one."""
-    kdir = tmp_path / "knowledge"
-    (kdir / "mini").mkdir(parents=True)
-    (kdir / "mini" / "pack.yaml").write_text(
-        dump_yaml(make_pack().model_dump(mode="json", exclude_none=True)), encoding="utf-8")
-    monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(kdir))
-    monkeypatch.setenv("INTERVIEWER_PACK", "mini")
-    grader = KeywordGrader()
-    monkeypatch.setattr("interviewer.grading.factory.make_grader", lambda *a, **k: grader)
-    return grader
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str],

@@ -10,11 +10,11 @@ import re
 from pathlib import Path
 
 import pytest
-from session_support import FULL, POOR, KeywordGrader, make_pack
+from session_support import FULL, POOR, KeywordGrader
 
 from interviewer.cli.main import main
 from interviewer.core.events import Asked, SessionStarted
-from interviewer.core.pack import dump_yaml, load_pack
+from interviewer.core.pack import load_pack
 from interviewer.core.session import SessionConfig
 from interviewer.core.settings import Settings
 from interviewer.interview.plan import build_plan
@@ -99,17 +99,6 @@ def test_done_when_a_rich_answer_and_i_dont_know_then_the_weak_plan(
     assert topic["trend"] == "improving"
 
 
-@pytest.fixture
-def mini_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> KeywordGrader:
-    kdir = tmp_path / "knowledge"
-    (kdir / "mini").mkdir(parents=True)
-    (kdir / "mini" / "pack.yaml").write_text(
-        dump_yaml(make_pack().model_dump(mode="json", exclude_none=True)), encoding="utf-8")
-    monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(kdir))
-    monkeypatch.setenv("INTERVIEWER_PACK", "mini")
-    grader = KeywordGrader()
-    monkeypatch.setattr("interviewer.grading.factory.make_grader", lambda *a, **k: grader)
-    return grader
 
 
 def test_progress_table_json_fields_and_html_report(
