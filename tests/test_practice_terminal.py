@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from session_support import KeywordGrader
-from test_practice_cli import _answers, _run, _sid, mini_env  # noqa: F401  (a fixture)
+from test_practice_cli import _answers, _run, _sid
 
 from interviewer.cli.commands.practice import read_inputs, terminal_reader
 from interviewer.cli.main import main
