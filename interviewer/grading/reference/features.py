@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from interviewer.core.grade import KeyPointHit
 from interviewer.core.pack import Question
@@ -46,6 +46,8 @@ class Encoder(Protocol):
 class AnswerFeatures(BaseModel):
     """The calibration's inputs for one answer, plus what the feedback is built from."""
 
+    model_config = {"arbitrary_types_allowed": True}
+
     values: dict[str, float]
     non_answer: bool = False
     echo: bool = False
@@ -62,6 +64,8 @@ class AnswerFeatures(BaseModel):
     other_question: str | None = None  # the neighbouring question this answer fits instead
     # what the answer says beyond its topic words: judgement, evasion, jargon, story
     substance: Substance = Substance()
+    # the whole answer's vector (pooled from its sentences), for the answer scorer
+    whole: np.ndarray | None = Field(default=None, exclude=True, repr=False)
 
     def vector(self, names: list[str]) -> list[float]:
         return [self.values[n] for n in names]
@@ -252,6 +256,7 @@ def answer_features(
         substance=substance,
         relations=relations,
         unchecked=unchecked,
+        whole=whole,
     )
 
 
