@@ -138,3 +138,18 @@ def test_the_shipped_scorer_loads_with_its_fit_record_and_ranks_garbled_answers_
     assert all(g.provenance.scorer_version == policy.scorer.model for g in grades)
     models = [grader.model_grade(q, grader.features(q, a)) for a in (right, garbled)]
     assert models[0] is not None and models[1] is not None and models[0] > models[1]
+
+
+def test_free_standing_questions_are_not_scored_unless_the_policy_says_so() -> None:
+    """A bare reference answer (no pack, as SAF's) is outside what the weight was chosen on."""
+    from interviewer.grading.reference import question_from_reference
+
+    q = question_from_reference("What is overfitting and how do you prevent it?", GOOD)
+    fake = FakeScorer(0.0)
+    _grader(fake, 0.5).grade(GradeRequest(question=q, answer=GOOD))
+    assert not fake.calls
+    on = _grader(FakeScorer(0.0), 0.5)
+    on.policy = on.policy.model_copy(update={"scorer": on.policy.scorer.model_copy(
+        update={"free_standing": True})})
+    on.grade(GradeRequest(question=q, answer=GOOD))
+    assert on._scorer is not None and on._scorer.calls  # type: ignore[attr-defined]

@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     cal = load_calibration()
     encoder = CachingEncoder(MiniLM.for_grading())
     grader = ReferenceGrader(encoder, cal, policy=cal.policy.model_copy(
-        update={"scorer": ScorerPolicy()}))
+        update={"scorer": ScorerPolicy(model="", weight=0.0, cap_margin=99.0,
+                                       free_standing=True)}))  # no scorer yet; SAF included
     own = train_cases(settings)
     saf = [c for c in saf_cases("training") if not c.non_answer]
     x_own, k_own = inputs(grader, own)

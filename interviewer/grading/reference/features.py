@@ -43,6 +43,10 @@ class Encoder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
+# the section, topic and stage of a question made from a bare reference answer (no pack)
+FREE_STANDING = "free-standing"
+
+
 class AnswerFeatures(BaseModel):
     """The calibration's inputs for one answer, plus what the feedback is built from."""
 
@@ -115,10 +119,10 @@ def question_from_reference(
         points[i : i + 2] = [f"{points[i].rstrip()} {points[i + 1].lstrip()}"]
     return Question(
         id=question_id or "free-" + slug_hash(question_text + "\n" + reference_answer),
-        section="free-standing",
-        topic="free-standing",
+        section=FREE_STANDING,
+        topic=FREE_STANDING,
         kind="technical",
-        stages=["free-standing"],
+        stages=[FREE_STANDING],
         question=question_text,
         intent="Answer as the reference answer does.",
         how_to_answer="Cover the points of the reference answer.",

@@ -17,6 +17,7 @@ from interviewer.grading.reference import feedback as fb
 from interviewer.grading.reference.calibration import Calibration, load_calibration
 from interviewer.grading.reference.checks import unverified
 from interviewer.grading.reference.features import (
+    FREE_STANDING,
     AnswerFeatures,
     Encoder,
     Prepared,
@@ -114,6 +115,8 @@ class ReferenceGrader:
         """What the answer scorer reads: the answer's, the reference's and the question's
         vectors and the answer's length (also what the scorer is fitted on)."""
         if feats.non_answer or feats.whole is None:
+            return None
+        if question.section == FREE_STANDING and not self.policy.scorer.free_standing:
             return None
         prep = self._prepare(question)
         return feats.whole, prep.example, prep.question, feats.words

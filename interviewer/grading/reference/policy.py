@@ -175,6 +175,10 @@ class ScorerPolicy(_Part):
         default=1.5, description="the grade stays at most this far above the scorer's grade "
         "(after the blend, before the other caps): an answer the scorer reads as wrong cannot "
         "be carried up by its cover of the reference")
+    free_standing: bool = Field(
+        default=False, description="also score free-standing questions (a bare reference answer, "
+        "no pack, as SAF's): the weight was chosen on pack questions, and on SAF's unseen "
+        "questions the scorer took agreement below the cosine baseline")
     doubt_below: float = Field(
         default=2.5, description="a scorer grade at or under this (1-5) puts on the card that the "
         "answer's claims do not read as right against the reference, when no single wrong "
