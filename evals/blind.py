@@ -137,6 +137,8 @@ class SampleInfo(BaseModel):
     seed: int
     sampled: dict[str, int]
     total: dict[str, int]
+    # kinds of the half no sampled answer has (a limit under `cover_size`; every group is in)
+    missing_kinds: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class BlindReport(BaseModel):
@@ -224,37 +226,20 @@ def blind_cases(settings: Settings, split: Split, root: Path | None = None) -> l
 
 
 def stratified_sample(cases: list[Case], limit: int, seed: int = SAMPLE_SEED) -> list[Case]:
-    """At most `limit` cases with every group and every kind represented: strata (group, kind)
-    are taken in turn, one answer each per round, the strata that cover a group or kind not yet
-    seen first; answers within a stratum in a seeded random order. The blind sets hold about as
-    many answers of each kind, so a round-robin sample keeps their mix. Cases keep file order."""
+    """At most `limit` cases, every group and (when the limit allows: `cover_size`) every kind
+    represented. Strata (group, kind) are taken in turn, one answer each per round, first those
+    that bring a group not yet seen, then a kind not yet seen; answers within a stratum in a
+    seeded random order. The blind sets hold about as many answers of each kind, so the sample
+    keeps their mix. Cases keep file order."""
     if limit <= 0:
         raise InputError(f"--limit must be positive, not {limit}")
+    order, strata = _strata_order(cases, seed)
+    groups = len({g for g, _ in strata})
+    if limit < groups:
+        raise InputError(f"--limit {limit} is too small to represent every group: it needs at "
+                         f"least {groups}")
     if limit >= len(cases):
         return list(cases)
-    rng = random.Random(seed)
-    strata: dict[tuple[str, str], list[int]] = {}
-    for i, c in enumerate(cases):
-        strata.setdefault((c.group or "-", c.kind or "-"), []).append(i)
-    keys = sorted(strata)
-    for k in keys:
-        rng.shuffle(strata[k])
-    rng.shuffle(keys)
-    # greedy cover: the stratum adding the most unseen groups and kinds next (ties: seeded order)
-    order: list[tuple[str, str]] = []
-    seen: set[tuple[int, str]] = set()
-    todo = list(keys)
-    while todo:
-        best = max(todo, key=lambda k: len({(0, k[0]), (1, k[1])} - seen))
-        if not {(0, best[0]), (1, best[1])} - seen:
-            break
-        order.append(best)
-        seen |= {(0, best[0]), (1, best[1])}
-        todo.remove(best)
-    if limit < len(order):
-        raise InputError(f"--limit {limit} is too small to represent every group and kind: "
-                         f"it needs at least {len(order)}")
-    order += todo
     picked: list[int] = []
     depth = 0
     while len(picked) < limit:
@@ -263,6 +248,45 @@ def stratified_sample(cases: list[Case], limit: int, seed: int = SAMPLE_SEED) ->
                 picked.append(strata[k][depth])
         depth += 1
     return [cases[i] for i in sorted(picked)]
+
+
+def cover_size(cases: list[Case], seed: int = SAMPLE_SEED) -> int:
+    """The smallest limit whose sample holds every group and every kind (11 on the dev half)."""
+    order, strata = _strata_order(cases, seed)
+    need = {(0, g) for g, _ in strata} | {(1, k) for _, k in strata}
+    seen: set[tuple[int, str]] = set()
+    for n, (g, k) in enumerate(order, 1):
+        seen |= {(0, g), (1, k)}
+        if seen == need:
+            return n
+    return len(order)
+
+
+def _strata_order(
+    cases: list[Case], seed: int,
+) -> tuple[list[tuple[str, str]], dict[tuple[str, str], list[int]]]:
+    """The strata in the order a sample takes them (a new group first, then a new kind, ties in
+    a seeded order), and each stratum's case indexes in a seeded order."""
+    rng = random.Random(seed)
+    strata: dict[tuple[str, str], list[int]] = {}
+    for i, c in enumerate(cases):
+        strata.setdefault((c.group or "-", c.kind or "-"), []).append(i)
+    todo = sorted(strata)
+    for k in todo:
+        rng.shuffle(strata[k])
+    rng.shuffle(todo)
+    order: list[tuple[str, str]] = []
+    groups: set[str] = set()
+    kinds: set[str] = set()
+    while todo:
+        best = max(todo, key=lambda k: (k[0] not in groups, k[1] not in kinds))
+        if best[0] in groups and best[1] in kinds:
+            break
+        order.append(best)
+        groups.add(best[0])
+        kinds.add(best[1])
+        todo.remove(best)
+    return order + todo, strata
 
 
 def fallback_kind(reason: str) -> str:
@@ -486,11 +510,13 @@ def run_blind_eval(
     fallbacks: dict[str, FallbackCount] = {}
     sampled: dict[str, int] = {}
     total: dict[str, int] = {}
+    missing: dict[str, list[str]] = {}
     served: set[str] = set()
     for split in splits:
         every = blind_cases(settings, split, root)
         cases = every if limit is None else stratified_sample(every, limit, seed)
         total[split], sampled[split] = len(every), len(cases)
+        missing[split] = sorted({c.kind or "-" for c in every} - {c.kind or "-" for c in cases})
         results: list[CaseResult] = run_cases(cases, reference, cache)
         if grader == LLM:
             graded = llm_results(cases, results, measured, split, progress)
@@ -511,7 +537,8 @@ def run_blind_eval(
         mean_ms=float(np.mean(ms)) if ms else 0.0,
         model=counter.model_name if counter else None, served_models=sorted(served),
         prompt_version=llm_prompt.version if llm_prompt is not None else None,
-        sample=SampleInfo(limit=limit, seed=seed, sampled=sampled, total=total)
+        sample=SampleInfo(limit=limit, seed=seed, sampled=sampled, total=total,
+                          missing_kinds={k: v for k, v in missing.items() if v})
         if limit is not None else None,
         fallbacks=fallbacks, model_calls=counter.calls if counter else 0,
     )
@@ -559,12 +586,13 @@ def _header(report: BlindReport, run_path: Path | None) -> list[str]:
         who += (f", model `{report.model}`" + (f" (served as {served})" if served else "")
                 + f", prompt `{report.prompt_version}`; its fallback and check, the reference "
                 "grader:")
-    per = ("LLM call and reference grade" if report.grader == LLM
-           else "embeddings precomputed in one batch")
+    mean = (f"{report.mean_ms / 1000:.1f} s per answer (the LLM's calls and the reference "
+            "grade)" if report.grader == LLM
+            else f"{report.mean_ms:.1f} ms per answer (embeddings precomputed in one batch)")
     lines = [
         f"{who} calibration `{report.calibration_version}`, policy `{report.policy_version}`, "
-        f"commit `{report.git_commit or 'unknown'}`, mean {report.mean_ms:.1f} ms per answer "
-        f"({per})" + (f", {report.elapsed_s:.0f} s in all" if report.elapsed_s else "") + "."
+        f"commit `{report.git_commit or 'unknown'}`, mean {mean}"
+        + (f", {report.elapsed_s:.0f} s in all" if report.elapsed_s else "") + "."
         + (f" Run log (dev answers only): `{run_path.name}`." if run_path else ""),
         "",
     ]
@@ -573,7 +601,10 @@ def _header(report: BlindReport, run_path: Path | None) -> list[str]:
         lines += [
             f"A stratified sample (`--limit {s.limit}`, seed {s.seed}): "
             + ", ".join(f"{s.sampled[x]} of {s.total[x]} {x} answers" for x in report.splits)
-            + "; every group and every kind is represented, the strata taken in turn.", ""]
+            + "; the (group, kind) strata taken in turn, every group represented, "
+            + ("every kind too." if not s.missing_kinds else "kinds not in it: " + "; ".join(
+                f"{x} {', '.join(k)}" for x, k in s.missing_kinds.items())
+               + " (a larger limit takes every kind)."), ""]
     return lines
 
 
@@ -643,6 +674,8 @@ def markdown(report: BlindReport, run_path: Path | None = None) -> str:
     lines += [f"## Mean score by kind: {cell_help}", "",
               "| group | kind | " + " | ".join(splits) + " |",
               "| --- | --- |" + " ---: |" * len(splits)]
+    if not any(g.by_kind for g in report.groups):
+        lines.append("| (none graded by the LLM) | | " + " | ".join("-" for _ in splits) + " |")
     for name in GROUPS:
         kinds = sorted({k for s in splits if (g := report.group(name, s)) for k in g.by_kind})
         for k in kinds:
@@ -688,8 +721,9 @@ def print_summary(report: BlindReport, out: Any = None) -> None:
     if report.sample:
         info = report.sample
         print(f"  sample (--limit {info.limit}, seed {info.seed}): "
-              + ", ".join(f"{x} {info.sampled[x]}/{info.total[x]}" for x in report.splits),
-              file=out)
+              + ", ".join(f"{x} {info.sampled[x]}/{info.total[x]}" for x in report.splits)
+              + "".join(f"; {x} kinds not sampled: {', '.join(k)}"
+                        for x, k in info.missing_kinds.items()), file=out)
     for split, f in report.fallbacks.items():
         print(f"  {split:<4} graded by the LLM {f.llm}/{f.sampled}, fallbacks {f.fallback}"
               + (f" ({', '.join(f'{k} {v}' for k, v in f.reasons.items())})" if f.reasons

@@ -196,6 +196,7 @@ def test_the_sample_represents_every_group_and_kind_with_a_fixed_seed(
     cases = bl.blind_cases(settings, "dev", root)
     groups, kinds = {c.group for c in cases}, {c.kind for c in cases}
     assert len(groups) == 3 and len(kinds) == 4
+    assert bl.cover_size(cases) == 4
     small = bl.stratified_sample(cases, 4)
     assert {c.group for c in small} == groups and {c.kind for c in small} == kinds
     again = bl.stratified_sample(cases, 4)
@@ -219,12 +220,23 @@ def test_the_sample_takes_the_strata_in_turn(root: Path, settings: Settings) -> 
     assert bl.stratified_sample(cases, 10_000) == cases
 
 
-def test_a_limit_too_small_to_cover_every_kind_is_refused(root: Path, settings: Settings) -> None:
+def test_a_limit_under_the_cover_size_keeps_every_group_and_says_which_kinds_are_out(
+    root: Path, tmp_path: Path, settings: Settings,
+) -> None:
     cases = bl.blind_cases(settings, "dev", root)
-    with pytest.raises(InputError, match="at least 4"):
-        bl.stratified_sample(cases, 3)
+    three = bl.stratified_sample(cases, 3)
+    assert len({c.group for c in three}) == 3 and len({c.kind for c in three}) == 3
+    with pytest.raises(InputError, match="every group: it needs at least 3"):
+        bl.stratified_sample(cases, 2)
     with pytest.raises(InputError, match="positive"):
         bl.stratified_sample(cases, 0)
+    report = _run(settings, root, RubricChatModel(_questions(settings)), tmp_path,
+                  grader="llm", splits=("dev",), limit=3)
+    assert report.sample is not None
+    missing = report.sample.missing_kinds["dev"]
+    assert len(missing) == 1 and missing[0] not in {c.kind for c in three}
+    md = (tmp_path / "reports" / "grading_blind_llm.md").read_text(encoding="utf-8")
+    assert f"kinds not in it: dev {missing[0]}" in md
 
 
 def test_an_llm_run_with_a_limit_grades_the_sample_of_each_half(
@@ -238,8 +250,10 @@ def test_an_llm_run_with_a_limit_grades_the_sample_of_each_half(
     assert len(model.calls) == 16 and report.fallbacks["test"].sampled == 8
     kinds = {k for g in report.groups if g.split == "test" for k in g.by_kind}
     assert kinds == set(KINDS)
+    assert not report.sample.missing_kinds
     md = (tmp_path / "reports" / "grading_blind_llm.md").read_text(encoding="utf-8")
     assert "`--limit 8`, seed 12" in md and "8 of 48 dev answers" in md
+    assert "every group represented, every kind too" in md
 
 
 def test_a_reference_sample_never_replaces_the_reference_report(
