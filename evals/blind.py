@@ -77,7 +77,7 @@ TARGET_STRONG_MEAN = 4.0
 TARGET_GAP = 0.10
 # --limit: the stratified sample's fixed seed (the same answers on every run and machine)
 SAMPLE_SEED = 12
-# fewer answers graded by the LLM than this in a group: no correlation is reported for it
+# fewer answers graded (by the LLM, in an LLM run) than this in a group: no correlation for it
 MIN_FOR_METRICS = 3
 # the report files, one per grader (a sample of the reference grader's never replaces its report)
 REPORT_FILES: dict[str, str] = {REFERENCE: "grading_blind.md", LLM: "grading_blind_llm.md"}
@@ -402,7 +402,7 @@ def _group_report(name: str, split: Split, results: list[CaseResult], calibratio
     if grader == LLM:
         graded = [r for r in results if isinstance(r, BlindResult) and r.llm is not None]
     metrics: dict[str, AgreementMetrics] = {}
-    if graded and (grader != LLM or len(graded) >= MIN_FOR_METRICS):
+    if len(graded) >= MIN_FOR_METRICS:
         sets = score_sets(graded, calibration, "points")
         human = [r.human_1_5 for r in graded]
         if grader == LLM:
@@ -545,7 +545,7 @@ def run_blind_eval(
     if own_spearman is not None:
         for split in splits:
             g = report.group(GROUPS[0], split)
-            if g:
+            if g and REFERENCE in g.metrics:
                 report.gaps[split] = own_spearman - g.metrics[REFERENCE].spearman
     report.targets = check_targets(report)
     report.elapsed_s = round(time.perf_counter() - started, 1)
@@ -743,8 +743,9 @@ def print_summary(report: BlindReport, out: Any = None) -> None:
         km = kind_means(report, s)
         print(f"  {s} means: " + ", ".join(f"{k} {v:.2f}" for k, v in km.items()), file=out)
     if report.own_spearman is not None:
-        print(f"  own set spearman {report.own_spearman:.3f}; gap "
-              + ", ".join(f"{s} {v:+.3f}" for s, v in report.gaps.items()), file=out)
+        print(f"  own set spearman {report.own_spearman:.3f}"
+              + ("; gap " + ", ".join(f"{s} {v:+.3f}" for s, v in report.gaps.items())
+                 if report.gaps else ""), file=out)
     if key == LLM:
         print(f"  model calls {report.model_calls}, mean {report.mean_ms / 1000:.1f} s per "
               f"answer, {report.elapsed_s:.0f} s in all", file=out)
