@@ -205,9 +205,10 @@ def test_one_interview_turn_streams_and_grades(
     assert answer[-1].kind in {"follow_up", "question"}
 
 
-# One answer per group of the blind dev half (4 kinds of 11). A grade takes this model 1-3 minutes
-# on 2 busy cores (prompt ~1,400 tokens at ~40 tokens/s, then grammar-constrained sampling at
-# 2-6 tokens/s), so the sample is as small as a stratified one can be.
+# One answer per group of the blind dev half (4 kinds of 11). A grade (with its retry) took this
+# model 10 s on 2 quiet cores and 1-3 minutes on 2 busy ones (prompt ~1,400 tokens at ~40
+# tokens/s, then grammar-constrained sampling at 2-6 tokens/s): the sample is as small as a
+# stratified one can be.
 BLIND_SAMPLE = 4
 BLIND_MAX_TOKENS = 200  # a valid grade from this model took 80-120 tokens
 
