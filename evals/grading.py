@@ -737,7 +737,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "sets only, its report in evals/reports/grading_blind_llm.md")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="blind sets: grade a stratified sample of at most N answers per half "
-                   "(every group and kind, fixed seed), for a slow model")
+                   "(fixed seed; every group, and every kind from N=11), for a slow model")
     p.add_argument("--no-write", action="store_true",
                    help="print only; write no run log or report")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
