@@ -38,6 +38,13 @@ def _grader(scorer: FakeScorer | None, weight: float, margin: float = 99.0) -> R
     return ReferenceGrader(BagOfWordsEncoder(), cal, policy=policy, scorer=scorer)
 
 
+def test_the_default_policy_does_not_use_the_scorer() -> None:
+    """p3 keeps it off (it capped right short answers; see ScorerPolicy's docstring)."""
+    assert ReferencePolicy().scorer.weight == 0 and ReferencePolicy().scorer.cap_margin >= 4
+    g = ReferenceGrader(BagOfWordsEncoder(), coverage_calibration())
+    assert g.scorer is None
+
+
 def test_without_weight_the_scorer_is_not_asked() -> None:
     fake = FakeScorer(0.0)
     g = ReferenceGrader(BagOfWordsEncoder(), coverage_calibration(), scorer=fake)
@@ -122,10 +129,12 @@ def test_the_shipped_scorer_loads_with_its_fit_record_and_ranks_garbled_answers_
     from interviewer.grading.reference.scorer import LinearScorer
     from interviewer.packs.embeddings import MiniLM
 
-    policy = ReferencePolicy()
+    # the policy keeps it off (see ScorerPolicy); switched on here as `fit-scorer` measured it
+    policy = ReferencePolicy().model_copy(update={"scorer": ScorerPolicy(
+        model=ReferencePolicy().scorer.model, weight=0.2, cap_margin=1.5)})
     scorer = LinearScorer.shipped(policy.scorer.model)
     assert scorer.model.fitted["train"] and scorer.model.fitted["penalty"]
-    grader = ReferenceGrader(MiniLM.for_grading(), load_calibration())
+    grader = ReferenceGrader(MiniLM.for_grading(), load_calibration(), policy=policy)
     q = load_pack(Settings().knowledge_dir, "kraken-ml-engineer").question("machine-learning-1")
     right = ("Supervised learning fits a model on labelled examples, so it learns to predict a "
              "known target such as a house price or whether a card payment is fraud. "

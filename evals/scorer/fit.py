@@ -3,7 +3,7 @@
 `interviewer dev fit-scorer [--version s1] [--write]` grades the dev half once per weight on a
 grid (the embeddings are cached, so each pass costs the rules only)
 and prints, per weight, Spearman by group and the mean grade by kind. The test half is never
-read here. With --write the table goes to `evals/reports/scorer_fit.md`; the chosen weight is
+read here. With --write the table goes to `evals/reports/scorer_fit.md`; a chosen weight is
 then set in the policy (`ScorerPolicy`), whose version changes with it.
 """
 
@@ -68,9 +68,12 @@ def markdown(version: str, rows: list[dict[str, Any]]) -> str:
     for r in rows:
         lines.append("| " + " | ".join(f"{r[h]:g}" if h in ("weight", "cap margin")
                                        else f"{r[h]:.3f}" for h in head) + " |")
-    lines += ["", "Weight 0 with cap margin 99 is the grader without the scorer. The policy's "
-              "choice is the row that lowers the bad kinds most while strong answers keep a mean "
-              "of at least 4 and the mean Spearman does not fall.", "", NOTES]
+    lines += ["", "Weight 0 with cap margin 99 is the grader without the scorer. The best row "
+              "by the rule 'lower the bad kinds most while strong answers keep a mean of at least "
+              "4 and the mean Spearman does not fall' was weight 0.2, margin 1.5. Policy p3 keeps "
+              "the scorer off all the same (`ScorerPolicy`): switched on, it capped a right "
+              "two-sentence answer at 2.5 and narrowed the conduct eval's gap between average "
+              "and weak candidates from 1.70 to 1.44.", "", NOTES]
     return "\n".join(lines) + "\n"
 
 
