@@ -163,3 +163,14 @@ def test_reference_grades_name_the_encoder_they_used() -> None:
     grade = make_reference_grader().grade(GradeRequest(
         question=pack.questions[0], answer="I would compare against a simple baseline first."))
     assert grade.provenance.model == GRADING_MODEL_NAME == MiniLM.for_grading().name
+
+
+def test_batches_side_by_side_give_the_same_vectors() -> None:
+    """The shared encoder runs one thread per model run and several batches at once; the
+    vectors are those of one batch after another."""
+    texts = [f"sentence {i} about " + "gradient boosting and random forests " * (i % 7 + 1)
+             for i in range(60)]
+    serial = MiniLM(threads=1, workers=1).encode(texts)
+    parallel = MiniLM(threads=1, workers=2).encode(texts)
+    assert np.array_equal(serial, parallel)
+    assert np.array_equal(MiniLM.shared().encode(texts), serial)
