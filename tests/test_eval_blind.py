@@ -49,11 +49,17 @@ def root(tmp_path: Path, settings: Settings) -> Path:
         "kraken_blind_dev_v1.jsonl": _rows(settings, "kraken-ml-engineer",
                                            ["machine-learning-3", "behavioral-1"], "dev"),
         "kraken_blind_test_v1.jsonl": _rows(settings, "kraken-ml-engineer",
+                                            ["machine-learning-1"], "dev"),  # retired: dev now
+        "kraken_blind_test_v2.jsonl": _rows(settings, "kraken-ml-engineer",
                                             ["machine-learning-3", "screening-2"], "test"),
         "dsi_blind_dev_v1.jsonl": _rows(settings, "data-science-interviews",
                                         ["dsi-theory-001"], "dev"),
         "dsi_blind_test_v1.jsonl": _rows(settings, "data-science-interviews",
+                                         ["dsi-theory-002"], "dev"),
+        "dsi_blind_test_v2.jsonl": _rows(settings, "data-science-interviews",
                                          ["dsi-theory-003"], "test"),
+        "guides_blind_dev_v1.jsonl": [],
+        "guides_blind_test_v1.jsonl": [],
     }
     for name, rows in files.items():
         (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows),
@@ -91,7 +97,7 @@ def test_dev_and_test_side_by_side_with_test_in_aggregate_only(
 
 
 def test_only_the_halves_asked_for_are_read(root: Path, settings: Settings) -> None:
-    (root / "kraken_blind_test_v1.jsonl").unlink()
+    (root / "kraken_blind_test_v2.jsonl").unlink()
     report = bl.run_blind_eval(settings, splits=("dev",), encoder=BagOfWordsEncoder(dim=256),
                                calibration=_cal(), root=root)
     assert {g.split for g in report.groups} == {"dev"} and not report.targets
@@ -104,6 +110,26 @@ def test_groups_follow_pack_and_provenance() -> None:
     assert bl.group_of("kraken-ml-engineer", "guide") == "kraken guide questions"
     assert bl.group_of("kraken-ml-engineer", "authored") == "kraken authored questions"
     assert bl.group_of("data-science-interviews", "source") == "data-science-interviews"
+    assert bl.group_of("northbridge-bank-data-analyst", "derived") == bl.GROUPS[3]
+
+
+def test_fixture_guides_are_graded_on_their_derived_packs(tmp_path: Path,
+                                                         settings: Settings) -> None:
+    """A blind row naming a fixture guide is graded against the pack derived from that guide."""
+    from interviewer.packs.derive import derive_pack
+    from interviewer.packs.guide_parser import parse_guide
+
+    guide = bl.GUIDES_DIR / "northbridge-bank-data-analyst.txt"
+    pack = derive_pack(parse_guide(guide.read_text(encoding="utf-8"), guide.name), "x")
+    q = pack.questions[0]
+    row = {"id": f"{q.id}-strong", "pack": "northbridge-bank-data-analyst", "question_id": q.id,
+           "kind": "strong", "answer": q.example_answer, "expected_score": 5}
+    for name in bl.FILES["dev"]:
+        (tmp_path / name).write_text(json.dumps(row) + "\n" if name.startswith("guides")
+                                     else "", encoding="utf-8")
+    cases = bl.blind_cases(settings, "dev", tmp_path)
+    assert [c.group for c in cases] == [bl.GROUPS[3]]
+    assert cases[0].question.provenance == "derived" and cases[0].question.key_points
 
 
 @pytest.mark.integration
@@ -113,8 +139,12 @@ def test_committed_blind_sets_are_complete(settings: Settings) -> None:
 
     for name, n, kinds in (("kraken_blind_dev_v1.jsonl", 352, 11),
                            ("kraken_blind_test_v1.jsonl", 352, 11),
+                           ("kraken_blind_test_v2.jsonl", 352, 11),
                            ("dsi_blind_dev_v1.jsonl", 150, 10),
-                           ("dsi_blind_test_v1.jsonl", 150, 10)):
+                           ("dsi_blind_test_v1.jsonl", 150, 10),
+                           ("dsi_blind_test_v2.jsonl", 150, 10),
+                           ("guides_blind_dev_v1.jsonl", 132, 11),
+                           ("guides_blind_test_v1.jsonl", 176, 11)):
         rows = [json.loads(x) for x in (DATASETS_DIR / "blind" / name).read_text(
             encoding="utf-8").splitlines() if x.strip()]
         assert len(rows) == n and len({r["kind"] for r in rows}) == kinds, name

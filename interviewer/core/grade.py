@@ -114,6 +114,8 @@ class GradeProvenance(BaseModel):
     calibration_version: str | None = None
     # the reference grader's policy (every rule's number) the grade was given under
     policy_version: str | None = None
+    # the answer scorer (a cross-encoder fitted on graded answers) that shared the grade
+    scorer_version: str | None = None
     duration_ms: float = 0.0
     fallback_reason: str | None = None  # set when the LLM failed and the reference grade stands
     # set when the question's grade is not this grading's own verdict: a follow-up answer that

@@ -180,9 +180,9 @@ def bare(question: str, limit: int = 140) -> str:
 
 def build_grade(
     question: Question, feats: AnswerFeatures, score: float, clean: fx.Sanitized,
-    policy: ReferencePolicy, provenance: GradeProvenance,
+    policy: ReferencePolicy, provenance: GradeProvenance, model_grade: float | None = None,
 ) -> Grade:
-    """The card for one graded answer."""
+    """The card for one graded answer (`model_grade`: the answer scorer's, when it read it)."""
     fb = policy.feedback
     crit = criteria(question, feats, score, policy)
     strengths: list[str] = []
@@ -211,11 +211,17 @@ def build_grade(
                     "answers it.")
     for k in covered[: fb.strengths_shown]:
         strengths.append(f"Covers: {k.point}")
-    if feats.values.get("cos_example", 0) > fb.close_to_model and not wrong:
+    off = feats.non_answer or feats.echo or feats.other_question or far_from_question(feats, policy)
+    doubt = (model_grade is not None and model_grade <= policy.scorer.doubt_below and not off
+             and not wrong)
+    if feats.values.get("cos_example", 0) > fb.close_to_model and not wrong and not doubt:
         strengths.append("Close in substance to a model answer.")
     gaps.extend(wrong)
+    if doubt:
+        gaps.append("The answer's claims do not read as right against the reference answer (the "
+                    f"answer scorer gives its substance {model_grade:.1f}/5): check each "
+                    "statement against the model answer.")
     gaps.extend(f.reason for f in feats.substance.findings)
-    off = feats.non_answer or feats.echo or feats.other_question or far_from_question(feats, policy)
     if unverified(question, feats) and not off:
         capped = question.provenance in policy.uncertainty.cap_provenances
         gaps.append("None of the key points the grader can check was found, so it could not "

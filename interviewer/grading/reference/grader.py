@@ -26,6 +26,7 @@ from interviewer.grading.reference.features import (
     texts_to_encode,
 )
 from interviewer.grading.reference.policy import ReferencePolicy
+from interviewer.grading.reference.scorer import Scorer
 
 VECTOR_CACHE = 4096  # answer texts/sentences kept embedded (about 6 MB); speed only
 
@@ -37,7 +38,7 @@ class ReferenceGrader:
 
     def __init__(
         self, encoder: Encoder, calibration: Calibration | None = None, *, cache_size: int = 256,
-        policy: ReferencePolicy | None = None,
+        policy: ReferencePolicy | None = None, scorer: Scorer | None = None,
     ) -> None:
         self.encoder = encoder
         # the encoder's name, for the grade's provenance (fakes in tests have none)
@@ -45,6 +46,8 @@ class ReferenceGrader:
         self.calibration = calibration or load_calibration()
         # the calibration's own policy unless one is given (trying a change before refitting)
         self.policy = policy or self.calibration.policy
+        # the answer scorer the policy names (loaded on first use), unless one is given
+        self._scorer = scorer
         self._cache: OrderedDict[str, Prepared] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -58,16 +61,19 @@ class ReferenceGrader:
         question = request.question
         clean = fx.sanitize(fx.drop_copied(request.answer, request.asked))
         feats = self.features(question, clean.text, request.neighbours)
-        score = self._overall(question, feats)
+        # the scorer reads the cleaned text only: text addressed to the grader never reaches it
+        model = self.model_grade(question, clean.text, feats)
+        score = self._overall(question, feats, model)
         if clean.changed:
             raw_feats = self.features(question, clean.normalised, request.neighbours)
-            raw_score = self._overall(question, raw_feats)
+            raw_score = self._overall(question, raw_feats, model)
             # never let removal help: keep the lower grade, and mark the attempt down
             score = max(1.0, min(score, raw_score) - self.policy.caps.injection_penalty)
         grade = fb.build_grade(question, feats, score, clean, self.policy, GradeProvenance(
             grader=REFERENCE, model=self.model_name,
             calibration_version=self.calibration.version, policy_version=self.policy.version,
-        ))
+            scorer_version=self.scorer.version if self.scorer and model is not None else None,
+        ), model_grade=model)
         grade.provenance.duration_ms = (time.perf_counter() - started) * 1000.0
         return grade
 
@@ -78,6 +84,22 @@ class ReferenceGrader:
         return answer_features(
             question, prep, answer, self._encode, self.policy,
             lambda whole: self._other_question(whole, prep, neighbours or []))
+
+    @property
+    def scorer(self) -> Scorer | None:
+        """The answer scorer the policy names, loaded once (None when the policy uses none)."""
+        if self._scorer is None and self.policy.scorer.model and self.policy.scorer.weight > 0:
+            from interviewer.grading.reference.scorer import AnswerScorer
+
+            self._scorer = AnswerScorer.shipped(self.policy.scorer.model)
+        return self._scorer
+
+    def model_grade(self, question: Question, answer: str, feats: AnswerFeatures) -> float | None:
+        """The scorer's grade on the 1-5 scale, or None (no scorer, or nothing to read)."""
+        scorer = self.scorer
+        if scorer is None or feats.non_answer:
+            return None
+        return 1.0 + 4.0 * scorer.score(question.question, question.example_answer, answer)
 
     def texts_to_encode(self, question: Question, answer: str) -> list[str]:
         """Every text grading this answer will embed (for batch runs to embed up front)."""
@@ -136,11 +158,14 @@ class ReferenceGrader:
                 self._cache.popitem(last=False)
         return prep
 
-    def _overall(self, question: Question, feats: AnswerFeatures) -> float:
+    def _overall(self, question: Question, feats: AnswerFeatures,
+                 model: float | None = None) -> float:
         if feats.non_answer:
             return 1.0
         p = self.policy
         score = self.calibration.score(feats.vector(self.calibration.features))
+        if model is not None:
+            score = (1.0 - p.scorer.weight) * score + p.scorer.weight * model
         if question.kind in p.blend.kinds:
             crit = fb.criteria(question, feats, score, p)
             weights = [c.weight for c in criteria_for(question)]

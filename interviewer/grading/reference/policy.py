@@ -164,6 +164,19 @@ class BlendPolicy(_Part):
         "gets the rest)")
 
 
+class ScorerPolicy(_Part):
+    model: str = Field(
+        default="", description="version of the answer scorer (a cross-encoder fitted on graded "
+        "answers, `reference/models/scorer_<version>.onnx`); empty: grade without it")
+    weight: float = Field(
+        default=0.0, description="the scorer's share of the grade before the caps (the "
+        "calibrated features' grade gets the rest)")
+    doubt_below: float = Field(
+        default=2.5, description="a scorer grade at or under this (1-5) puts on the card that the "
+        "answer's claims do not read as right against the reference, when no single wrong "
+        "claim was named")
+
+
 class CriteriaPolicy(_Part):
     depth_base: float = Field(
         default=0.6, description="depth: share of the length credit always given")
@@ -285,6 +298,7 @@ class ReferencePolicy(BaseModel):
     other_question: OtherQuestionPolicy = OtherQuestionPolicy()
     caps: CapsPolicy = CapsPolicy()
     blend: BlendPolicy = BlendPolicy()
+    scorer: ScorerPolicy = ScorerPolicy()
     criteria: CriteriaPolicy = CriteriaPolicy()
     substance: SubstancePolicy = SubstancePolicy()
     depth: DepthPolicy = DepthPolicy()
