@@ -37,13 +37,13 @@ MAX_TOKENS = 256
 # short ones many at a time. Peak memory stays ~400 MB instead of ~1.5 GB for 32 x 256.
 TOKEN_BUDGET = 1024
 MAX_BATCH = 64
-# The shared encoder (queries, index builds) computes each run on one thread and runs batches side
-# by side instead. With ONNX Runtime's default (a thread per core that spin-waits between
-# operators), one short query took p95 17-48 ms on the 2 shared cores at load 2-5 against 7-15 ms
-# on one thread (`interviewer dev bench`, section packs): the spinning threads fight each other and
-# every other process for the cores. Batches of an index build still use every core, as workers.
+# The shared encoder (queries, index builds) computes each run on one thread. With ONNX Runtime's
+# default (a thread per core that spin-waits between operators), one short query took p95 17-48 ms
+# on the 2 shared cores at load 2-5 against 7-15 ms on one thread: the spinning threads fight each
+# other and every other process for the cores. An index build was faster too at that load (90
+# texts: 4.7 s against 6.6 s). Running two batches side by side instead was 1.3x faster still,
+# but held two batches' activations at once: +150 MB peak RSS, over the app's memory budget.
 SHARED_THREADS = 1
-BATCH_WORKERS = 2
 
 
 def _package_dir(name: str) -> Path:
@@ -136,7 +136,7 @@ class MiniLM:
 
     def __init__(self, threads: int | None = None, model: Path | None = None,
                  name: str = MODEL_NAME, max_batch: int = MAX_BATCH,
-                 arena: bool | None = None, workers: int = 1) -> None:
+                 arena: bool | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -144,7 +144,6 @@ class MiniLM:
         model_path = model or shipped
         self.name = name
         self.max_batch = max_batch
-        self.workers = max(1, workers)
         self.tokenizer = Tokenizer.from_file(str(tok_path))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer.no_padding()  # batches are padded here, to their own longest row
@@ -167,8 +166,7 @@ class MiniLM:
     def shared(cls) -> MiniLM:
         with cls._lock:
             if cls._shared is None:
-                cls._shared = cls(threads=SHARED_THREADS,
-                                  workers=min(BATCH_WORKERS, os.cpu_count() or 1))
+                cls._shared = cls(threads=SHARED_THREADS)
             return cls._shared
 
     @classmethod
@@ -199,18 +197,9 @@ class MiniLM:
             ids = self.tokenizer.encode(texts[0]).ids
             return self._run([ids])
         enc = [e.ids for e in self.tokenizer.encode_batch(texts)]
-        groups = _batches([len(e) for e in enc], self.max_batch)
         out = np.empty((len(texts), 384), dtype=np.float32)
-        if self.workers > 1 and len(groups) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            # ONNX Runtime releases the GIL while it runs: batches go side by side
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                vectors = list(pool.map(lambda rows: self._run([enc[i] for i in rows]), groups))
-        else:
-            vectors = [self._run([enc[i] for i in rows]) for rows in groups]
-        for rows, v in zip(groups, vectors, strict=True):
-            out[rows] = v
+        for rows in _batches([len(e) for e in enc], self.max_batch):
+            out[rows] = self._run([enc[i] for i in rows])
         return out
 
     def _run(self, batch: list[list[int]]) -> np.ndarray:
