@@ -39,7 +39,7 @@ TOKEN_BUDGET = 1024
 MAX_BATCH = 64
 # The shared encoder (queries, index builds) computes each run on one thread. With ONNX Runtime's
 # default (a thread per core that spin-waits between operators), one short query took p95 17-48 ms
-# on the 2 shared cores at load 2-5 against 7-15 ms on one thread: the spinning threads fight each
+# on the 2 shared cores at load 2-5.5 against 7-16 ms on one thread: the spinning threads fight each
 # other and every other process for the cores. An index build was faster too at that load (90
 # texts: 4.7 s against 6.6 s). Running two batches side by side instead was 1.3x faster still,
 # but held two batches' activations at once: +150 MB peak RSS, over the app's memory budget.
