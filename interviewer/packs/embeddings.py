@@ -37,13 +37,13 @@ MAX_TOKENS = 256
 # short ones many at a time. Peak memory stays ~400 MB instead of ~1.5 GB for 32 x 256.
 TOKEN_BUDGET = 1024
 MAX_BATCH = 64
-# The shared encoder (queries, index builds) computes each run on one thread. With ONNX Runtime's
-# default (a thread per core that spin-waits between operators), one short query took p95 17-48 ms
-# on the 2 shared cores at load 2-5.5 against 7-16 ms on one thread: the spinning threads fight each
-# other and every other process for the cores. An index build was faster too at that load (90
-# texts: 4.7 s against 6.6 s). Running two batches side by side instead was 1.3x faster still,
-# but held two batches' activations at once: +150 MB peak RSS, over the app's memory budget.
-SHARED_THREADS = 1
+# The shared encoder (queries, index builds) keeps ONNX Runtime's thread per core but without
+# spin-waiting: by default the pool's threads spin between operators, and on the 2 shared cores
+# they fought each other and every other process (a short query p95 15-48 ms at load 2.2-5.5).
+# Without spinning, p95 8-9 ms at load 3-5; one thread only did as well for queries (7-16 ms)
+# but built an index 1.7x slower on a quiet machine. Two batches side by side instead were
+# faster still, but held two batches' activations at once: +150 MB peak RSS.
+SHARED_SPINNING = False
 
 
 def _package_dir(name: str) -> Path:
@@ -136,7 +136,7 @@ class MiniLM:
 
     def __init__(self, threads: int | None = None, model: Path | None = None,
                  name: str = MODEL_NAME, max_batch: int = MAX_BATCH,
-                 arena: bool | None = None) -> None:
+                 arena: bool | None = None, spinning: bool = True) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -150,8 +150,8 @@ class MiniLM:
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
-            if threads == 1:  # no pool: nothing spins, the calling thread computes
-                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if not spinning:  # the pool's threads sleep between operators instead of spinning
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
         # ONNX Runtime's memory arena keeps the peak of the largest batch ever run for the life
         # of the process (about 20-90 MB after the index's batches); one text per run keeps it
@@ -166,7 +166,7 @@ class MiniLM:
     def shared(cls) -> MiniLM:
         with cls._lock:
             if cls._shared is None:
-                cls._shared = cls(threads=SHARED_THREADS)
+                cls._shared = cls(spinning=SHARED_SPINNING)
             return cls._shared
 
     @classmethod
