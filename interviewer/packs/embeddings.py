@@ -40,9 +40,10 @@ MAX_BATCH = 64
 # The shared encoder (queries, index builds) keeps ONNX Runtime's thread per core but without
 # spin-waiting: by default the pool's threads spin between operators, and on the 2 shared cores
 # they fought each other and every other process (a short query p95 15-48 ms at load 2.2-5.5).
-# Without spinning, p95 8-9 ms at load 3-5; one thread only did as well for queries (7-16 ms)
-# but built an index 1.7x slower on a quiet machine. Two batches side by side instead were
-# faster still, but held two batches' activations at once: +150 MB peak RSS.
+# Without spinning, p95 8-9 ms at load 3-5 (on a quiet machine spinning is faster: 4 ms against
+# 7 ms, well inside retrieval's 20 ms). One thread did as well for queries but built an index
+# 1.7x slower on a quiet machine; two one-thread batches side by side held two batches'
+# activations at once (+150 MB peak RSS).
 SHARED_SPINNING = False
 
 
