@@ -163,3 +163,18 @@ def test_reference_grades_name_the_encoder_they_used() -> None:
     grade = make_reference_grader().grade(GradeRequest(
         question=pack.questions[0], answer="I would compare against a simple baseline first."))
     assert grade.provenance.model == GRADING_MODEL_NAME == MiniLM.for_grading().name
+
+
+
+def test_the_shared_encoder_does_not_spin_and_agrees_with_the_default() -> None:
+    """Its thread pool sleeps between operators (no spinning on the shared cores); the vectors
+    are those of ONNX Runtime's defaults, and of one thread."""
+    texts = [f"sentence {i} about " + "gradient boosting and random forests " * (i % 7 + 1)
+             for i in range(40)]
+    shared = MiniLM.shared()
+    entries = shared.session.get_session_options().get_session_config_entry(
+        "session.intra_op.allow_spinning")
+    assert entries == "0"
+    for other in (MiniLM(), MiniLM(threads=1)):
+        assert np.allclose(shared.encode(texts), other.encode(texts), atol=1e-6)
+        assert np.allclose(shared.encode(texts[:1]), other.encode(texts[:1]), atol=1e-6)

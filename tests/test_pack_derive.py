@@ -187,3 +187,24 @@ def test_small_helpers() -> None:
     q = GuideQuestion(id="x", section="SQL", question="Tell me about a time you failed.",
                       intent="", how_to_answer="Be honest.", example_answer="I failed.")
     assert question_kind(q) == "behavioral"
+
+
+def test_a_story_of_ones_own_is_behavioral_and_screens_ask_it() -> None:
+    """A guide whose sections are all technical: the questions about the candidate's own past
+    ("a major incident you handled") are stories, which the recruiter screen asks; it is not
+    handed the whole technical loop."""
+    sre = derived("meridian-freight-site-reliability-engineer")
+    assert sre.question("reliability-incident-management-2").kind == "behavioral"
+    assert sre.question("automation-infrastructure-as-code-2").kind == "behavioral"
+    assert sre.question("reliability-incident-management-1").kind == "technical"
+    screen = sre.questions_for("recruiter-screen")
+    assert screen and {q.kind for q in screen} == {"behavioral"}
+
+
+def test_a_difficulty_range_counts_as_its_harder_end() -> None:
+    sre = derived("meridian-freight-site-reliability-engineer")  # Linux & Networking: Medium/High
+    assert sre.question("linux-networking-troubleshooting-1").topic == "Linux & Networking"
+    assert sre.question("linux-networking-troubleshooting-1").difficulty == "hard"
+    weights = {t.name: t.weight for t in sre.topics}
+    assert weights["Infrastructure as Code"] == 2.5  # Medium/High: between medium and high
+    assert weights["Incident Response"] == 4.0

@@ -276,3 +276,48 @@ def test_tokenize_and_bm25() -> None:
     assert scores[0] > scores[2] > scores[1] == 0.0
     assert bm25_scores("nothing matches", ["alpha", "beta"]).tolist() == [0.0, 0.0]
     assert bm25_scores("x", []).shape == (0,)
+
+
+def test_a_repeated_query_is_embedded_once_and_the_cache_is_bounded(
+    built: tuple[KnowledgeIndex, RecordingEmbedder],
+) -> None:
+    index, embedder = built
+    small = KnowledgeIndex(index.settings, client=index.client, embedder=embedder,
+                           query_cache_size=2)
+    embedder.texts.clear()
+    first = small.search("mini", "what is dropout", k=3)
+    again = small.search("mini", "what is dropout", k=3, kind="question")
+    assert embedder.texts == ["what is dropout"]
+    assert first[0].id == again[0].id
+    small.search("mini", "clusters", k=1)
+    small.search("mini", "regularization", k=1)  # the cache holds 2: "what is dropout" leaves
+    small.search("mini", "what is dropout", k=1)
+    assert embedder.texts.count("what is dropout") == 2
+    uncached = KnowledgeIndex(index.settings, client=index.client, embedder=embedder,
+                              query_cache_size=0)
+    embedder.texts.clear()
+    uncached.search("mini", "clusters", k=1)
+    uncached.search("mini", "clusters", k=1)
+    assert embedder.texts == ["clusters", "clusters"]
+
+
+def test_filtered_scores_equal_bm25_and_cosine_over_the_filtered_documents(
+    built: tuple[KnowledgeIndex, RecordingEmbedder],
+) -> None:
+    """The precomputed postings, stage rows and id order give the scores and order a direct
+    computation over the stage's documents gives."""
+    index, embedder = built
+    query = "how do neural networks learn their weights"
+    hits = index.search("mini", query, k=20, stage="technical-deep-dive")
+    got = index.client.get_collection(collection_name("mini")).get(
+        include=["documents", "metadatas", "embeddings"])
+    rows = [i for i, m in enumerate(got["metadatas"]) if m.get("stage__technical-deep-dive")]
+    texts = [got["documents"][i] for i in rows]
+    lexical = bm25_scores(query, texts)
+    lexical = lexical / lexical.max()
+    dense = np.asarray([got["embeddings"][i] for i in rows]) @ embedder.embed([query])[0]
+    fused = dense / 2 + 0.075 * lexical
+    want = sorted(zip(fused, (got["ids"][i] for i in rows), strict=True),
+                  key=lambda p: (-p[0], p[1]))
+    assert [h.id for h in hits] == [i for _, i in want]
+    assert [h.score for h in hits] == pytest.approx([float(s) for s, _ in want], abs=1e-5)

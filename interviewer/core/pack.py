@@ -6,6 +6,7 @@ source text and `pack.yaml`. The guide parser lives in `guide_parser.py`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -88,6 +89,11 @@ class Stage(_Model):
         return data
 
 
+ASK_CHANCE_WEIGHTS = {"very high": 4.0, "high": 3.0, "medium": 2.0, "low": 1.0, "very low": 0.5}
+# how a topic table writes a range of two levels: "Medium/High", "Low - Medium", "Low to High"
+LEVEL_RANGE_RE = re.compile(r"\s*(?:/|-|\u2013|\u2014|\bto\b|\bor\b)\s*", re.IGNORECASE)
+
+
 class Topic(_Model):
     name: str
     difficulty: str
@@ -95,10 +101,10 @@ class Topic(_Model):
 
     @property
     def weight(self) -> float:
-        """Ask chance as a sampling weight."""
-        return {
-            "very high": 4.0, "high": 3.0, "medium": 2.0, "low": 1.0, "very low": 0.5,
-        }.get(self.ask_chance.strip().lower(), 1.0)
+        """Ask chance as a sampling weight; a range ("Medium/High") weighs the mean of its ends."""
+        parts = [p for p in LEVEL_RANGE_RE.split(self.ask_chance.strip().lower()) if p]
+        weights = [ASK_CHANCE_WEIGHTS.get(p, 1.0) for p in parts] or [1.0]
+        return sum(weights) / len(weights)
 
 
 class Tip(_Model):

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from interviewer.core.pack import Pack, QuestionKind, Topic
+from interviewer.core.pack import LEVEL_RANGE_RE, Pack, QuestionKind, Topic
 from interviewer.packs.guide_parser import GuideQuestion, GuideStage, ParsedGuide
 
 DERIVED_BY = "packs.derive v1"
@@ -51,7 +51,14 @@ BEHAVIORAL_WORDS = {"behavioral", "behavioural", "culture", "cultural", "leaders
 BEHAVIORAL_Q = re.compile(
     r"^(?:tell (?:me|us) about a (?:time|situation)|describe a (?:time|situation)|give (?:me |us )?"
     r"an example of a (?:time|situation)|share (?:an|a) (?:experience|time)|have you ever|talk "
-    r"about a time|walk (?:me|us) through a time)|\ba time (?:when|you|that)\b",
+    r"about a time|walk (?:me|us) through a time)|\ba time (?:when|you|that)\b"
+    # a story of the candidate's own: "Walk us through a major incident you handled",
+    # "Describe a piece of toil you automated away"
+    r"|^(?:walk (?:me|us) through|describe|tell (?:me|us) about|talk (?:me |us )?(?:through|"
+    r"about)|share) (?:a|an|one|the last|the most) [^,.?]{0,50}?\byou (?:\w+ed|"
+    r"led|ran|built|made|took|had|did|wrote|drove|owned|fought|won|lost|shipped|brought|"
+    r"began|broke|chose|gave|grew|kept|left|met|paid|saw|sold|spent|taught|thought|told|"
+    r"understood|went|were)\b",
     re.IGNORECASE)
 CONVERSATIONAL_Q = re.compile(
     r"^(?:why do you want|why are you interested|what interests you|what excites you|why (?:this|"
@@ -529,8 +536,17 @@ def derive_pack(parsed: ParsedGuide, name: str, *, embed: Embed | None = None) -
     })
 
 
+DIFFICULTY_RANK = {"easy": 0, "medium": 1, "hard": 2, "expert": 3}
+
+
 def _difficulty(text: str) -> str:
-    low = text.strip().lower()
+    """The table's difficulty as the pack's scale; a range ("Medium/High") counts as its harder
+    end: its questions include the harder ones."""
+    parts = [p for p in LEVEL_RANGE_RE.split(text.strip().lower()) if p]
+    return max((_one_difficulty(p) for p in parts or [""]), key=DIFFICULTY_RANK.__getitem__)
+
+
+def _one_difficulty(low: str) -> str:
     if low in ("very easy", "easy", "low"):
         return "easy"
     if low in ("hard", "difficult", "high"):

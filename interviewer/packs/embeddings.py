@@ -37,6 +37,14 @@ MAX_TOKENS = 256
 # short ones many at a time. Peak memory stays ~400 MB instead of ~1.5 GB for 32 x 256.
 TOKEN_BUDGET = 1024
 MAX_BATCH = 64
+# The shared encoder (queries, index builds) keeps ONNX Runtime's thread per core but without
+# spin-waiting: by default the pool's threads spin between operators, and on the 2 shared cores
+# they fought each other and every other process (a short query p95 15-48 ms at load 2.2-5.5).
+# Without spinning, p95 8-9 ms at load 3-5 (on a quiet machine spinning is faster: 4 ms against
+# 7 ms, well inside retrieval's 20 ms). One thread did as well for queries but built an index
+# 1.7x slower on a quiet machine; two one-thread batches side by side held two batches'
+# activations at once (+150 MB peak RSS).
+SHARED_SPINNING = False
 
 
 def _package_dir(name: str) -> Path:
@@ -129,7 +137,7 @@ class MiniLM:
 
     def __init__(self, threads: int | None = None, model: Path | None = None,
                  name: str = MODEL_NAME, max_batch: int = MAX_BATCH,
-                 arena: bool | None = None) -> None:
+                 arena: bool | None = None, spinning: bool = True) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -143,6 +151,8 @@ class MiniLM:
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
+        if not spinning:  # the pool's threads sleep between operators instead of spinning
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
         # ONNX Runtime's memory arena keeps the peak of the largest batch ever run for the life
         # of the process (about 20-90 MB after the index's batches); one text per run keeps it
@@ -157,7 +167,7 @@ class MiniLM:
     def shared(cls) -> MiniLM:
         with cls._lock:
             if cls._shared is None:
-                cls._shared = cls()
+                cls._shared = cls(spinning=SHARED_SPINNING)
             return cls._shared
 
     @classmethod
@@ -183,25 +193,32 @@ class MiniLM:
         """L2-normalised mean-pooled embeddings, shape (n, 384)."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        enc = self.tokenizer.encode_batch([t if t.strip() else " " for t in texts])
+        texts = [t if t.strip() else " " for t in texts]
+        if len(texts) == 1:  # a query: no batch set-up
+            ids = self.tokenizer.encode(texts[0]).ids
+            return self._run([ids])
+        enc = [e.ids for e in self.tokenizer.encode_batch(texts)]
         out = np.empty((len(texts), 384), dtype=np.float32)
-        for rows in _batches([len(e.ids) for e in enc], self.max_batch):
-            width = max(len(enc[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                n = len(enc[i].ids)
-                ids[r, :n] = enc[i].ids
-                mask[r, :n] = 1
-            feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self.session.run(None, feeds)[0]
-            m = mask[..., None].astype(np.float32)
-            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[rows] = pooled / np.clip(norms, 1e-12, None)
+        for rows in _batches([len(e) for e in enc], self.max_batch):
+            out[rows] = self._run([enc[i] for i in rows])
         return out
+
+    def _run(self, batch: list[list[int]]) -> np.ndarray:
+        """One model run over token ids, padded to the batch's longest row."""
+        width = max(len(row) for row in batch)
+        ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for r, row in enumerate(batch):
+            ids[r, :len(row)] = row
+            mask[r, :len(row)] = 1
+        feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self.session.run(None, feeds)[0]
+        m = mask[..., None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
 
 
 def _batches(lengths: list[int], max_batch: int = MAX_BATCH) -> list[list[int]]:

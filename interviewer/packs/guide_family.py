@@ -12,13 +12,17 @@ What varies between real guides of the family, and how each part is found:
   with one or more paragraphs. The section ends at the next heading.
 - tips: that next heading, whatever it says ("... Interview Tips", "Tips for Success", "How to
   Prepare"), an optional intro, then "<Tip heading>" + paragraph(s) per tip.
-- questions: the first numbered line followed by "How to Answer" is the first question; the
+- questions: the first question followed by "How to Answer" is the first question; the
   heading before it is its section, and the last "... Questions" heading before that opens the
   part (text between them is an intro). Questions are numbered per section or straight through
-  ("01." too); the context paragraph may be missing; an example is a quote (which may span
-  paragraphs) or plain paragraphs up to the next question or heading.
+  ("01." too), or not numbered at all: then a question is the last line before "How to Answer"
+  that reads as one ("...?", or "Walk us through ...." and other imperatives), with up to three
+  context paragraphs between them. The context paragraph may be missing; an example is a quote
+  (which may span paragraphs) or plain paragraphs up to the next question or heading.
 - topic table: "QuestionTopicDifficultyAsk Chance", then name / difficulty / ask-chance rows
-  (three lines, or one line split by tabs or "|"), then page junk, which is ignored. Optional.
+  (three lines, or one line split by tabs or "|"; a value may be a range such as "Medium/High"),
+  then page junk, which is ignored. Optional. Usually at the end; a table placed earlier (before
+  the questions) is read and taken out of the text around it.
 
 Paragraphs after the last stage or tip that talk about the whole process ("Throughout the
 process...", "As you prepare...", "Good luck!") are closing remarks, not part of that item.
@@ -33,7 +37,7 @@ import re
 from dataclasses import dataclass
 
 from interviewer.core.errors import GuideParseError
-from interviewer.core.pack import Tip, Topic
+from interviewer.core.pack import LEVEL_RANGE_RE, Tip, Topic
 from interviewer.packs.guide_parser import (
     GuideQuestion,
     GuideSource,
@@ -69,6 +73,24 @@ PARAGRAPH_ENDINGS = (".", "!", ":", ";", ",", "\u201d", '"', "\u2019", "'", ")")
 MAX_HEADING_WORDS = 14
 STAGE_NAME_WORDS = 8  # "1. Initial Screening: The process begins..." names the stage before ":"
 QUESTION_LOOKAHEAD = 6  # lines between a numbered question and its "How to Answer"
+# A question without a number: a line that reads as a question (ends with "?", or with "." after
+# an imperative such as "Walk us through...") followed by "How to Answer", with at most this many
+# context paragraphs between them, none of which reads as a question itself (so a rhetorical
+# question ending the previous example is not taken for the next question).
+UNNUMBERED_CONTEXT = 3
+QUESTION_MAX_WORDS = 60
+IMPERATIVE_STARTS = {
+    "tell", "describe", "explain", "walk", "give", "design", "write", "implement", "compare",
+    "name", "list", "discuss", "share", "outline", "define", "suppose", "imagine", "talk",
+    "build", "estimate", "propose", "sketch", "present", "prioritize", "prioritise", "evaluate",
+    "calculate", "find", "create", "identify", "assume", "consider", "let's", "say",
+    "show", "draft", "plan", "recall", "think", "reflect", "rank", "debug", "critique",
+}
+CONDITION_STARTS = {"given", "if", "assuming", "when", "once", "after", "for"}
+# "How would you ... ." reads as a question; "When the test ends, I ..." does not
+WH_WORDS = {"how", "what", "why", "when", "where", "which", "who", "whom", "whose"}
+AUXILIARIES = {"would", "do", "does", "did", "is", "are", "was", "were", "can", "could", "should",
+               "will", "have", "has", "might", "must", "may"}
 # A paragraph after the last stage or tip that speaks about the whole process closes the section.
 CLOSING_STARTS = (
     "throughout", "as you prepare", "overall", "now that", "by following", "following these",
@@ -76,11 +98,16 @@ CLOSING_STARTS = (
     "remember", "keep in mind", "all in all", "regardless", "at every stage", "in all stages",
     "the entire process", "the whole process", "candidates have reported", "candidates report",
     "candidates say", "candidates describe", "candidates often", "many candidates",
-    "most candidates", "some candidates", "if you", "best of luck",
+    "most candidates", "some candidates", "if you", "best of luck", "preparing", "feedback",
 )
 CLOSING_PHRASES = ("interview process", "these tips", "these stages", "each stage",
                    "every stage", "good luck", "throughout the process", "the process as a whole",
-                   "each round", "every round", "these rounds")
+                   "each round", "every round", "these rounds", "these areas", "these steps",
+                   "these points", "these suggestions", "these strategies", "hear back",
+                   "heard back", "hearing back")
+# "With thoughtful preparation and a few stories, you will...", "By preparing along these lines"
+CLOSING_PREPARATION_RE = re.compile(r"^(?:with|by|after|through)\b[^.!?]{0,60}\bprepar",
+                                    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -101,7 +128,8 @@ def is_label(text: str) -> bool:
 
 def is_closing(text: str) -> bool:
     low = text.lower()
-    return low.startswith(CLOSING_STARTS) or any(p in low for p in CLOSING_PHRASES)
+    return (low.startswith(CLOSING_STARTS) or any(p in low for p in CLOSING_PHRASES)
+            or CLOSING_PREPARATION_RE.match(low) is not None)
 
 
 def _compact(text: str) -> str:
@@ -110,6 +138,22 @@ def _compact(text: str) -> str:
 
 def _is_table(line: _Line) -> bool:
     return _compact(line.text) in TABLE_HEADERS
+
+
+def reads_as_question(text: str) -> bool:
+    """A line that could be a question without its number: "...?" or an imperative "...."."""
+    if text[:1] in QUOTES or is_label(text) or len(text.split()) > QUESTION_MAX_WORDS:
+        return False
+    if text.endswith("?"):
+        return True
+    if not text.endswith("."):
+        return False
+    lead, comma, rest = text.partition(", ")
+    if comma and lead.split()[0].lower() in CONDITION_STARTS:  # "Given a table X, write..."
+        return reads_as_question(rest[:1].upper() + rest[1:])
+    words = [w.lower().rstrip(",:") for w in text.split()[:2]] + [""]
+    return (words[0] in IMPERATIVE_STARTS or (words[0] in WH_WORDS and words[1] in AUXILIARIES)
+            or (words[0] in AUXILIARIES and words[1] in {"you", "we", "i"}))
 
 
 def parse_family_guide(text: str, source_file: str) -> ParsedGuide:
@@ -138,6 +182,7 @@ class _Reader:
             raise self.fail("the guide is empty", "title", 1)
         t, match = self._title()
         prefix = match["prefix"].strip()
+        topics, table = self._table(t + 1)
         p = self._find(t + 1, lambda x: is_heading(x) and bool(PROCESS_RE.match(x)))
         if p is None:
             raise self.fail(
@@ -148,12 +193,12 @@ class _Reader:
         q1 = self._first_question(after_process)
         if q1 is None:
             raise self.fail(
-                "no question found: expected a numbered question ('1. ...') followed by "
-                f"'How to Answer' after the interview process (line {lines[after_process - 1].no})",
-                "Interview Questions", lines[after_process - 1])
+                "no question found: expected a question ('1. ...', or a line ending in '?') "
+                "followed by 'How to Answer' after the interview process (line "
+                f"{lines[after_process - 1].no})", "Interview Questions", lines[after_process - 1])
         section_at = next((i for i in range(q1 - 1, after_process - 1, -1)
-                           if is_heading(lines[i].text) and not NUMBERED_RE.match(lines[i].text)),
-                          None)
+                           if is_heading(lines[i].text) and not NUMBERED_RE.match(lines[i].text)
+                           and not self._is_question(i)), None)
         if section_at is None:
             raise self.fail("question before any section heading", lines[p].text, lines[q1])
         if INTERVIEW_QUESTIONS_RE.search(lines[section_at].text):
@@ -166,10 +211,8 @@ class _Reader:
                 f"question section {lines[section_at].text!r} (line {lines[section_at].no})",
                 "Interview Questions", lines[section_at])
         tips = self._tips(after_process, qh) if after_process < qh else []
-        table = self._find(section_at, lambda x: _compact(x) in TABLE_HEADERS)
         end = table if table is not None else len(lines)
         questions = self._questions(qh, section_at, end)
-        topics = self._topics(table) if table is not None else []
         company, role = split_company_role(prefix, "\n".join(x.text for x in lines))
         return ParsedGuide(
             company=company, role=role, overview=self._overview(t + 1, p),
@@ -192,6 +235,19 @@ class _Reader:
         raise self.fail(
             "first line must read '<Company> <Role> Interview Questions + Guide in <year>', "
             f"got {first.text[:80]!r}", "title", first)
+
+    def _table(self, start: int) -> tuple[list[Topic], int | None]:
+        """The topic table's rows, and where it starts when it ends the guide's text. A table
+        placed before the questions (or anywhere before the last question) is taken out of
+        the lines, so the parts around it read as if it were not there."""
+        at = next((i for i in range(start, len(self.lines)) if _is_table(self.lines[i])), None)
+        if at is None:
+            return [], None
+        topics, after = self._topics(at)
+        if self._first_question(after) is None:
+            return topics, at  # at the end, as usual: the page's trailing text follows it
+        del self.lines[at:after]
+        return topics, None
 
     def _overview(self, start: int, end: int) -> str:
         body = self.lines[start:end]
@@ -273,12 +329,24 @@ class _Reader:
 
     def _is_question(self, i: int) -> bool:
         if not NUMBERED_RE.match(self.lines[i].text):
-            return False
+            return self._is_unnumbered_question(i)
         for j in range(i + 1, min(i + 1 + QUESTION_LOOKAHEAD, len(self.lines))):
             text = self.lines[j].text
             if HOW_RE.match(text):
                 return True
             if NUMBERED_RE.match(text) or EXAMPLE_RE.match(text) or _is_table(self.lines[j]):
+                return False
+        return False
+
+    def _is_unnumbered_question(self, i: int) -> bool:
+        if not reads_as_question(self.lines[i].text) or _is_table(self.lines[i]):
+            return False
+        for j in range(i + 1, min(i + 2 + UNNUMBERED_CONTEXT, len(self.lines))):
+            text = self.lines[j].text
+            if HOW_RE.match(text):
+                return True
+            if (NUMBERED_RE.match(text) or is_label(text) or is_heading(text)
+                    or _is_table(self.lines[j]) or reads_as_question(text)):
                 return False
         return False
 
@@ -339,7 +407,7 @@ class _Reader:
                 questions.append(q)
                 continue
             if is_label(line.text):
-                raise self.fail(f"{line.text!r} without a numbered question before it",
+                raise self.fail(f"{line.text!r} without a question before it",
                                 section.text if section else heading.text, line)
             if NUMBERED_RE.match(line.text):
                 raise self._no_how_to_answer(i, section or heading)
@@ -365,13 +433,12 @@ class _Reader:
                   so_far: int) -> tuple[GuideQuestion, int]:
         line = self.lines[i]
         match = NUMBERED_RE.match(line.text)
-        assert match is not None
         number = counts[section.text] + 1
-        n = int(match["n"])
-        if n not in (number, so_far + 1):
+        if match is not None and int(match["n"]) not in (number, so_far + 1):
             raise self.fail(f"question numbered {match['n']} where {number} (numbered per "
                             f"section) or {so_far + 1} (straight through) was expected",
                             section.text, line)
+        text = match["text"] if match is not None else line.text
         counts[section.text] = number
         i += 1
         intent: list[str] = []
@@ -398,7 +465,7 @@ class _Reader:
                             section.text, self.lines[i])
         example, i = self._example(section, i, end)
         q = GuideQuestion(id=f"{slugify(section.text)}-{number}", section=section.text,
-                          question=match["text"], intent="\n\n".join(intent),
+                          question=text, intent="\n\n".join(intent),
                           how_to_answer="\n\n".join(how), example_answer=example)
         return q, i
 
@@ -452,7 +519,8 @@ class _Reader:
         parts[-1] = last[: last.rfind(closing)]
         return "\n\n".join(parts), i
 
-    def _topics(self, at: int) -> list[Topic]:
+    def _topics(self, at: int) -> tuple[list[Topic], int]:
+        """The rows after the table's header; returns them and the index after the last."""
         header = self.lines[at]
         topics: list[Topic] = []
         body = [x.text for x in self.lines[at + 1:]]
@@ -472,7 +540,7 @@ class _Reader:
         if not topics:
             raise self.fail("the topic table has no 'name / difficulty / ask chance' rows",
                             header.text, header)
-        return topics
+        return topics, at + 1 + i
 
 
 INLINE_LABEL_RE = re.compile(
@@ -490,9 +558,20 @@ def _split_inline_label(line: _Line) -> list[_Line]:
     return [_Line(line.no, m["label"]), _Line(line.no, m["rest"])]
 
 
+LEVELS = DIFFICULTIES | ASK_CHANCES  # "Low/Medium" is a difficulty too
+
+
+def is_level(text: str, levels: set[str]) -> bool:
+    """'Medium', or a range of two levels: 'Medium/High', 'Easy - Medium', 'Low to Medium'."""
+    parts = [p for p in LEVEL_RANGE_RE.split(text.strip().lower()) if p]
+    if not 1 <= len(parts) <= 2:
+        return False
+    return parts[0] in levels if len(parts) == 1 else all(p in LEVELS for p in parts)
+
+
 def _is_row(name: str, difficulty: str, chance: str) -> bool:
-    return (difficulty.lower() in DIFFICULTIES and chance.lower() in ASK_CHANCES
-            and name.lower() not in DIFFICULTIES | ASK_CHANCES)
+    return (is_level(difficulty, DIFFICULTIES) and is_level(chance, ASK_CHANCES)
+            and not is_level(name, LEVELS))
 
 
 def _closes(text: str, closing: str) -> bool:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -44,6 +45,10 @@ RETRIEVER = "minilm-full+summary-ip+bm25@0.075-v1"
 LEXICAL_WEIGHT = 0.075  # on the mean of the two cosines
 DENSE_VIEWS = 2  # full text + summary; the stored vector is their sum
 BUILD_BATCH = 16  # documents embedded per step when a build reports progress
+# Query vectors kept per index (least recently used dropped): the page searches with the same
+# question text more than once (related questions, then the closest tip), and users of one pack
+# practise the same questions. 256 vectors are 384 KB.
+QUERY_CACHE_SIZE = 256
 
 
 class IndexDoc(BaseModel):
@@ -180,7 +185,10 @@ class KnowledgeIndex:
     settings: Settings
     client: Any = None
     embedder: OfflineMiniLMEmbeddingFunction | None = None
+    query_cache_size: int = QUERY_CACHE_SIZE
     _cache: dict[str, _PackData] = field(default_factory=dict, repr=False)
+    _queries: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict, repr=False)
+    _queries_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.embedder is None:
@@ -230,6 +238,25 @@ class KnowledgeIndex:
         out = np.empty_like(vectors)
         out[order] = vectors
         return out
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding, from the cache of recent queries when it is there."""
+        with self._queries_lock:
+            vector = self._queries.get(query)
+            if vector is not None:
+                self._queries.move_to_end(query)
+                return vector
+        vector = self._embed([query])[0]
+        if self.query_cache_size > 0:
+            with self._queries_lock:
+                self._queries[query] = vector
+                while len(self._queries) > self.query_cache_size:
+                    self._queries.popitem(last=False)
+        return vector
+
+    def clear_query_cache(self) -> None:
+        with self._queries_lock:
+            self._queries.clear()
 
     def _document_vectors(self, docs: list[IndexDoc]) -> np.ndarray:
         both = self._embed([d.text for d in docs] + [d.summary for d in docs])
@@ -321,10 +348,8 @@ class KnowledgeIndex:
         got = col.get(include=["documents", "metadatas", "embeddings"])
         vectors = np.asarray(got["embeddings"] if got["embeddings"] is not None else [],
                              dtype=np.float32).reshape(len(got["ids"]), -1)
-        texts = list(got["documents"] or [])
-        data = _PackData(version=version, ids=list(got["ids"]), texts=texts,
-                         metas=list(got["metadatas"] or []), vectors=vectors,
-                         tokens=[Counter(tokenize(t)) for t in texts])
+        data = _PackData.of(version, list(got["ids"]), list(got["documents"] or []),
+                            list(got["metadatas"] or []), vectors)
         self._cache[name] = data
         return data
 
@@ -335,29 +360,91 @@ class KnowledgeIndex:
         so the stage and kind filters and both scores run in numpy on the pack's cached vectors
         (a Chroma metadata filter scans every pack's metadata: 190 ms at 100k documents)."""
         data = self._pack_data(col)
-        rows = [i for i, m in enumerate(data.metas)
-                if (not stage or m.get(f"stage__{stage}")) and (not kind or m.get("kind") == kind)]
-        if not rows:
+        rows = data.rows(stage, kind)
+        if not len(rows):
             return []
-        lexical = _bm25(query, [data.tokens[i] for i in rows])
+        lexical = data.bm25(query, rows)
         if lexical.max() > 0:
             lexical = lexical / lexical.max()
-        qvec = self._embed([query])[0]
-        dense = data.vectors[rows] @ qvec  # inner product, as the collection's "ip" space
+        qvec = self._query_vector(query)
+        # inner product, as the collection's "ip" space; einsum, not `@`: numpy's BLAS runs a
+        # pack-sized product (2,000 x 384) on a pool of spinning threads, which on 2 busy cores
+        # took 8-12 ms instead of 0.2-0.6 ms and slowed the next query's embedding 2x
+        dense = np.einsum("ij,j->i", data.vectors[rows], qvec)
         fused = dense / DENSE_VIEWS + LEXICAL_WEIGHT * lexical
-        best = sorted(range(len(rows)), key=lambda j: (-fused[j], data.ids[rows[j]]))[:k]
+        best = np.lexsort((data.id_rank[rows], -fused))[:k]  # ties: by id
         return [_hit(data.ids[rows[j]], data.texts[rows[j]], data.metas[rows[j]],
                      float(fused[j])) for j in best]
 
 
 @dataclass
 class _PackData:
+    """One pack's documents as read from its collection, with what every search needs computed
+    once per version: token postings and lengths for BM25, the rows of each stage and kind, and
+    the order of the ids (ties are broken by id)."""
+
     version: str
     ids: list[str]
     texts: list[str]
     metas: list[dict[str, Any]]
     vectors: np.ndarray
-    tokens: list[Counter[str]]
+    lengths: np.ndarray  # tokens per document
+    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # term -> (rows, term frequencies)
+    id_rank: np.ndarray
+    _rows: dict[tuple[str | None, str | None], np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, version: str, ids: list[str], texts: list[str], metas: list[dict[str, Any]],
+           vectors: np.ndarray) -> _PackData:
+        tokens = [Counter(tokenize(t)) for t in texts]
+        by_term: dict[str, tuple[list[int], list[int]]] = {}
+        for row, counts in enumerate(tokens):
+            for term, tf in counts.items():
+                rows_tfs = by_term.setdefault(term, ([], []))
+                rows_tfs[0].append(row)
+                rows_tfs[1].append(tf)
+        postings = {term: (np.asarray(r, dtype=np.intp), np.asarray(t, dtype=np.float64))
+                    for term, (r, t) in by_term.items()}
+        rank = np.empty(len(ids), dtype=np.intp)
+        rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+        return cls(version=version, ids=ids, texts=texts, metas=metas, vectors=vectors,
+                   lengths=np.array([sum(c.values()) for c in tokens], dtype=np.float64),
+                   postings=postings, id_rank=rank)
+
+    def rows(self, stage: str | None, kind: str | None) -> np.ndarray:
+        """Indices of the documents of this stage and kind (either may be None: any)."""
+        key = (stage or None, kind or None)
+        found = self._rows.get(key)
+        if found is None:
+            found = np.array([i for i, m in enumerate(self.metas)
+                              if (not stage or m.get(f"stage__{stage}"))
+                              and (not kind or m.get("kind") == kind)], dtype=np.intp)
+            self._rows[key] = found
+        return found
+
+    def bm25(self, query: str, rows: np.ndarray, *, k1: float = 1.2, b: float = 0.75
+             ) -> np.ndarray:
+        """`_bm25` of the query against these rows (IDF and average length from them), from
+        the postings instead of a pass over every document per term."""
+        scores = np.zeros(len(rows), dtype=np.float64)
+        if not len(rows):
+            return scores
+        lengths = self.lengths[rows]
+        avg = float(lengths.mean()) or 1.0
+        n = len(rows)
+        for term in set(tokenize(query)):
+            posting = self.postings.get(term)
+            if posting is None:
+                continue
+            tf_all = np.zeros(len(self.ids), dtype=np.float64)
+            tf_all[posting[0]] = posting[1]
+            tf = tf_all[rows]
+            df = int((tf > 0).sum())
+            if df == 0:
+                continue
+            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            scores += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avg))
+        return scores
 
 
 def _bm25(query: str, docs: list[Counter[str]], *, k1: float = 1.2, b: float = 0.75

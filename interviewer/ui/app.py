@@ -148,6 +148,7 @@ async def on_chat_start() -> None:
         await cl.Message(content=hidden_packs_text(hidden), author="Coach").send()
     profile = prof.profile_named(pack, cl.user_session.get("chat_profile"))
     waiting = open_session_for(svc.store, current_owner(), pack.name, profile)
+    switched = _switched.pop(current_owner() or "", None) == pack.name
     if waiting is not None:
         start = (await asyncio.to_thread(svc.store.load, waiting.session_id))[0]
         if not isinstance(start, SessionStarted):  # the stores refuse such a transcript
@@ -157,9 +158,12 @@ async def on_chat_start() -> None:
                                    difficulty=cfg.difficulty)
         await cl.ChatSettings(settings_widgets(choices, pack.name)).send()
         chat = await new_chat(choices)
+        if switched:  # the page reloaded after a switch of guide: the interview just begun
+            await chat.notice(prof.switched_text(pack))
         await chat.resume(waiting.session_id)
-        await chat.notice("Resumed your unfinished interview. Want a fresh one instead?",
-                          [new_interview_action()])
+        if not switched:
+            await chat.notice("Resumed your unfinished interview. Want a fresh one instead?",
+                              [new_interview_action()])
         return
     values = await cl.ChatSettings(settings_widgets(prof.ChatChoices(), pack.name)).send()
     chat = await new_chat(prof.parse_choices(values, s))
@@ -317,8 +321,16 @@ async def on_resume(action: cl.Action) -> None:
     await cl.ChatSettings(settings_widgets(chat.choices, chat.pack.name)).send()
 
 
+# owner -> the pack they just switched to; the reloaded page says so instead of "resumed"
+_switched: dict[str, str] = {}
+
+
 async def switch_pack(name: str, choices: prof.ChatChoices | None = None) -> None:
-    """Practise another pack: remembered for this user, a new interview of it starts here."""
+    """Practise another pack: remembered for this user, a new interview of it starts here.
+
+    The stage menu at the top (Chainlit's chat profiles) is fetched by the page when it loads
+    and cannot be replaced from the server; so the page is reloaded once: the new pack's stages
+    are then listed, and the interview just started (recorded with its settings) resumes."""
     try:
         pack = await asyncio.to_thread(choose, settings(), current_owner(), name)
     except (NotFoundError, PackError) as e:
@@ -331,10 +343,18 @@ async def switch_pack(name: str, choices: prof.ChatChoices | None = None) -> Non
         update={"pack": pack.name})
     await cl.ChatSettings(settings_widgets(choices, pack.name)).send()
     chat = await new_chat(choices, prof.profiles(pack)[-1])  # the full loop of the new pack
-    await chat.notice(
-        f"Now practising the {pack.company} {pack.role} guide, full loop. Its stages "
-        "appear in the profile menu at the top after you reload the page.")
+    await chat.notice(prof.switching_text(pack))
     await chat.start_new()
+    owner = current_owner()
+    if owner:
+        _switched[owner] = pack.name
+    await reload_page()
+
+
+async def reload_page() -> None:
+    """Ask the page to reload itself (Chainlit's frontend handles a "reload" event by reloading
+    the window; Chainlit sends it itself when the app's files change)."""
+    await cl.context.emitter.emit("reload", {})
 
 
 @cl.action_callback("add_guide")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from interviewer.core.markdown import md_escape
 from interviewer.core.pack import Difficulty, Pack
 from interviewer.core.settings import Settings
 from interviewer.core.text import shorten
@@ -49,6 +50,20 @@ def profiles(pack: Pack) -> list[ProfileSpec]:
                            + ", ".join(s.name for s in sorted(pack.stages, key=lambda s: s.order))
                            + ".")))
     return out
+
+
+def switching_text(pack: Pack) -> str:
+    """Said before the page reloads to list the new pack's stages in its stage menu."""
+    return (f"Now practising the {md_escape(pack.company)} {md_escape(pack.role)} guide, full "
+            "loop. The page reloads once so that the stage menu at the top lists this guide's "
+            "stages; if it does not, reload it yourself (the interview carries on).")
+
+
+def switched_text(pack: Pack) -> str:
+    """Said by the reloaded page."""
+    stages = ", ".join(md_escape(s.name) for s in sorted(pack.stages, key=lambda s: s.order))
+    return (f"Now practising the {md_escape(pack.company)} {md_escape(pack.role)} guide, full "
+            f"loop. Its stages ({stages}) are in the stage menu at the top.")
 
 
 def profile_named(pack: Pack, name: str | None) -> ProfileSpec:

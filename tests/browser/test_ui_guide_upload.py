@@ -57,18 +57,25 @@ def test_upload_a_guide_practise_it_and_everyone_sees_it(
     added = chat.wait_for(f"Added {LABEL}", timeout=180_000)
     assert "6 stages" in added and "12 questions" in added and "for everyone" in added
     chat.shot("02-added")
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
     chat.click(f"Practise {LABEL}")
-    chat.wait_for(f"Now practising the {LABEL} guide")
-    opening = chat.wait_for("Welcome to the")
-    assert "Emberfall Games" in opening or "Backend Engineer" in opening
+    # no reload by hand: the page reloads itself, its stage menu lists the new guide's stages
+    # and the interview just started goes on
+    switched = chat.wait_for("Its stages (")
+    assert len(loads) == 1  # the one reload the switch asked for
+    assert f"Now practising the {LABEL} guide" in switched and "System Design Interview" in switched
+    assert "Resumed your unfinished interview" not in "\n".join(chat.assistant_texts())
+    assert "Recruiter Call" in chat.wait_for("Question 1 of")
+    page.locator("#chat-profiles").click()
+    page.get_by_role("option", name="System Design Interview", exact=True).first.wait_for()
+    assert page.get_by_role("option", name="Technical Assessment", exact=True).count() == 0
+    page.keyboard.press("Escape")
     chat.shot("03-practising")
 
     page.reload()  # the choice is remembered: the page resumes the new pack's interview
     chat.wait_for("Welcome back")
     assert "Recruiter Call" in chat.wait_for("Question 1 of")
-    page.locator("#chat-profiles").click()
-    page.get_by_role("option", name="System Design Interview", exact=True).first.wait_for()
-    page.keyboard.press("Escape")
     chat.shot("04-reloaded")
 
     other = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
@@ -81,8 +88,14 @@ def test_upload_a_guide_practise_it_and_everyone_sees_it(
     second.click("#pack")
     second.get_by_role("option", name=LABEL, exact=True).click()
     them.shot("01-chooser")
+    theirs: list[str] = []
+    second.on("load", lambda p: theirs.append(p.url))
     second.click("#confirm")
-    them.wait_for(f"Now practising the {LABEL} guide")
+    them.wait_for("Its stages (")
+    assert len(theirs) == 1
+    second.locator("#chat-profiles").click()
+    second.get_by_role("option", name="System Design Interview", exact=True).first.wait_for()
+    second.keyboard.press("Escape")
     other.close()
     ctx.close()
     assert (packs_server.settings.data_dir / "chroma").exists()
