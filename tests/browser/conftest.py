@@ -92,7 +92,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-SERVER_FIXTURES = ("server", "auth_server")
+SERVER_FIXTURES = ("server", "auth_server", "packs_server")
 
 
 FAILED = pytest.StashKey[bool]()

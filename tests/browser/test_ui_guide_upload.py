@@ -62,7 +62,9 @@ def test_upload_a_guide_practise_it_and_everyone_sees_it(
     chat.click(f"Practise {LABEL}")
     # no reload by hand: the page reloads itself, its stage menu lists the new guide's stages
     # and the interview just started goes on
-    switched = chat.wait_for("Its stages (")
+    # 180 s as for the upload: a pack switch starts a new interview of a new pack (its grader
+    # warms up), which on a loaded 2-core machine has taken over 90 s
+    switched = chat.wait_for("Its stages (", timeout=180_000)
     assert len(loads) == 1  # the one reload the switch asked for
     assert f"Now practising the {LABEL} guide" in switched and "System Design Interview" in switched
     assert "Resumed your unfinished interview" not in "\n".join(chat.assistant_texts())
@@ -91,7 +93,7 @@ def test_upload_a_guide_practise_it_and_everyone_sees_it(
     theirs: list[str] = []
     second.on("load", lambda p: theirs.append(p.url))
     second.click("#confirm")
-    them.wait_for("Its stages (")
+    them.wait_for("Its stages (", timeout=180_000)
     assert len(theirs) == 1
     second.locator("#chat-profiles").click()
     second.get_by_role("option", name="System Design Interview", exact=True).first.wait_for()
