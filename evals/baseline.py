@@ -246,7 +246,7 @@ def measure_blind(settings: Settings) -> dict[str, float]:
     from .blind import BAD_KINDS, GOOD_KINDS, GROUPS, kind_means, run_blind_eval
 
     report = run_blind_eval(settings, splits=("test",))
-    short = dict(zip(GROUPS, ("guide", "authored", "dsi"), strict=True))
+    short = dict(zip(GROUPS, ("guide", "authored", "dsi", "derived"), strict=True))
     out: dict[str, float] = {}
     for g in report.groups:
         m = g.metrics["reference"]

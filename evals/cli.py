@@ -72,6 +72,10 @@ DEV_TOOLS: dict[str, tuple[str, str]] = {
               "benchmarks: latency, memory, throughput (table + evals/bench/latest.json)"),
     "calibrate": ("evals.calibrate",
                   "fit the reference grader's calibration on SAF training and write its report"),
+    "train-scorer": ("evals.scorer.train",
+                     "fit the answer scorer on graded answers (model file with its fit record)"),
+    "fit-scorer": ("evals.scorer.fit",
+                   "the answer scorer's weight and cap margin on the blind dev half (report)"),
     "baseline": ("evals.baseline",
                  "measure the guarded metrics; --update ratchets evals/baseline.json"),
 }

@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from evals.metrics.grading import AgreementMetrics, agreement
-from interviewer.core.agents import REFERENCE
+from interviewer.core.agents import LLM, REFERENCE
 from interviewer.core.errors import InputError, NotFoundError
 from interviewer.core.pack import Pack, Question, load_pack
 from interviewer.core.settings import Settings
@@ -725,14 +725,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "grading", help="reference grader vs human grades (SAF unseen splits, Kraken, blind sets)",
         description="Without --dataset: SAF unseen_answers, SAF unseen_questions, Kraken and the "
-        "blind sets (dev and test side by side).",
+        "blind sets (dev and test side by side). `--dataset blind --grader llm [--limit N]` "
+        "measures the LLM grader of the configured endpoint on the blind sets (docs/evals.md).",
     )
     p.add_argument("--dataset", choices=["saf", "kraken", "blind"], default=None)
     p.add_argument("--split", default=None,
                    help="SAF split: unseen_answers or unseen_questions (default: both); blind "
                    "sets: dev or test (default: both)")
-    p.add_argument("--grader", choices=[REFERENCE], default=REFERENCE,
-                   help="the grader to measure (the LLM grader has its own eval)")
+    p.add_argument("--grader", choices=[REFERENCE, LLM], default=REFERENCE,
+                   help="the grader to measure; `llm` (the configured endpoint) on the blind "
+                   "sets only, its report in evals/reports/grading_blind_llm.md")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="blind sets: grade a stratified sample of at most N answers per half "
+                   "(fixed seed; every group, and every kind from N=11), for a slow model")
     p.add_argument("--no-write", action="store_true",
                    help="print only; write no run log or report")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
@@ -758,10 +763,33 @@ def _runs(dataset: str | None, split: str | None) -> list[tuple[str, str]]:
     return saf + [("kraken", "v1"), ("blind", "dev+test")]
 
 
+def _check_blind_only(args: argparse.Namespace, runs: list[tuple[str, str]]) -> None:
+    """`--grader llm` and `--limit` measure the blind sets only."""
+    other = [d for d, _ in runs if d != "blind"]
+    if not other:
+        return
+    if args.grader != REFERENCE:
+        raise InputError(f"--grader {args.grader} is measured on the blind sets only: add "
+                         "`--dataset blind`")
+    if args.limit is not None:
+        raise InputError("--limit samples the blind sets only: add `--dataset blind`")
+
+
+def _progress(split: str, done: int, total: int) -> None:
+    """An LLM run takes minutes: a line now and then on stderr."""
+    if done == total or done % 10 == 0:
+        print(f"  llm grading {split}: {done}/{total}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from evals import REPORTS_DIR, RUNS_DIR
 
     runs = _runs(args.dataset, args.split)
+    _check_blind_only(args, runs)
+    if args.grader == LLM:  # no endpoint: say so before loading anything
+        from interviewer.grading.factory import resolve_grader
+
+        resolve_grader(settings, LLM)
     from interviewer.packs.embeddings import MiniLM
 
     encoder = CachingEncoder(MiniLM.for_grading())  # shared: the runs embed overlapping texts
@@ -775,7 +803,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 # typed: splits are checked by the runner's argparse choices
                 settings, splits=tuple(split.split("+")), encoder=encoder,  # type: ignore[arg-type]
                 runs_dir=None if args.no_write else RUNS_DIR,
-                reports_dir=None if args.no_write else REPORTS_DIR)
+                reports_dir=None if args.no_write else REPORTS_DIR, grader=args.grader,
+                limit=args.limit, progress=_progress if args.grader == LLM else None)
             missed += sum(not ok for ok in blind.targets.values())
             if args.json:
                 print(blind.model_dump_json(indent=2))

@@ -6,11 +6,13 @@ Import from here (`from tests.fakes import FakeGrader, make_question`) rather th
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
 import numpy as np
 
+from interviewer.core.errors import ModelError
 from interviewer.core.grade import (
     CriterionScore,
     Grade,
@@ -21,12 +23,13 @@ from interviewer.core.grade import (
     criteria_for,
 )
 from interviewer.core.pack import Question
-from interviewer.llm.fakes import EchoChatModel, RecordedCall, ScriptedChatModel
+from interviewer.llm.fakes import EchoChatModel, RecordedCall, Reply, ScriptedChatModel
 
 __all__ = [
     "EchoChatModel",
     "FakeGrader",
     "RecordedCall",
+    "RubricChatModel",
     "ScriptedChatModel",
     "make_grade",
     "make_question",
@@ -129,3 +132,42 @@ class BagOfWordsEncoder:
 
     def sent(self) -> list[str]:
         return [t for batch in self.calls for t in batch]
+
+
+class RubricChatModel(ScriptedChatModel):
+    """A grader model that answers each grade call with a valid rubric reply for the question the
+    call's `info` names (score from `scores`, else `score`; no key point claimed except with
+    `evidence`, quoted for the first one), and fails with ModelError (an HTTP 500) for the
+    questions in `fail`. Records every call, like any scripted model."""
+
+    def __init__(
+        self, questions: dict[str, Question], *, score: int = 3,
+        scores: dict[str, int] | None = None, fail: set[str] | None = None,
+        evidence: str | None = None, model_name: str = "judge-1",
+    ) -> None:
+        super().__init__(model_name=model_name)
+        self.questions = questions
+        self.score = score
+        self.scores = scores or {}
+        self.fail = fail or set()
+        self.evidence = evidence
+
+    def _next(self) -> Reply:
+        info = self.calls[-1].info
+        qid = info.question_id if info is not None else None
+        if qid is None or qid not in self.questions:
+            raise AssertionError(f"a grade call for an unknown question: {qid!r}")
+        if qid in self.fail:
+            return ModelError(f"model {self.model_name!r} at http://127.0.0.1:9/v1: HTTP 500: "
+                              "internal error")
+        q = self.questions[qid]
+        score = self.scores.get(qid, self.score)
+        return json.dumps({
+            "key_points": [{"index": i, "covered": self.evidence is not None and i == 1,
+                            "evidence": self.evidence if i == 1 else None}
+                           for i in range(1, len(q.key_points) + 1)],
+            "criteria": [{"id": c.id, "score": score, "rationale": "scripted"}
+                         for c in criteria_for(q)],
+            "misconceptions": [], "strengths": ["scripted"], "gaps": [], "score": score,
+            "next_step": "Keep going.",
+        })

@@ -203,3 +203,71 @@ def test_one_interview_turn_streams_and_grades(
     assert grade.provenance.grader == "llm" or grade.provenance.fallback_reason
     assert not session.finished  # the interview goes on: a follow-up or the next question
     assert answer[-1].kind in {"follow_up", "question"}
+
+
+# One answer per group of the blind dev half (4 kinds of 11). A grade (with its retry) took this
+# model 10 s on 2 quiet cores and 1-3 minutes on 2 busy ones (prompt ~1,400 tokens at ~40
+# tokens/s, then grammar-constrained sampling at 2-6 tokens/s): the sample is as small as a
+# stratified one can be.
+BLIND_SAMPLE = 4
+BLIND_MAX_TOKENS = 200  # a valid grade from this model took 80-120 tokens
+
+
+@pytest.mark.timeout(1800)
+def test_the_blind_eval_grades_a_stratified_dev_sample_with_the_llm_grader(
+    base_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`interviewer eval grading --dataset blind --grader llm --split dev --limit 4` against the
+    real server: wire and contract, not quality (a 135M model). Every sampled answer is graded,
+    by the LLM or, counted as a fallback, by the reference grader; scores in 1..5; model and
+    prompt version recorded; the LLM's own report written; no test-half answer in any output."""
+    from evals import DATASETS_DIR
+    from evals import blind as bl
+    from interviewer.llm.prompts import load_prompt
+
+    monkeypatch.setattr(llm_grader, "MAX_TOKENS", BLIND_MAX_TOKENS)
+    caplog.set_level("INFO")
+    settings = real_settings(base_url, tmp_path)
+    runs, reports = tmp_path / "runs", tmp_path / "reports"
+    report = bl.run_blind_eval(settings, splits=("dev",), grader="llm", limit=BLIND_SAMPLE,
+                               runs_dir=runs, reports_dir=reports)
+    bl.print_summary(report)
+
+    version = load_prompt(settings.prompts_dir, llm_grader.PROMPT_NAME).version
+    assert (report.grader, report.model, report.prompt_version) == ("llm", MODEL_ALIAS, version)
+    f = report.fallbacks["dev"]
+    assert f.sampled == BLIND_SAMPLE == f.llm + f.fallback
+    assert sum(f.reasons.values()) == f.fallback
+    assert f.sampled <= report.model_calls <= 2 * f.sampled  # one try, at most one retry
+    assert report.served_models or f.llm == 0
+    assert {g.name for g in report.groups} == set(bl.GROUPS)
+    assert sum(g.sampled for g in report.groups) == BLIND_SAMPLE
+
+    log_path = next(runs.glob("grading-blind-llm-*.jsonl"))
+    lines = [json.loads(x) for x in log_path.read_text(encoding="utf-8").splitlines()]
+    spec = lines[0]["spec"]
+    assert (spec["model"], spec["prompt_version"], spec["limit"]) == (MODEL_ALIAS, version,
+                                                                     BLIND_SAMPLE)
+    graded = [x["data"] for x in lines if "sample_id" in x]
+    assert len(graded) == BLIND_SAMPLE and len({d["kind"] for d in graded}) == BLIND_SAMPLE
+    assert report.sample is not None and len(report.sample.missing_kinds["dev"]) == 11 - 4
+    for d in graded:
+        assert 1 <= d["reference"] <= 5
+        assert (d["llm"] is None) == (d["fallback"] is not None)
+        assert d["llm"] is None or 1 <= d["llm"] <= 5
+    assert sum(d["llm"] is None for d in graded) == f.fallback
+
+    md = (reports / "grading_blind_llm.md").read_text(encoding="utf-8")
+    assert f"prompt `{version}`" in md and f"| dev | {BLIND_SAMPLE} | {f.llm} | {f.fallback} " in md
+    assert not (reports / "grading_blind.md").exists()
+
+    # the test half is not read by a dev run, and none of its answers is in any output
+    printed = capsys.readouterr()
+    outputs = "\n".join([md, log_path.read_text(encoding="utf-8"), printed.out, printed.err,
+                         *(r.getMessage() for r in caplog.records)])
+    test_answers = [json.loads(x)["answer"] for name in bl.FILES["test"]
+                    for x in (DATASETS_DIR / "blind" / name).read_text(
+                        encoding="utf-8").splitlines() if x.strip()]
+    leaked = sum(1 for a in test_answers if len(a) >= 40 and a in outputs)
+    assert leaked == 0, "test-half answer text in the eval's outputs"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from interviewer.core.grade import KeyPointHit
 from interviewer.core.pack import Question
@@ -43,8 +43,14 @@ class Encoder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
+# the section, topic and stage of a question made from a bare reference answer (no pack)
+FREE_STANDING = "free-standing"
+
+
 class AnswerFeatures(BaseModel):
     """The calibration's inputs for one answer, plus what the feedback is built from."""
+
+    model_config = {"arbitrary_types_allowed": True}
 
     values: dict[str, float]
     non_answer: bool = False
@@ -62,6 +68,8 @@ class AnswerFeatures(BaseModel):
     other_question: str | None = None  # the neighbouring question this answer fits instead
     # what the answer says beyond its topic words: judgement, evasion, jargon, story
     substance: Substance = Substance()
+    # the whole answer's vector (pooled from its sentences), for the answer scorer
+    whole: np.ndarray | None = Field(default=None, exclude=True, repr=False)
 
     def vector(self, names: list[str]) -> list[float]:
         return [self.values[n] for n in names]
@@ -111,10 +119,10 @@ def question_from_reference(
         points[i : i + 2] = [f"{points[i].rstrip()} {points[i + 1].lstrip()}"]
     return Question(
         id=question_id or "free-" + slug_hash(question_text + "\n" + reference_answer),
-        section="free-standing",
-        topic="free-standing",
+        section=FREE_STANDING,
+        topic=FREE_STANDING,
         kind="technical",
-        stages=["free-standing"],
+        stages=[FREE_STANDING],
         question=question_text,
         intent="Answer as the reference answer does.",
         how_to_answer="Cover the points of the reference answer.",
@@ -252,6 +260,7 @@ def answer_features(
         substance=substance,
         relations=relations,
         unchecked=unchecked,
+        whole=whole,
     )
 
 

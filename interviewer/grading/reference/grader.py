@@ -17,6 +17,7 @@ from interviewer.grading.reference import feedback as fb
 from interviewer.grading.reference.calibration import Calibration, load_calibration
 from interviewer.grading.reference.checks import unverified
 from interviewer.grading.reference.features import (
+    FREE_STANDING,
     AnswerFeatures,
     Encoder,
     Prepared,
@@ -48,6 +49,7 @@ class ReferenceGrader:
         self.policy = policy or self.calibration.policy
         # the answer scorer the policy names (loaded on first use), unless one is given
         self._scorer = scorer
+        self._no_scorer = False  # the policy's scorer does not read this encoder's vectors
         self._cache: OrderedDict[str, Prepared] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -62,7 +64,7 @@ class ReferenceGrader:
         clean = fx.sanitize(fx.drop_copied(request.answer, request.asked))
         feats = self.features(question, clean.text, request.neighbours)
         # the scorer reads the cleaned text only: text addressed to the grader never reaches it
-        model = self.model_grade(question, clean.text, feats)
+        model = self.model_grade(question, feats)
         score = self._overall(question, feats, model)
         if clean.changed:
             raw_feats = self.features(question, clean.normalised, request.neighbours)
@@ -88,18 +90,36 @@ class ReferenceGrader:
     @property
     def scorer(self) -> Scorer | None:
         """The answer scorer the policy names, loaded once (None when the policy uses none)."""
-        if self._scorer is None and self.policy.scorer.model and self.policy.scorer.weight > 0:
-            from interviewer.grading.reference.scorer import AnswerScorer
+        used = self.policy.scorer.weight > 0 or self.policy.scorer.cap_margin < 4
+        if self._scorer is None and self.policy.scorer.model and used and not self._no_scorer:
+            from interviewer.grading.reference.scorer import LinearScorer
 
-            self._scorer = AnswerScorer.shipped(self.policy.scorer.model)
+            shipped = LinearScorer.shipped(self.policy.scorer.model)
+            # fitted on one encoder's vectors, it means nothing on another's (a test's fake)
+            if shipped.reads(getattr(self.encoder, "name", "") or ""):
+                self._scorer = shipped
+            else:
+                self._no_scorer = True
         return self._scorer
 
-    def model_grade(self, question: Question, answer: str, feats: AnswerFeatures) -> float | None:
+    def model_grade(self, question: Question, feats: AnswerFeatures) -> float | None:
         """The scorer's grade on the 1-5 scale, or None (no scorer, or nothing to read)."""
         scorer = self.scorer
-        if scorer is None or feats.non_answer:
+        inputs = self.scorer_inputs(question, feats)
+        if scorer is None or inputs is None:
             return None
-        return 1.0 + 4.0 * scorer.score(question.question, question.example_answer, answer)
+        return 1.0 + 4.0 * scorer.score(*inputs)
+
+    def scorer_inputs(self, question: Question, feats: AnswerFeatures,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+        """What the answer scorer reads: the answer's, the reference's and the question's
+        vectors and the answer's length (also what the scorer is fitted on)."""
+        if feats.non_answer or feats.whole is None:
+            return None
+        if question.section == FREE_STANDING and not self.policy.scorer.free_standing:
+            return None
+        prep = self._prepare(question)
+        return feats.whole, prep.example, prep.question, feats.words
 
     def texts_to_encode(self, question: Question, answer: str) -> list[str]:
         """Every text grading this answer will embed (for batch runs to embed up front)."""
@@ -166,6 +186,7 @@ class ReferenceGrader:
         score = self.calibration.score(feats.vector(self.calibration.features))
         if model is not None:
             score = (1.0 - p.scorer.weight) * score + p.scorer.weight * model
+            score = min(score, model + p.scorer.cap_margin)
         if question.kind in p.blend.kinds:
             crit = fb.criteria(question, feats, score, p)
             weights = [c.weight for c in criteria_for(question)]

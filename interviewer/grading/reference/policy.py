@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-POLICY_VERSION = "p2"
+POLICY_VERSION = "p3"  # p3: the answer scorer's part (s1 measured, not used: weight 0, no cap)
 
 
 class _Part(BaseModel):
@@ -165,12 +165,25 @@ class BlendPolicy(_Part):
 
 
 class ScorerPolicy(_Part):
+    """Off in p3: at weight 0.2 and cap margin 1.5 (the best on the blind dev half) it lowered
+    the bad kinds by about 0.25 but capped a right two-sentence answer at 2.5 and narrowed the
+    conduct eval's gap between average and weak candidates (1.70 -> 1.44): it reads length and
+    style more than claims. Kept, with its fit tools and report, to be refitted on more data."""
+
     model: str = Field(
-        default="", description="version of the answer scorer (a cross-encoder fitted on graded "
+        default="s1", description="version of the answer scorer (a cross-encoder fitted on graded "
         "answers, `reference/models/scorer_<version>.onnx`); empty: grade without it")
     weight: float = Field(
         default=0.0, description="the scorer's share of the grade before the caps (the "
         "calibrated features' grade gets the rest)")
+    cap_margin: float = Field(
+        default=99.0, description="the grade stays at most this far above the scorer's grade "
+        "(after the blend, before the other caps): an answer the scorer reads as wrong cannot "
+        "be carried up by its cover of the reference")
+    free_standing: bool = Field(
+        default=False, description="also score free-standing questions (a bare reference answer, "
+        "no pack, as SAF's): the weight was chosen on pack questions, and on SAF's unseen "
+        "questions the scorer took agreement below the cosine baseline")
     doubt_below: float = Field(
         default=2.5, description="a scorer grade at or under this (1-5) puts on the card that the "
         "answer's claims do not read as right against the reference, when no single wrong "

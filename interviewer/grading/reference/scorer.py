@@ -1,44 +1,33 @@
-"""The answer scorer: all-MiniLM-L6-v2 fine-tuned as a cross-encoder that reads the question, the
-reference answer and the candidate's answer together and gives a grade in [0, 1].
+"""The answer scorer: a linear model over the grader's own MiniLM vectors, fitted on graded answers.
 
-Why a cross-encoder: the embedding features compare an answer with the reference one text at a
-time, so "L1 makes weights sparse" and "L2 makes weights sparse" look alike. Reading both texts in
-one pass lets attention compare which term is bound to which. It was fitted on graded answers
-(`evals/datasets/scorer_train_v1.jsonl`, SAF's training split) by `evals/scorer/train.py`; the
-card beside the model records the data's hashes, the settings and the dev agreement. The model is
-int8 ONNX (about 23 MB) run by onnxruntime; the tokenizer is the shipped MiniLM one. Nothing is
-downloaded.
+Why: the rules measure cover of the reference and name the wrong claims they know, but an answer
+that uses every right term in wrong relations, or states errors nobody listed, covers the
+reference as well as a right one. A model fitted on graded answers of every kind (right, bare,
+garbled, confidently wrong, evasive, jargon) learns where in the embedding space of a question's
+answers the wrong ones fall. Its inputs are vectors the grader has already computed (the answer
+pooled from its sentences, the reference answer, the question), so it adds no model run.
+
+Features, in this order: answer * reference, |answer - reference|, answer, cos(answer,
+reference), cos(answer, question), log(1 + words). They are standardised with the fitted mean
+and spread, and a ridge regression maps them to a grade in [0, 1]. The fit (`evals/scorer/
+train.py`) writes `models/scorer_<version>.json`: the weights, what they were fitted on (file
+hashes, counts, the ridge penalty) and the dev agreement.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from interviewer.core.errors import ConfigError, ModelError
-
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+from interviewer.core.errors import ConfigError
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-
-
-class ScorerCard(BaseModel):
-    """What the training tool wrote beside the model (the fields the runtime needs, and the rest
-    kept for the report)."""
-
-    version: str
-    max_len: int
-    input: str
-    train_examples: int = 0
-    train_files: dict[str, str] = {}
-    dev_files: dict[str, str] = {}
-    history: list[dict[str, float]] = []
+DIM = 384  # MiniLM's vectors
 
 
 class Scorer(Protocol):
@@ -46,71 +35,66 @@ class Scorer(Protocol):
 
     version: str
 
-    def score(self, question: str, reference: str, answer: str) -> float: ...
+    def score(self, answer: np.ndarray, reference: np.ndarray, question: np.ndarray,
+              words: int) -> float: ...
 
 
-def first_text(question: str, reference: str) -> str:
-    """The first segment, exactly as in training (`evals/scorer/train.py`)."""
-    return f"{question} [SEP] {reference}"
+def head_features(answer: np.ndarray, reference: np.ndarray, question: np.ndarray,
+                  words: int) -> np.ndarray:
+    """The scorer's inputs for one answer (unit vectors in, as the grader's are)."""
+    return np.concatenate([answer * reference, np.abs(answer - reference), answer,
+                           [float(answer @ reference), float(answer @ question),
+                            float(np.log1p(words))]]).astype(np.float32)
 
 
-class AnswerScorer:
-    """One model, shared across threads (onnxruntime sessions are thread-safe)."""
+class ScorerModel(BaseModel):
+    """A fitted scorer, as saved (the weights and how they were fitted)."""
+
+    version: str
+    features: str = "answer*reference, |answer-reference|, answer, cos(a,r), cos(a,q), log1p(words)"
+    mean: list[float]
+    std: list[float]
+    weights: list[float]
+    bias: float
+    fitted: dict[str, object] = Field(default_factory=dict)  # data, penalty, dev agreement
+
+
+class LinearScorer:
+    """The fitted model, ready to score (arrays built once)."""
 
     _lock = threading.Lock()
-    _loaded: dict[str, AnswerScorer] = {}
+    _loaded: dict[str, LinearScorer] = {}
 
-    def __init__(self, model: Path, card: ScorerCard, threads: int | None = None) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
+    def __init__(self, model: ScorerModel) -> None:
+        if not len(model.mean) == len(model.std) == len(model.weights) == 3 * DIM + 3:
+            raise ConfigError(f"answer scorer {model.version!r}: wrong number of weights")
+        self.model = model
+        self.version = model.version
+        self._mean = np.asarray(model.mean, dtype=np.float32)
+        self._w = np.asarray(model.weights, dtype=np.float32) / np.asarray(model.std,
+                                                                           dtype=np.float32)
+        self._bias = float(model.bias)
 
-        from interviewer.packs.embeddings import model_files
-
-        _, tok_path = model_files()
-        self.card = card
-        self.version = card.version
-        self.tokenizer = Tokenizer.from_file(str(tok_path))
-        self.tokenizer.enable_truncation(max_length=card.max_len, strategy="longest_first")
-        self.tokenizer.no_padding()
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        opts.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(model), sess_options=opts,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own untyped errors for a bad file
-            raise ModelError(f"could not load the answer scorer {model}: {e}") from e
+    def reads(self, encoder_name: str) -> bool:
+        """Whether vectors of this encoder are what the model was fitted on (the shipped MiniLM
+        and its int8-arithmetic twin share weights; a test's fake encoder is another space)."""
+        fitted = str(self.model.fitted.get("encoder", ""))
+        return bool(encoder_name) and encoder_name.split("-int8")[0] == fitted.split("-int8")[0]
 
     @classmethod
-    def shipped(cls, version: str) -> AnswerScorer:
+    def shipped(cls, version: str) -> LinearScorer:
         """The model of this version from `models/`, loaded once per process."""
         with cls._lock:
             if version not in cls._loaded:
-                model = MODELS_DIR / f"scorer_{version}.onnx"
-                card_path = MODELS_DIR / f"scorer_{version}.json"
-                if not model.is_file() or not card_path.is_file():
-                    raise ConfigError(f"answer scorer {version!r} not found in {MODELS_DIR}")
-                card = ScorerCard.model_validate(json.loads(card_path.read_text("utf-8")))
-                cls._loaded[version] = cls(model, card)
+                path = MODELS_DIR / f"scorer_{version}.json"
+                if not path.is_file():
+                    raise ConfigError(f"answer scorer {version!r} not found: {path}")
+                cls._loaded[version] = cls(ScorerModel.model_validate(
+                    json.loads(path.read_text(encoding="utf-8"))))
             return cls._loaded[version]
 
-    def score(self, question: str, reference: str, answer: str) -> float:
-        """The model's grade for one answer, 0 (wrong or empty) to 1 (as good as the reference)."""
-        return float(self.score_many(question, reference, [answer])[0])
-
-    def score_many(self, question: str, reference: str, answers: list[str]) -> np.ndarray:
-        """Several answers to one question, one at a time (int8 activations are scaled per run, so
-        a batch would make one answer's grade depend on its neighbours)."""
-        first = first_text(question, reference)
-        out = np.empty(len(answers), dtype=np.float32)
-        for i, answer in enumerate(answers):
-            enc = self.tokenizer.encode(first, answer if answer.strip() else " ")
-            feeds: dict[str, Any] = {
-                "input_ids": np.asarray([enc.ids], dtype=np.int64),
-                "attention_mask": np.asarray([enc.attention_mask], dtype=np.int64),
-                "token_type_ids": np.asarray([enc.type_ids], dtype=np.int64),
-            }
-            logit = float(self.session.run(None, feeds)[0][0][0])
-            out[i] = 1.0 / (1.0 + np.exp(-logit))
-        return out
+    def score(self, answer: np.ndarray, reference: np.ndarray, question: np.ndarray,
+              words: int) -> float:
+        """The model's grade, 0 (wrong or empty) to 1 (as good as the reference)."""
+        x = head_features(answer, reference, question, words) - self._mean
+        return float(min(1.0, max(0.0, float(x @ self._w) + self._bias)))
