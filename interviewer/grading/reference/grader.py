@@ -90,6 +90,7 @@ class ReferenceGrader:
     @property
     def scorer(self) -> Scorer | None:
         """The answer scorer the policy names, loaded once (None when the policy uses none)."""
+        # a margin of 4 or more never caps on the 1-5 scale: the scorer would change nothing
         used = self.policy.scorer.weight > 0 or self.policy.scorer.cap_margin < 4
         if self._scorer is None and self.policy.scorer.model and used and not self._no_scorer:
             from interviewer.grading.reference.scorer import LinearScorer
@@ -105,7 +106,7 @@ class ReferenceGrader:
     def model_grade(self, question: Question, feats: AnswerFeatures) -> float | None:
         """The scorer's grade on the 1-5 scale, or None (no scorer, or nothing to read)."""
         scorer = self.scorer
-        inputs = self.scorer_inputs(question, feats)
+        inputs = self.scorer_inputs(question, feats) if scorer is not None else None
         if scorer is None or inputs is None:
             return None
         return 1.0 + 4.0 * scorer.score(*inputs)
