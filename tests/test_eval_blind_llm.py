@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fakes import BagOfWordsEncoder, RubricChatModel
+from test_eval_blind import _cal
 
 from evals import blind as bl
 from evals import grading as ev
@@ -21,8 +22,6 @@ from interviewer.core.pack import Question, load_pack
 from interviewer.core.settings import Settings
 from interviewer.grading.llm_grader import PROMPT_NAME, LLMGrader
 from interviewer.grading.reference import ReferenceGrader
-from interviewer.grading.reference.calibration import Calibration, LinearMap
-from interviewer.grading.reference.policy import CoverPolicy, ReferencePolicy
 from interviewer.llm.prompts import load_prompt
 
 KRAKEN = "kraken-ml-engineer"
@@ -35,15 +34,6 @@ TEST_QUESTIONS = [(KRAKEN, "machine-learning-3"), (KRAKEN, "screening-2"),
 KINDS = ("strong", "thin", "buzzword", "off_topic")
 # every test answer carries this, so a leak of any test answer text is found by one search
 TEST_MARK = "Quokka-marker"
-
-
-def _cal() -> Calibration:
-    names = ["cov_mean", "cov_frac", "lex_recall", "len_ratio", "q_sim"]
-    return Calibration(version="test-cal", features=names, mean=[0.0] * 5, std=[1.0] * 5,
-                       weights=[6.0, 0.0, 0.0, 0.0, 0.0], bias=-3.0,
-                       policy=ReferencePolicy(cover=CoverPolicy(threshold=0.5)),
-                       baselines={"cosine": LinearMap(slope=1.0, intercept=0.0),
-                                  "length": LinearMap(slope=0.2, intercept=0.0)})
 
 
 def _answer(q: Question, kind: str, variant: int) -> tuple[str, int]:
