@@ -60,7 +60,8 @@ Split = Literal["dev", "test"]
 FILES: dict[Split, list[str]] = {
     "dev": ["kraken_blind_dev_v1.jsonl", "kraken_blind_test_v1.jsonl", "dsi_blind_dev_v1.jsonl",
             "dsi_blind_test_v1.jsonl", "guides_blind_dev_v1.jsonl"],
-    "test": ["kraken_blind_test_v2.jsonl", "dsi_blind_test_v2.jsonl", "guides_blind_test_v1.jsonl"],
+    "test": ["kraken_blind_test_v2.jsonl", "kraken_blind_test_v3.jsonl", "dsi_blind_test_v2.jsonl",
+             "guides_blind_test_v1.jsonl"],
 }
 GROUPS = ("kraken guide questions", "kraken authored questions", "data-science-interviews",
           "derived packs (fixture guides)")

@@ -21,10 +21,10 @@ from interviewer.grading.reference.calibration import (
 )
 from interviewer.grading.reference.policy import ReferencePolicy
 
-VERSION = "v4"
+VERSION = "v5"
 FEATURES_V1 = ["cov_mean", "cov_frac", "lex_recall", "len_ratio", "q_sim"]
 L2_V1 = 30.0
-REPORT_FILE = "calibration_v4.md"
+REPORT_FILE = "calibration_v5.md"
 SHIPPED_ENCODER = "all-MiniLM-L6-v2-int8"  # v1 and v2 were fitted on its vectors
 
 
@@ -171,6 +171,10 @@ def rules_markdown(policy: ReferencePolicy) -> str:
   a strong grade;
 - the relevance ramp ends at {_num(p.relevance.story_high)} instead for
   {", ".join(p.substance.story_kinds)} questions (a story shares few words with the example's);
+- where the question has at least {_num(p.exemplars.min_count)} graded exemplars (a pack's
+  `exemplars.jsonl`), the grade so far is blended ({_num(round(1 - p.exemplars.weight, 6))}) with
+  the grades of the exemplars nearest the answer ({_num(p.exemplars.weight)}; softmax over the
+  cosines of vectors centred on the exemplars' mean, temperature {_num(p.exemplars.temperature)});
 - {", ".join(p.blend.kinds)} questions blend the model ({_num(p.blend.model_weight)}) with the
   mean of their criteria ({_num(round(1 - p.blend.model_weight, 6))}: the brief's rubric)."""
 

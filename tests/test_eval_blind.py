@@ -52,6 +52,7 @@ def root(tmp_path: Path, settings: Settings) -> Path:
                                             ["machine-learning-1"], "dev"),  # retired: dev now
         "kraken_blind_test_v2.jsonl": _rows(settings, "kraken-ml-engineer",
                                             ["machine-learning-3", "screening-2"], "test"),
+        "kraken_blind_test_v3.jsonl": [],
         "dsi_blind_dev_v1.jsonl": _rows(settings, "data-science-interviews",
                                         ["dsi-theory-001"], "dev"),
         "dsi_blind_test_v1.jsonl": _rows(settings, "data-science-interviews",
@@ -140,6 +141,7 @@ def test_committed_blind_sets_are_complete(settings: Settings) -> None:
     for name, n, kinds in (("kraken_blind_dev_v1.jsonl", 352, 11),
                            ("kraken_blind_test_v1.jsonl", 352, 11),
                            ("kraken_blind_test_v2.jsonl", 352, 11),
+                           ("kraken_blind_test_v3.jsonl", 352, 11),
                            ("dsi_blind_dev_v1.jsonl", 150, 10),
                            ("dsi_blind_test_v1.jsonl", 150, 10),
                            ("dsi_blind_test_v2.jsonl", 150, 10),

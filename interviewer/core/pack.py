@@ -137,6 +137,20 @@ class Misconception(_Model):
 
 
 
+class Exemplar(_Model):
+    """A graded example answer to one question, written for the pack (strong to plainly wrong,
+    with the grade a careful panel gives it). The reference grader reads an answer's nearest
+    exemplars as evidence for its grade: an answer that reads like a graded wrong one is pulled
+    toward that grade, which the key points alone cannot do (issue 12)."""
+
+    question_id: str
+    kind: str
+    answer: NonBlank
+    score: int = Field(ge=1, le=5)
+    why: str = ""
+    writer: str = ""
+
+
 class GeneratedItem(_Model):
     """An item a model wrote (`pack add --enrich`): merged into the question's list of that
     field, and kept here too so a person can review what was not in the guide."""
@@ -166,6 +180,8 @@ class Question(_Model):
     rubric: list[RubricCriterion] = Field(default_factory=list)
     provenance: Provenance = "guide"
     generated: list[GeneratedItem] = Field(default_factory=list)
+    # read from the pack's `exemplars.jsonl`, never written into `pack.yaml` or a dump
+    exemplars: list[Exemplar] = Field(default_factory=list, exclude=True, repr=False)
 
     @model_serializer(mode="wrap")
     def _without_empty_generated(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -266,6 +282,8 @@ def _normalise(text: str) -> str:
 
 
 PACK_FILE = "pack.yaml"
+# graded example answers, one JSON object per line (optional; see `Exemplar`)
+EXEMPLARS_FILE = "exemplars.jsonl"
 
 
 def pack_path(knowledge_dir: Path, name: str) -> Path:
@@ -294,9 +312,42 @@ def load_pack(knowledge_dir: Path, name: str) -> Pack:
         raise PackError(f"{path}: name {data.get('name')!r} must equal its folder {name!r}")
     data["name"] = name
     try:
-        return Pack.model_validate(data)
+        pack = Pack.model_validate(data)
     except ValidationError as e:
         raise PackError(f"{path}: invalid pack:\n{e}") from e
+    return with_exemplars(pack, load_exemplars(path.parent / EXEMPLARS_FILE))
+
+
+def load_exemplars(path: Path) -> list[Exemplar]:
+    """A pack's graded example answers (none when the file is absent)."""
+    if not path.is_file():
+        return []
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(Exemplar.model_validate_json(line))
+        except ValidationError as e:
+            raise PackError(f"{path}, line {n}: invalid exemplar:\n{e}") from e
+    return out
+
+
+def with_exemplars(pack: Pack, exemplars: list[Exemplar]) -> Pack:
+    """The pack with each question's exemplars attached; an exemplar of an unknown question is
+    an error (a renamed question would otherwise lose them silently)."""
+    if not exemplars:
+        return pack
+    ids = {q.id for q in pack.questions}
+    unknown = sorted({e.question_id for e in exemplars} - ids)
+    if unknown:
+        raise PackError(f"pack {pack.name}: exemplars of unknown questions {unknown}")
+    by_q: dict[str, list[Exemplar]] = {}
+    for e in exemplars:
+        by_q.setdefault(e.question_id, []).append(e)
+    for q in pack.questions:
+        q.exemplars = by_q.get(q.id, [])
+    return pack
 
 
 def iter_packs(knowledge_dir: Path) -> Iterator[Pack]:

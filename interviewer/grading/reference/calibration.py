@@ -2,8 +2,9 @@
 (every rule's number) it was fitted under.
 
 A logistic model over standardised features, fitted with soft targets (the human share of points,
-0..1) on SAF `training` only. The fitted parameters are committed as `calibration_v4.json` in
-`interviewer/grading/`, with the fit report in `evals/reports/calibration_v4.md` (v4: v3's fit
+0..1) on SAF `training` only. The fitted parameters are committed as `calibration_v5.json` in
+`interviewer/grading/`, with the fit report in `evals/reports/calibration_v5.md` (v5: the same
+fit under policy p4, which blends in the question's graded exemplars after the caps; v4: v3's fit
 under policy p3, which adds the answer scorer after the calibration; v3: v2's
 features, fitted on the vectors of the grading encoder with int8 arithmetic; v2: the whole-answer
 vector pooled from the sentence vectors; v1 and v2 are kept for comparison). The fitting code is
@@ -24,7 +25,7 @@ from interviewer.core.errors import ConfigError
 from interviewer.grading.reference.policy import ReferencePolicy
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[1]
-CALIBRATION_FILE = CALIBRATION_DIR / "calibration_v4.json"
+CALIBRATION_FILE = CALIBRATION_DIR / "calibration_v5.json"
 
 
 class LinearMap(BaseModel):

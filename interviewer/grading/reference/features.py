@@ -98,6 +98,11 @@ class Prepared(BaseModel):
     example_words: int
     bar: np.ndarray  # (k,) per key point: the similarity that covers it (see cover_bars)
     measured: np.ndarray  # (k,) bool: whether the point can be checked at all
+    # the question's graded exemplars: whole-answer vectors (pooled as an answer's), centred on
+    # their mean and renormalised, the mean itself, and their grades
+    exemplars: np.ndarray | None = None  # (e, d)
+    exemplar_mean: np.ndarray | None = None  # (d,)
+    exemplar_scores: np.ndarray | None = None  # (e,)
 
 
 def slug_hash(text: str) -> str:
@@ -141,8 +146,21 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
     owned = cl.correction_claims(question)
     fixes = [t for _, t in owned]
     texts = [question.example_answer, question.question, *points, *ex_sents, *mc_claims, *fixes]
-    emb = encode(texts)
+    # each exemplar's sentences, read as an answer's are (its vector is pooled from them)
+    ex_parts = [answer_sentences(e.answer, policy) for e in question.exemplars]
+    emb_all = encode(texts + [s for part in ex_parts for s in part])
+    emb = emb_all[: len(texts)]
     k, m, c = len(points), len(ex_sents), len(mc_claims)
+    exemplars = mean = None
+    if ex_parts:
+        rows, at = [], len(texts)
+        for part in ex_parts:
+            rows.append(pool(emb_all[at : at + len(part)], [len(fx.words(s)) for s in part]))
+            at += len(part)
+        # every answer to one question shares its topic: centring on the exemplars' mean leaves
+        # what sets them apart (what they claim, how), which the grades follow
+        mean = np.vstack(rows).mean(axis=0)
+        exemplars = _unit_rows(np.vstack(rows) - mean)
     bar, measured = cover_bars(question, emb[2 : 2 + k], emb[0], emb[2 + k : 2 + k + m], policy)
     return Prepared(
         bar=bar,
@@ -159,7 +177,31 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
         mc_own=cl.own_trigrams(question),
         mc_words=cl.own_words(question),
         example_words=len(fx.words(question.example_answer)),
+        exemplars=exemplars,
+        exemplar_mean=mean,
+        exemplar_scores=(np.array([e.score for e in question.exemplars], dtype=np.float32)
+                         if exemplars is not None else None),
     )
+
+
+def _unit_rows(rows: np.ndarray) -> np.ndarray:
+    return rows / np.clip(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12, None)
+
+
+def answer_sentences(answer: str, policy: ReferencePolicy) -> list[str]:
+    """The sentences an answer is read as (and its vector pooled from)."""
+    return (fx.split_sentences(answer, min_words=1)[: policy.limits.max_sentences]
+            or [answer.strip()])
+
+
+def exemplar_grade(prep: Prepared, whole: np.ndarray, temperature: float) -> float:
+    """The grades of the question's exemplars, weighted by how close each is to the answer
+    (a softmax over cosines: the nearest few decide)."""
+    assert prep.exemplars is not None and prep.exemplar_mean is not None
+    assert prep.exemplar_scores is not None
+    sims = prep.exemplars @ _unit_rows((whole - prep.exemplar_mean)[None, :])[0]
+    w = np.exp((sims - sims.max()) / temperature)
+    return float(w @ prep.exemplar_scores / w.sum())
 
 
 def answer_features(
@@ -170,8 +212,7 @@ def answer_features(
     `other_question` maps the answer's vector to the neighbouring question it fits instead."""
     if fx.is_non_answer(answer):
         return non_answer(prep)
-    sents = (fx.split_sentences(answer, min_words=1)[: policy.limits.max_sentences]
-             or [answer.strip()])
+    sents = answer_sentences(answer, policy)
     # Only the sentences are encoded: the whole-answer vector is pooled from them (encoding
     # the answer again cost as many tokens as all its sentences together).
     sent_emb = encode(sents)
@@ -311,12 +352,12 @@ def texts_to_encode(question: Question, answer: str, policy: ReferencePolicy) ->
     (sorted by length, far faster than one answer at a time)."""
     out = [question.example_answer, question.question, *question.key_points,
            *(fx.split_sentences(question.example_answer) or [question.example_answer]),
-           *cl.misconception_texts(question)]
+           *cl.misconception_texts(question),
+           *(s for e in question.exemplars for s in answer_sentences(e.answer, policy))]
     clean = fx.sanitize(answer)
     for text in {clean.normalised, clean.text}:
         if not fx.is_non_answer(text):
-            sents = (fx.split_sentences(text, min_words=1)[: policy.limits.max_sentences]
-                     or [text.strip()])
+            sents = answer_sentences(text, policy)
             out += sents
             out += [t for t, _ in list_items(sents, policy.limits.max_list_items)]
             if question.misconceptions:  # a superset: only some sentences get split

@@ -22,6 +22,7 @@ from interviewer.grading.reference.features import (
     Encoder,
     Prepared,
     answer_features,
+    exemplar_grade,
     prepare,
     slug_hash,
     texts_to_encode,
@@ -65,10 +66,11 @@ class ReferenceGrader:
         feats = self.features(question, clean.text, request.neighbours)
         # the scorer reads the cleaned text only: text addressed to the grader never reaches it
         model = self.model_grade(question, feats)
-        score = self._overall(question, feats, model)
+        score = self._overall(question, feats, model, self.exemplar_grade(question, feats))
         if clean.changed:
             raw_feats = self.features(question, clean.normalised, request.neighbours)
-            raw_score = self._overall(question, raw_feats, model)
+            raw_score = self._overall(question, raw_feats, model,
+                                      self.exemplar_grade(question, raw_feats))
             # never let removal help: keep the lower grade, and mark the attempt down
             score = max(1.0, min(score, raw_score) - self.policy.caps.injection_penalty)
         grade = fb.build_grade(question, feats, score, clean, self.policy, GradeProvenance(
@@ -110,6 +112,15 @@ class ReferenceGrader:
         if scorer is None or inputs is None:
             return None
         return 1.0 + 4.0 * scorer.score(*inputs)
+
+    def exemplar_grade(self, question: Question, feats: AnswerFeatures) -> float | None:
+        """What the question's graded exemplars nearest this answer were graded (1-5), or None
+        (too few exemplars, weight 0, or nothing to read)."""
+        p = self.policy.exemplars
+        if (p.weight <= 0 or len(question.exemplars) < p.min_count or feats.non_answer
+                or feats.whole is None):
+            return None
+        return exemplar_grade(self._prepare(question), feats.whole, p.temperature)
 
     def scorer_inputs(self, question: Question, feats: AnswerFeatures,
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
@@ -165,7 +176,9 @@ class ReferenceGrader:
         return np.vstack([found[t] for t in texts])
 
     def _prepare(self, question: Question) -> Prepared:
-        key = f"{question.id}:{slug_hash(question.model_dump_json())}"
+        # exemplars are not in the dump (they stay out of pack.yaml): their texts join the key
+        key = (f"{question.id}:{slug_hash(question.model_dump_json())}:"
+               f"{slug_hash(''.join(e.answer for e in question.exemplars))}")
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -180,7 +193,7 @@ class ReferenceGrader:
         return prep
 
     def _overall(self, question: Question, feats: AnswerFeatures,
-                 model: float | None = None) -> float:
+                 model: float | None = None, exemplars: float | None = None) -> float:
         if feats.non_answer:
             return 1.0
         p = self.policy
@@ -216,4 +229,7 @@ class ReferenceGrader:
         if unverified(question, feats) and question.provenance in p.uncertainty.cap_provenances:
             score = min(score, p.uncertainty.unverified_cap)
         score = min(score, feats.substance.cap)
+        if exemplars is not None:
+            w = p.exemplars.weight
+            score = (1.0 - w) * score + w * exemplars
         return float(min(5.0, max(1.0, score)))

@@ -1,0 +1,142 @@
+"""Graded exemplars: loaded from a pack's `exemplars.jsonl` onto its questions, never written into
+`pack.yaml` or a dump, checked line by line; and the reference grader reads them (issue 12)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from fakes import BagOfWordsEncoder
+
+from interviewer.core.errors import PackError
+from interviewer.core.grade import GradeRequest
+from interviewer.core.pack import EXEMPLARS_FILE, Exemplar, Question, load_pack
+from interviewer.core.settings import PROJECT_ROOT
+from interviewer.grading.reference import ReferenceGrader, ReferencePolicy
+from interviewer.grading.reference.calibration import Calibration
+from interviewer.grading.reference.policy import ExemplarPolicy
+
+KNOWLEDGE = PROJECT_ROOT / "knowledge"
+
+
+@pytest.fixture
+def kdir(tmp_path: Path) -> Path:
+    shutil.copytree(KNOWLEDGE / "kraken-ml-engineer", tmp_path / "kraken-ml-engineer")
+    return tmp_path
+
+
+def _write(kdir: Path, rows: list[dict]) -> None:
+    (kdir / "kraken-ml-engineer" / EXEMPLARS_FILE).write_text(
+        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+ROW = {"question_id": "machine-learning-1", "kind": "strong", "answer": "Labels vs none.",
+       "score": 5, "writer": "T1"}
+
+
+def test_exemplars_attach_to_their_questions_and_stay_out_of_dumps(kdir: Path) -> None:
+    _write(kdir, [ROW, {**ROW, "kind": "thin", "score": 2},
+                  {**ROW, "question_id": "machine-learning-3"}])
+    pack = load_pack(kdir, "kraken-ml-engineer")
+    by_id = {q.id: q for q in pack.questions}
+    assert [e.score for e in by_id["machine-learning-1"].exemplars] == [5, 2]
+    assert len(by_id["machine-learning-3"].exemplars) == 1
+    assert by_id["machine-learning-2"].exemplars == []
+    # never in a dump: transcripts and a re-written pack.yaml stay as they were
+    assert "exemplars" not in by_id["machine-learning-1"].model_dump()
+    assert "exemplars" not in pack.model_dump_json()
+
+
+def test_a_pack_without_the_file_has_no_exemplars(kdir: Path) -> None:
+    (kdir / "kraken-ml-engineer" / EXEMPLARS_FILE).unlink(missing_ok=True)
+    pack = load_pack(kdir, "kraken-ml-engineer")
+    assert all(q.exemplars == [] for q in pack.questions)
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([{**ROW, "question_id": "no-such-question"}], "unknown questions ['no-such-question']"),
+    ([ROW, {**ROW, "score": 7}], "line 2: invalid exemplar"),
+    ([ROW, {**ROW, "answer": "  "}], "line 2: invalid exemplar"),
+])
+def test_a_bad_exemplar_file_names_the_problem(kdir: Path, rows: list[dict],
+                                               message: str) -> None:
+    _write(kdir, rows)
+    with pytest.raises(PackError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_pack(kdir, "kraken-ml-engineer")
+
+
+def test_the_committed_packs_exemplars_cover_every_kind_per_question() -> None:
+    for name in ("kraken-ml-engineer", "data-science-interviews"):
+        pack = load_pack(KNOWLEDGE, name)
+        with_ex = [q for q in pack.questions if q.exemplars]
+        assert with_ex, name
+        for q in with_ex:
+            kinds = Counter(e.kind for e in q.exemplars)
+            assert {"strong", "good", "adequate", "thin", "confidently_wrong",
+                    "keyword_stuffed", "off_topic"} <= set(kinds), (name, q.id)
+            assert {e.score for e in q.exemplars if e.kind == "strong"} == {5}, (name, q.id)
+            assert max(e.score for e in q.exemplars if e.kind.startswith(
+                ("confidently_wrong", "keyword_stuffed"))) <= 2, (name, q.id)
+    kraken = load_pack(KNOWLEDGE, "kraken-ml-engineer")
+    asked = [q for q in kraken.questions if q.kind != "take_home"]
+    assert all(len(q.exemplars) >= 26 for q in asked)  # two writers for every question
+
+
+# --- the grader ---------------------------------------------------------------------------------
+
+KP = ["Overfitting means the model memorises noise in the training data.",
+      "Regularization reduces overfitting by penalizing complex models."]
+
+
+def _question(exemplars: list[Exemplar]) -> Question:
+    q = Question.model_validate(dict(
+        id="t-1", section="ml", topic="ml", kind="technical", stages=["technical-interviews"],
+        question="What is overfitting and how do you prevent it?", intent="basics",
+        how_to_answer="Define it.", example_answer=" ".join(KP), key_points=KP))
+    q.exemplars = exemplars
+    return q
+
+
+def _ex(answer: str, score: int) -> Exemplar:
+    return Exemplar(question_id="t-1", kind="k", answer=answer, score=score)
+
+
+# a flat calibration: every answer gets 3 before the caps, so the exemplars' pull is plain
+FLAT = Calibration(version="test", features=["cov_mean"], mean=[0.0], std=[1.0], weights=[0.0],
+                   bias=0.0, policy=ReferencePolicy())
+LOW = [_ex("Overfitting is fixed by adding many more features to the model always.", 1)] * 3
+HIGH = [_ex("Overfitting memorises noise; regularization penalizes complex models.", 5)] * 3
+
+
+def _grade(exemplars: list[Exemplar], answer: str, policy: ReferencePolicy | None = None,
+           enc: BagOfWordsEncoder | None = None) -> float:
+    g = ReferenceGrader(enc or BagOfWordsEncoder(), FLAT, policy=policy)
+    return g.grade(GradeRequest(question=_question(exemplars), answer=answer)).score
+
+
+def test_an_answer_is_pulled_toward_the_grade_of_the_exemplars_it_reads_like() -> None:
+    wrong = "Overfitting is fixed by adding many more features to the model."
+    right = "Overfitting memorises noise, and regularization penalizes complex models."
+    without = _grade([], wrong)
+    assert _grade(LOW + HIGH, wrong) < without - 0.5
+    assert _grade(LOW + HIGH, right) > _grade(LOW + HIGH, wrong) + 1.0
+
+
+def test_too_few_exemplars_or_weight_zero_change_nothing() -> None:
+    answer = "Overfitting is fixed by adding many more features to the model."
+    without = _grade([], answer)
+    assert _grade(LOW[:2] + HIGH[:2], answer) == without  # 4 < min_count 5
+    off = ReferencePolicy(exemplars=ExemplarPolicy(weight=0.0))
+    assert _grade(LOW + HIGH, answer, off) == without
+
+
+def test_changing_a_questions_exemplars_is_seen_by_a_warm_grader() -> None:
+    enc = BagOfWordsEncoder()
+    g = ReferenceGrader(enc, FLAT)
+    answer = "Overfitting is fixed by adding many more features to the model."
+    first = g.grade(GradeRequest(question=_question(LOW + HIGH), answer=answer)).score
+    high_only = g.grade(GradeRequest(question=_question(HIGH * 2), answer=answer)).score
+    assert high_only > first
