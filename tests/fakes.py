@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from interviewer.core.grade import (
     criteria_for,
 )
 from interviewer.core.pack import Question
+from interviewer.llm import CallInfo
 from interviewer.llm.fakes import EchoChatModel, RecordedCall, Reply, ScriptedChatModel
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "RecordedCall",
     "RubricChatModel",
     "ScriptedChatModel",
+    "TaskChatModel",
     "make_grade",
     "make_question",
 ]
@@ -171,3 +174,26 @@ class RubricChatModel(ScriptedChatModel):
             "misconceptions": [], "strengths": ["scripted"], "gaps": [], "score": score,
             "next_step": "Keep going.",
         })
+
+
+class TaskChatModel(ScriptedChatModel):
+    """Answers each call by what its `info` says it is for: `replies[task]` is a reply, or a
+    function of the call's CallInfo returning one (per question, say). A call for a task with no
+    entry fails with ModelError, like a dead endpoint. Records every call, like any scripted
+    model; `tasks(task)` are the calls of one task."""
+
+    def __init__(self, replies: dict[str, Reply | Callable[[CallInfo], Reply]], *,
+                 model_name: str = "scripted") -> None:
+        super().__init__(model_name=model_name)
+        self.by_task = replies
+
+    def _next(self) -> Reply:
+        info = self.calls[-1].info
+        reply = self.by_task.get(info.task) if info is not None else None
+        if reply is None:
+            return ModelError(f"scripted model {self.model_name!r} has no reply for task "
+                              f"{info.task if info else None!r}")
+        return reply(info) if callable(reply) else reply
+
+    def tasks(self, task: str) -> list[RecordedCall]:
+        return [c for c in self.calls if c.info is not None and c.info.task == task]

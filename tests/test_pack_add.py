@@ -14,13 +14,16 @@ from typing import Any
 
 import pytest
 import yaml
+from fakes import TaskChatModel
 
 from interviewer.cli.main import main
 from interviewer.core.errors import InputError, NotFoundError
-from interviewer.core.pack import load_pack
+from interviewer.core.pack import EXEMPLARS_FILE, load_pack
 from interviewer.core.settings import PROJECT_ROOT, Settings
+from interviewer.llm import CallInfo
 from interviewer.llm.fakes import ScriptedChatModel
-from interviewer.packs.library import add_guide, load_all, pack_json, remove_pack
+from interviewer.packs.enrich_exemplars import KIND_SCORES
+from interviewer.packs.library import add_guide, load_all, pack_json, pack_text, remove_pack
 
 GUIDES = Path(__file__).parent / "fixtures" / "guides"
 FIXTURES = sorted(p.stem for p in GUIDES.glob("*.txt"))
@@ -200,7 +203,8 @@ def test_enrich_adds_generated_items_for_review(lib_settings: Settings, kdir: Pa
     result = add_guide(lib_settings, guide("northbridge-bank-data-analyst"), model=model,
                        index=RecordingIndex(), embed=None)
     pack = load_pack(kdir, result.name)
-    assert len(model.calls) == len(pack.questions)
+    enrich_calls = [c for c in model.calls if c.info and c.info.task == "enrich"]
+    assert len(enrich_calls) == len(pack.questions)
     first_call = model.calls[0]
     assert pack.questions[0].question in first_call.text
     assert first_call.kwargs["json_schema"] is not None
@@ -214,6 +218,103 @@ def test_enrich_adds_generated_items_for_review(lib_settings: Settings, kdir: Pa
     shown = pack_json(pack)["questions"][2]["generated"]
     assert shown and all(g["provenance"] == "generated" for g in shown)
     assert result.generated == sum(len(x.generated) for x in pack.questions)
+
+
+ENRICH_REPLY = json.dumps({"misconceptions": [], "follow_ups": [], "hints": ["Start small."]})
+
+
+def exemplar_reply(info: CallInfo) -> str:
+    """A usable exemplars reply for the call's question: one answer of each kind."""
+    return json.dumps({"answers": [
+        {"kind": k, "answer": f"A {k} answer to {info.question_id}.", "score": lo, "why": "."}
+        for k, (lo, _) in KIND_SCORES.items()]})
+
+
+def test_enrich_writes_graded_exemplars_that_load_onto_the_questions(
+        lib_settings: Settings, kdir: Path) -> None:
+    bad = "sql-databases-2"
+
+    def exemplars(info: CallInfo) -> str:
+        return "I would rather not." if info.question_id == bad else exemplar_reply(info)
+
+    model = TaskChatModel({"enrich": ENRICH_REPLY, "exemplars": exemplars}, model_name="m1")
+    index = RecordingIndex()
+    result = add_guide(lib_settings, guide("northbridge-bank-data-analyst"), model=model,
+                       index=index, embed=None)
+    pack = load_pack(kdir, result.name)
+    asked = [q for q in pack.questions if q.kind != "take_home"]
+    assert [c.info.question_id for c in model.tasks("exemplars") if c.info] == [
+        q.id for q in asked]
+    # the unusable reply: that question has none, and the result says why
+    assert list(result.exemplars_failed) == [bad]
+    assert "not a JSON object" in result.exemplars_failed[bad]
+    assert pack.question(bad).exemplars == []
+    for q in (q for q in asked if q.id != bad):
+        assert [e.kind for e in q.exemplars] == list(KIND_SCORES), q.id
+        assert {e.writer for e in q.exemplars} == {"generated:m1"}
+        assert q.exemplars[0].answer == f"A strong answer to {q.id}."
+    assert result.exemplars == (len(asked) - 1) * len(KIND_SCORES)
+    assert result.prompts == ["pack_enrich@1", "pack_exemplars@1"]
+    folder = kdir / result.name
+    lines = (folder / EXEMPLARS_FILE).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == result.exemplars
+    written = (folder / "pack.yaml").read_text(encoding="utf-8")
+    assert "# Enriched by m1 with prompts pack_enrich@1, pack_exemplars@1; its graded " \
+           "exemplars are in exemplars.jsonl." in written
+    assert not any("exemplars" in q for q in yaml.safe_load(written)["questions"])
+    # `pack show` counts them, by writer and per question
+    shown = pack_json(pack)
+    assert shown["exemplars"] == {"generated:m1": result.exemplars}
+    assert {q["id"]: q["exemplars"] for q in shown["questions"]}[bad] == 0
+    assert sum(q["exemplars"] for q in shown["questions"]) == result.exemplars
+    assert (f"graded exemplars (exemplars.jsonl): {result.exemplars} on {len(asked) - 1} "
+            f"questions · generated:m1 {result.exemplars}") in pack_text(pack)
+    # `pack remove` removes the file with the pack
+    remove_pack(lib_settings, result.name, index=index)
+    assert not folder.exists() and index.dropped == [result.name]
+
+
+def test_offline_add_writes_no_exemplars_file(lib_settings: Settings, kdir: Path) -> None:
+    result = add_guide(lib_settings, guide("northbridge-bank-data-analyst"),
+                       index=RecordingIndex(), embed=None)
+    assert not (kdir / result.name / EXEMPLARS_FILE).exists()
+    assert (result.exemplars, result.exemplars_failed, result.prompts) == (0, {}, [])
+    assert "Enriched by" not in (kdir / result.name / "pack.yaml").read_text(encoding="utf-8")
+    pack = load_pack(kdir, result.name)
+    assert all(q.exemplars == [] for q in pack.questions)
+    assert pack_json(pack)["exemplars"] == {} and "graded exemplars" not in pack_text(pack)
+
+
+def test_enrich_on_the_command_line_reports_exemplars_and_prompts(
+        kdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def exemplars(info: CallInfo) -> str:
+        if info.question_id == "sql-databases-1":  # one score outside its kind's range
+            return exemplar_reply(info).replace('"score": 5', '"score": 4')
+        return exemplar_reply(info)
+
+    model = TaskChatModel({"enrich": ENRICH_REPLY, "exemplars": exemplars}, model_name="m1")
+    monkeypatch.setattr("interviewer.llm.make_chat_model", lambda settings, role: model)
+    monkeypatch.setattr("interviewer.packs.library._encoder", lambda: None)
+    monkeypatch.setattr("interviewer.packs.index.KnowledgeIndex.__init__", lambda self, s: None)
+    monkeypatch.setattr("interviewer.packs.index.KnowledgeIndex.build",
+                        lambda self, pack, progress=None: type("R", (), {"total": 1})())
+    monkeypatch.setattr("interviewer.packs.index.KnowledgeIndex.drop", lambda self, name: True)
+    rc, out, err = run(monkeypatch, capsys, [
+        "pack", "add", str(GUIDES / "northbridge-bank-data-analyst.txt"), "--enrich",
+        "--name", "bank"])
+    assert rc == 0, err
+    pack = load_pack(kdir, "bank")
+    n = sum(len(q.exemplars) for q in pack.questions)
+    assert n == len(model.tasks("exemplars")) * len(KIND_SCORES) - 1
+    assert f"{n} graded example answers written by a model" in out
+    assert str(kdir / "bank" / EXEMPLARS_FILE) in out
+    assert "prompts: pack_enrich@1, pack_exemplars@1" in out
+    assert "exemplars dropped: sql-databases-1: answer 1 (strong): score 4 is outside 5" in err
+    assert "exemplars [" in err  # its progress bar
+    rc, out, _ = run(monkeypatch, capsys, ["pack", "show", "bank"])
+    assert rc == 0 and f"graded exemplars (exemplars.jsonl): {n} on" in out
+    rc, out, _ = run(monkeypatch, capsys, ["pack", "remove", "bank"])
+    assert rc == 0 and not (kdir / "bank").exists()
 
 
 def test_enrich_without_a_model_says_how_to_configure_one(

@@ -84,6 +84,8 @@ WITH_TEMPLATES = [n for n in PROMPT_NAMES if load_prompt(PROMPTS_DIR, n).spec.te
 def test_there_are_prompts_and_claims() -> None:
     assert "grader_rubric" in PROMPT_NAMES
     assert "interviewer.grading.llm_grader" in _claiming_modules()
+    assert {"pack_enrich", "pack_exemplars"} <= set(PROMPT_NAMES)
+    assert "interviewer.packs.enrich_exemplars" in _claiming_modules()
 
 
 @pytest.mark.parametrize("name", PROMPT_NAMES)

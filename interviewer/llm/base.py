@@ -32,7 +32,7 @@ class CallInfo(BaseModel):
     instead of parsing the prompt's prose. Never sent to the endpoint."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    task: str  # e.g. "opening", "follow_up", "grade", "grade_retry", "enrich"
+    task: str  # e.g. "opening", "follow_up", "grade", "grade_retry", "enrich", "exemplars"
     prompt: str | None = None  # the prompt's name
     prompt_version: str | None = None  # as recorded in the transcript ("name@version[+...]")
     question_id: str | None = None

@@ -2,6 +2,7 @@
 hints to a derived pack. Everything it adds is merged into the question and also listed in the
 question's `generated` items (`provenance: generated`), so a person can review what the guide did
 not say. A question whose reply is unusable keeps its derived fields; the report says which.
+The graded exemplars `--enrich` also writes come from `enrich_exemplars.py`.
 """
 
 from __future__ import annotations
@@ -47,14 +48,16 @@ OUTPUT_SCHEMA = EnrichOutput.model_json_schema()
 
 class EnrichReport(BaseModel):
     model: str
+    prompt: str  # name@version
     questions: int
     enriched: int
     items: int
     failed: dict[str, str] = Field(default_factory=dict)  # question id -> why
 
 
-def _json_text(text: str) -> str | None:
-    """The JSON object in a reply (a fenced block or the outermost braces)."""
+def json_text(text: str) -> str | None:
+    """The JSON object in a reply (a fenced block or the outermost braces); also read by
+    enrich_exemplars."""
     fenced = re.search(r"```(?:json)?\s*(\{.*\})\s*```", text, re.S)
     if fenced:
         return fenced.group(1)
@@ -77,7 +80,7 @@ def enrich_question(q: Question, pack: Pack, model: ChatModel, prompts_dir: Path
                                               prompt_version=prompt.version, question_id=q.id))
     if completion.finish_reason == "length":
         raise ModelError("the reply was cut off at the token limit")
-    text = _json_text(completion.text)
+    text = json_text(completion.text)
     if text is None:
         raise ModelError("the reply is not a JSON object")
     try:
@@ -124,6 +127,8 @@ def enrich_pack(pack: Pack, model: ChatModel, prompts_dir: Path,
         "questions": [q.model_dump() for q in questions]})
     items = sum(len(q.generated) - len(old.generated)
                 for q, old in zip(questions, pack.questions, strict=True))
-    return enriched, EnrichReport(model=model.model_name, questions=len(questions),
+    return enriched, EnrichReport(model=model.model_name,
+                                  prompt=load_prompt(prompts_dir, PROMPT).version,
+                                  questions=len(questions),
                                   enriched=len(questions) - len(failed), items=items,
                                   failed=failed)

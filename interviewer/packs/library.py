@@ -2,9 +2,10 @@
 the page (uploading a guide) both go through here, so both apply the same checks.
 
 A pack added from a guide is a folder `<knowledge dir>/<name>/` holding `pack.yaml` and the guide
-as `guide.txt`. The knowledge dir is shared: a pack one user adds is there for every user. It is
-written to a temporary folder and renamed into place, so a reader never sees half a pack, and one
-bad pack never stops the others from loading (`load_all` skips it and says why).
+as `guide.txt` (with `--enrich`, also the model's graded exemplars as `exemplars.jsonl`). The
+knowledge dir is shared: a pack one user adds is there for every user. It is written to a
+temporary folder and renamed into place, so a reader never sees half a pack, and one bad pack
+never stops the others from loading (`load_all` skips it and says why).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import shutil
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +22,18 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from interviewer.core.errors import InputError, NotFoundError, PackError
-from interviewer.core.pack import PACK_FILE, Pack, dump_yaml, list_packs, load_pack, pack_path
+from interviewer.core.pack import (
+    EXEMPLARS_FILE,
+    PACK_FILE,
+    Exemplar,
+    Pack,
+    dump_yaml,
+    list_packs,
+    load_exemplars,
+    load_pack,
+    pack_path,
+    with_exemplars,
+)
 from interviewer.core.settings import Settings
 from interviewer.packs.derive import Embed, derive_pack
 from interviewer.packs.guide_parser import ParsedGuide, parse_guide, slugify
@@ -33,6 +46,9 @@ HEADER = (
     "# stages, key points, hints, follow-ups and the stages' personas were derived from it\n"
     "# (provenance: derived). Items under `generated` were written by a model: review them.\n"
 )
+# one more header line when a model enriched the pack: which model, with which prompt versions
+ENRICHED = "# Enriched by {model} with prompts {prompts}{exemplars}.\n"
+ENRICHED_EXEMPLARS = f"; its graded exemplars are in {EXEMPLARS_FILE}"
 Progress = Callable[[int, int], None]
 _write_lock = threading.Lock()
 
@@ -50,6 +66,10 @@ class AddResult(BaseModel):
     indexed: int | None = None  # documents in the pack's index
     generated: int = 0  # items a model added (--enrich)
     enrich_failed: dict[str, str] = {}
+    exemplars: int = 0  # graded exemplars in the pack's exemplars.jsonl
+    exemplars_failed: dict[str, str] = {}  # question id -> why it got none (--enrich)
+    exemplars_dropped: dict[str, list[str]] = {}  # question id -> rows of the reply dropped
+    prompts: list[str] = []  # name@version of each prompt the model was asked with (--enrich)
 
     def practice_hint(self) -> str:
         return (f"Practise it: interviewer practice --pack {self.name}  (or pick "
@@ -98,7 +118,7 @@ def add_guide(settings: Settings, text: str, *, name: str | None = None, force: 
               model: Any | None = None, index: Any | None = None,
               embed: Embed | None | Literal["default"] = "default",
               progress: Progress | None = None, enrich_progress: Progress | None = None,
-              ) -> AddResult:
+              exemplar_progress: Progress | None = None) -> AddResult:
     """Parse, derive (and with `model`, enrich), validate, write and index one guide.
 
     Idempotent: the same guide under the same name changes nothing (the index is still brought
@@ -111,6 +131,11 @@ def add_guide(settings: Settings, text: str, *, name: str | None = None, force: 
     target = kdir / name
     existing = _existing(kdir, name)
     enrich_failed: dict[str, str] = {}
+    exemplars: list[Exemplar] = []
+    exemplars_failed: dict[str, str] = {}
+    exemplars_dropped: dict[str, list[str]] = {}
+    prompts: list[str] = []
+    note = ""
     if existing is not None and not is_from_guide(existing):
         raise InputError(f"pack {name!r} was written by hand and is not replaced; add the guide "
                          "under another name with --name")
@@ -126,16 +151,26 @@ def add_guide(settings: Settings, text: str, *, name: str | None = None, force: 
         pack = derive_pack(parsed, name, embed=_encoder() if embed == "default" else embed)
         if model is not None:
             from interviewer.packs.enrich import enrich_pack
+            from interviewer.packs.enrich_exemplars import generate_exemplars
 
             pack, report = enrich_pack(pack, model, settings.prompts_dir, enrich_progress)
             enrich_failed = report.failed
+            exemplars, ex_report = generate_exemplars(pack, model, settings.prompts_dir,
+                                                      exemplar_progress)
+            exemplars_failed, exemplars_dropped = ex_report.failed, ex_report.dropped
+            prompts = [report.prompt, ex_report.prompt]
+            note = ENRICHED.format(model=" ".join(report.model.split()),
+                                   prompts=", ".join(prompts),
+                                   exemplars=ENRICHED_EXEMPLARS if exemplars else "")
         status = "replaced" if target.exists() else "added"
-        _write(kdir, name, pack, text)
+        _write(kdir, name, pack, text, exemplars, note)
+        pack = with_exemplars(pack, exemplars)
     result = AddResult(
         name=name, path=str(target / PACK_FILE), status=status, company=pack.company,
         role=pack.role, stages=[s.name for s in pack.stages_in_order()],
         questions=len(pack.questions), generated=sum(len(q.generated) for q in pack.questions),
-        enrich_failed=enrich_failed)
+        enrich_failed=enrich_failed, exemplars=sum(len(q.exemplars) for q in pack.questions),
+        exemplars_failed=exemplars_failed, exemplars_dropped=exemplars_dropped, prompts=prompts)
     if index is None:
         from interviewer.packs.index import KnowledgeIndex
 
@@ -153,16 +188,22 @@ def _existing(kdir: Path, name: str) -> Pack | None:
         return None  # a broken pack folder: replacing it needs --force like any other folder
 
 
-def _write(kdir: Path, name: str, pack: Pack, text: str) -> None:
-    """Write into a temporary folder, then swap it in: readers see the old pack or the new."""
+def _write(kdir: Path, name: str, pack: Pack, text: str, exemplars: list[Exemplar],
+           note: str = "") -> None:
+    """Write into a temporary folder, then swap it in: readers see the old pack or the new
+    (with its exemplars or without: a replaced pack never keeps the old one's)."""
     kdir.mkdir(parents=True, exist_ok=True)
     with _write_lock:
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=kdir))
         try:
             (tmp / GUIDE_FILE).write_text(text, encoding="utf-8", newline="")
             (tmp / PACK_FILE).write_text(
-                HEADER + dump_yaml(pack.model_dump(mode="json", exclude_defaults=True)),
+                HEADER + note + dump_yaml(pack.model_dump(mode="json", exclude_defaults=True)),
                 encoding="utf-8")
+            if exemplars:
+                from interviewer.packs.enrich_exemplars import exemplars_jsonl
+
+                (tmp / EXEMPLARS_FILE).write_text(exemplars_jsonl(exemplars), encoding="utf-8")
             load_pack_dir(tmp, name)  # what was written loads and validates
             target = kdir / name
             old = None
@@ -178,16 +219,19 @@ def _write(kdir: Path, name: str, pack: Pack, text: str) -> None:
 
 
 def load_pack_dir(folder: Path, name: str) -> Pack:
-    """Load a pack from a folder whose name may differ from the pack's (a temporary one)."""
+    """Load a pack and its exemplars from a folder whose name may differ from the pack's (a
+    temporary one)."""
     import yaml
 
     data = yaml.safe_load((folder / PACK_FILE).read_text(encoding="utf-8"))
-    return Pack.model_validate(data | {"name": name})
+    pack = Pack.model_validate(data | {"name": name})
+    return with_exemplars(pack, load_exemplars(folder / EXEMPLARS_FILE))
 
 
 def remove_pack(settings: Settings, name: str, *, index: Any | None = None,
                 force: bool = False) -> None:
-    """Delete a pack's folder and its index. A pack written by hand needs `force`."""
+    """Delete a pack's folder (its guide, pack.yaml and exemplars.jsonl) and its index. A pack
+    written by hand needs `force`."""
     target = settings.knowledge_dir / name
     if not pack_path(settings.knowledge_dir, name).is_file():
         known = ", ".join(list_packs(settings.knowledge_dir)) or "none"
@@ -228,15 +272,21 @@ def pack_json(pack: Pack) -> dict[str, Any]:
         "topics": [{"name": t.name, "difficulty": t.difficulty, "ask_chance": t.ask_chance}
                    for t in pack.topics],
         "tips": [t.title for t in pack.tips],
+        "exemplars": _exemplar_writers(pack),
         "questions": [{"id": q.id, "section": q.section, "topic": q.topic, "kind": q.kind,
                        "difficulty": q.difficulty, "question": q.question,
                        "key_points": q.key_points, "stages": q.stages,
                        "follow_ups": q.follow_ups, "hints": q.hints,
-                       "provenance": q.provenance,
+                       "provenance": q.provenance, "exemplars": len(q.exemplars),
                        "generated": [g.model_dump(exclude_defaults=True) | {
                            "provenance": g.provenance} for g in q.generated]}
                       for q in pack.questions],
     }
+
+
+def _exemplar_writers(pack: Pack) -> dict[str, int]:
+    """How many graded exemplars each writer wrote ("generated:<model>" for a model's)."""
+    return dict(Counter(e.writer or "unknown" for q in pack.questions for e in q.exemplars))
 
 
 def pack_text(pack: Pack) -> str:
@@ -254,9 +304,15 @@ def pack_text(pack: Pack) -> str:
     review = []
     for q in pack.questions:
         lines.append(f"  [{q.id}] {q.question}")
+        graded = f" · {len(q.exemplars)} exemplars" if q.exemplars else ""
         lines.append(f"      {q.kind} · topic {q.topic} · stages {', '.join(q.stages)} · "
-                     f"{q.provenance} · {len(q.key_points)} key points")
+                     f"{q.provenance} · {len(q.key_points)} key points{graded}")
         review += [(q.id, g) for g in q.generated]
+    writers = _exemplar_writers(pack)
+    if writers:
+        lines.append(f"graded exemplars ({EXEMPLARS_FILE}): {sum(writers.values())} on "
+                     f"{sum(1 for q in pack.questions if q.exemplars)} questions · "
+                     + ", ".join(f"{w} {n}" for w, n in sorted(writers.items())))
     if review:
         lines.append(f"generated by a model, to review ({len(review)}):")
         for qid, g in review:
