@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from evals.metrics.grading import AgreementMetrics, agreement
 from interviewer.core.agents import LLM, REFERENCE
 from interviewer.core.errors import InputError, NotFoundError
-from interviewer.core.pack import Pack, Question, load_pack
+from interviewer.core.pack import Exemplar, Pack, Question, load_pack
 from interviewer.core.settings import Settings
 
 KRAKEN_FILE = "kraken_answers_v1.jsonl"
@@ -176,10 +176,14 @@ class GradingReport(BaseModel):
 
 
 def saf_cases(split: str) -> list[Case]:
+    """SAF's answers of one split. A question of the unseen splits carries the graded answers
+    `training` has for it as exemplars, as a pack ships its own (the unseen_answers questions
+    are the training questions; unseen_questions have none)."""
     from evals.saf import load_saf
     from interviewer.grading.features import is_non_answer
     from interviewer.grading.reference import question_from_reference
 
+    exemplars = saf_exemplars() if split != "training" else {}
     questions: dict[str, Question] = {}
     cases = []
     for item in load_saf(split):
@@ -188,12 +192,30 @@ def saf_cases(split: str) -> list[Case]:
             q = question_from_reference(
                 item.question, item.reference_answer, question_id=f"saf-{item.question_id}"
             )
+            q.exemplars = [e.model_copy(update={"question_id": q.id})
+                           for e in exemplars.get(item.question_id, [])]
             questions[item.question_id] = q
         cases.append(Case(
             id=item.id, question=q, answer=item.student_answer, human=item.score,
             human_1_5=item.score_1_5, non_answer=is_non_answer(item.student_answer),
         ))
     return cases
+
+
+def saf_exemplars() -> dict[str, list[Exemplar]]:
+    """SAF `training`'s graded answers by question (non-answers left out), grades rounded to
+    the 1-5 scale's points."""
+    from evals.saf import load_saf
+    from interviewer.grading.features import is_non_answer
+
+    out: dict[str, list[Exemplar]] = {}
+    for item in load_saf("training"):
+        if is_non_answer(item.student_answer):
+            continue
+        out.setdefault(item.question_id, []).append(Exemplar(
+            question_id=item.question_id, kind="saf-training", answer=item.student_answer,
+            score=min(5, max(1, round(item.score_1_5)))))
+    return out
 
 
 def _pack_rows(settings: Settings, default: str, path: Path | None,
@@ -451,6 +473,12 @@ def markdown(report: GradingReport, results: list[CaseResult], run_path: Path | 
         "the scale by linear maps fitted on SAF `training` (stored with the calibration).",
         "",
     ]
+    if report.dataset == "saf":
+        lines += [
+            "Each question carries the graded answers SAF `training` has for it as its exemplars "
+            "(as a pack ships its own; policy `exemplars`): the `unseen_answers` questions are "
+            "the training questions, so the grader reads them there; `unseen_questions` have "
+            "none, and are graded from the reference answer alone.", ""]
     scale = "0..1" if report.dataset == "saf" else "1..5"
     for s in report.subsets:
         lines += [f"## {s.name} (n={s.n})", "",

@@ -230,3 +230,19 @@ def test_kraken_targets_hold(real_runs: dict[str, ev.GradingReport]) -> None:
     assert kinds["keyword_stuffed"]["reference"] < kinds["excellent"]["reference"]
     assert kinds["repeats_question"]["reference"] <= 2.0
     assert kinds["off_topic"]["reference"] <= 2.0
+
+
+def test_saf_questions_carry_the_training_answers_as_exemplars() -> None:
+    """unseen_answers asks the training questions: their graded training answers are the
+    questions' exemplars; unseen_questions and training itself carry none."""
+    from evals.grading import saf_cases, saf_exemplars
+    from evals.saf import load_saf
+
+    ua = saf_cases("unseen_answers")
+    assert ua and all(len(c.question.exemplars) >= 5 for c in ua)
+    training = {it.student_answer for it in load_saf("training")}
+    assert all(e.answer in training for e in ua[0].question.exemplars)
+    assert {e.question_id for e in ua[0].question.exemplars} == {ua[0].question.id}
+    assert all(not c.question.exemplars for c in saf_cases("unseen_questions"))
+    assert all(not c.question.exemplars for c in saf_cases("training"))
+    assert all(1 <= e.score <= 5 for ex in saf_exemplars().values() for e in ex)
