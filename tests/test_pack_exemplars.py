@@ -140,3 +140,23 @@ def test_changing_a_questions_exemplars_is_seen_by_a_warm_grader() -> None:
     first = g.grade(GradeRequest(question=_question(LOW + HIGH), answer=answer)).score
     high_only = g.grade(GradeRequest(question=_question(HIGH * 2), answer=answer)).score
     assert high_only > first
+
+
+def test_the_example_answer_reads_as_a_five_among_the_exemplars() -> None:
+    """Every exemplar paraphrases; without the example among them an answer that restates the
+    guide's example reads like none of them (it fell from 4.95 to 3.78 on the Kraken pack)."""
+    g = ReferenceGrader(BagOfWordsEncoder(), FLAT)
+    q = _question(LOW * 3)
+    assert g.exemplar_grade(q, g.features(q, q.example_answer)) == pytest.approx(5.0, abs=0.01)
+    assert g.exemplar_grade(q, g.features(q, LOW[0].answer)) == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.integration
+def test_the_kraken_example_answers_keep_their_grade_with_exemplars() -> None:
+    from interviewer.grading.reference import load_calibration
+    from interviewer.packs.embeddings import MiniLM
+
+    g = ReferenceGrader(MiniLM.for_grading(), load_calibration())
+    pack = load_pack(KNOWLEDGE, "kraken-ml-engineer")
+    for q in [q for q in pack.questions if q.exemplars][:6]:
+        assert g.grade(GradeRequest(question=q, answer=q.example_answer)).score >= 4.5, q.id

@@ -146,8 +146,11 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
     owned = cl.correction_claims(question)
     fixes = [t for _, t in owned]
     texts = [question.example_answer, question.question, *points, *ex_sents, *mc_claims, *fixes]
-    # each exemplar's sentences, read as an answer's are (its vector is pooled from them)
-    ex_parts = [answer_sentences(e.answer, policy) for e in question.exemplars]
+    # each exemplar's sentences, read as an answer's are (its vector is pooled from them); the
+    # example answer is the guide's own 5 among them (without it, an answer that restates the
+    # example reads like none of the exemplars and is pulled down)
+    graded = exemplar_texts(question)
+    ex_parts = [answer_sentences(text, policy) for text, _ in graded]
     emb_all = encode(texts + [s for part in ex_parts for s in part])
     emb = emb_all[: len(texts)]
     k, m, c = len(points), len(ex_sents), len(mc_claims)
@@ -179,9 +182,21 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
         example_words=len(fx.words(question.example_answer)),
         exemplars=exemplars,
         exemplar_mean=mean,
-        exemplar_scores=(np.array([e.score for e in question.exemplars], dtype=np.float32)
+        exemplar_scores=(np.array([score for _, score in graded], dtype=np.float32)
                          if exemplars is not None else None),
     )
+
+
+EXAMPLE_SCORE = 5  # the guide's example answer, read as one of the question's exemplars
+
+
+def exemplar_texts(question: Question) -> list[tuple[str, int]]:
+    """The graded answers the grader compares an answer with: the question's exemplars and,
+    when it has any, its example answer as a 5."""
+    if not question.exemplars:
+        return []
+    return [(question.example_answer, EXAMPLE_SCORE),
+            *((e.answer, e.score) for e in question.exemplars)]
 
 
 def _unit_rows(rows: np.ndarray) -> np.ndarray:
@@ -353,7 +368,7 @@ def texts_to_encode(question: Question, answer: str, policy: ReferencePolicy) ->
     out = [question.example_answer, question.question, *question.key_points,
            *(fx.split_sentences(question.example_answer) or [question.example_answer]),
            *cl.misconception_texts(question),
-           *(s for e in question.exemplars for s in answer_sentences(e.answer, policy))]
+           *(s for text, _ in exemplar_texts(question) for s in answer_sentences(text, policy))]
     clean = fx.sanitize(answer)
     for text in {clean.normalised, clean.text}:
         if not fx.is_non_answer(text):
