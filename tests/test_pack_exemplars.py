@@ -142,13 +142,15 @@ def test_changing_a_questions_exemplars_is_seen_by_a_warm_grader() -> None:
     assert high_only > first
 
 
-def test_the_example_answer_reads_as_a_five_among_the_exemplars() -> None:
-    """Every exemplar paraphrases; without the example among them an answer that restates the
-    guide's example reads like none of them (it fell from 4.95 to 3.78 on the Kraken pack)."""
+def test_an_answer_closer_to_the_example_than_to_any_exemplar_is_not_blended() -> None:
+    """Every exemplar paraphrases; an answer that restates the guide's example reads like none
+    of them and was pulled down (the example itself fell from 4.95 to 3.78 on the Kraken
+    pack): the reference checks grade it alone."""
     g = ReferenceGrader(BagOfWordsEncoder(), FLAT)
     q = _question(LOW * 3)
-    assert g.exemplar_grade(q, g.features(q, q.example_answer)) == pytest.approx(5.0, abs=0.01)
+    assert g.exemplar_grade(q, g.features(q, q.example_answer)) is None
     assert g.exemplar_grade(q, g.features(q, LOW[0].answer)) == pytest.approx(1.0, abs=0.01)
+    assert _grade(LOW * 3, q.example_answer) == _grade([], q.example_answer)
 
 
 @pytest.mark.integration

@@ -102,6 +102,7 @@ class Prepared(BaseModel):
     # their mean and renormalised, the mean itself, and their grades
     exemplars: np.ndarray | None = None  # (e, d)
     exemplar_mean: np.ndarray | None = None  # (d,)
+    exemplar_nearest: np.ndarray | None = None  # (e, d) the pooled vectors, not centred
     exemplar_scores: np.ndarray | None = None  # (e,)
 
 
@@ -146,15 +147,13 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
     owned = cl.correction_claims(question)
     fixes = [t for _, t in owned]
     texts = [question.example_answer, question.question, *points, *ex_sents, *mc_claims, *fixes]
-    # each exemplar's sentences, read as an answer's are (its vector is pooled from them); the
-    # example answer is the guide's own 5 among them (without it, an answer that restates the
-    # example reads like none of the exemplars and is pulled down)
+    # each exemplar's sentences, read as an answer's are (its vector is pooled from them)
     graded = exemplar_texts(question)
     ex_parts = [answer_sentences(text, policy) for text, _ in graded]
     emb_all = encode(texts + [s for part in ex_parts for s in part])
     emb = emb_all[: len(texts)]
     k, m, c = len(points), len(ex_sents), len(mc_claims)
-    exemplars = mean = None
+    exemplars = mean = raw = None
     if ex_parts:
         rows, at = [], len(texts)
         for part in ex_parts:
@@ -162,8 +161,9 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
             at += len(part)
         # every answer to one question shares its topic: centring on the exemplars' mean leaves
         # what sets them apart (what they claim, how), which the grades follow
-        mean = np.vstack(rows).mean(axis=0)
-        exemplars = _unit_rows(np.vstack(rows) - mean)
+        raw = np.vstack(rows)
+        mean = raw.mean(axis=0)
+        exemplars = _unit_rows(raw - mean)
     bar, measured = cover_bars(question, emb[2 : 2 + k], emb[0], emb[2 + k : 2 + k + m], policy)
     return Prepared(
         bar=bar,
@@ -182,21 +182,15 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
         example_words=len(fx.words(question.example_answer)),
         exemplars=exemplars,
         exemplar_mean=mean,
+        exemplar_nearest=raw,
         exemplar_scores=(np.array([score for _, score in graded], dtype=np.float32)
                          if exemplars is not None else None),
     )
 
 
-EXAMPLE_SCORE = 5  # the guide's example answer, read as one of the question's exemplars
-
-
 def exemplar_texts(question: Question) -> list[tuple[str, int]]:
-    """The graded answers the grader compares an answer with: the question's exemplars and,
-    when it has any, its example answer as a 5."""
-    if not question.exemplars:
-        return []
-    return [(question.example_answer, EXAMPLE_SCORE),
-            *((e.answer, e.score) for e in question.exemplars)]
+    """The graded answers the grader compares an answer with, and their grades."""
+    return [(e.answer, e.score) for e in question.exemplars]
 
 
 def _unit_rows(rows: np.ndarray) -> np.ndarray:
@@ -209,11 +203,16 @@ def answer_sentences(answer: str, policy: ReferencePolicy) -> list[str]:
             or [answer.strip()])
 
 
-def exemplar_grade(prep: Prepared, whole: np.ndarray, temperature: float) -> float:
+def exemplar_grade(prep: Prepared, whole: np.ndarray, temperature: float) -> float | None:
     """The grades of the question's exemplars, weighted by how close each is to the answer
-    (a softmax over cosines: the nearest few decide)."""
+    (a softmax over cosines: the nearest few decide). None when the answer is closer to the
+    guide's example answer than to every exemplar: it restates the example (whole or in part),
+    which the exemplars, all in their own words, do not stand for, and the reference checks
+    read it better (the example itself fell from 4.95 to 3.78 when blended)."""
     assert prep.exemplars is not None and prep.exemplar_mean is not None
-    assert prep.exemplar_scores is not None
+    assert prep.exemplar_scores is not None and prep.exemplar_nearest is not None
+    if float(prep.example @ whole) >= float((prep.exemplar_nearest @ whole).max()):
+        return None
     sims = prep.exemplars @ _unit_rows((whole - prep.exemplar_mean)[None, :])[0]
     w = np.exp((sims - sims.max()) / temperature)
     return float(w @ prep.exemplar_scores / w.sum())

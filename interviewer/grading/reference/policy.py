@@ -196,11 +196,12 @@ class ExemplarPolicy(_Part):
     the grades of the exemplars nearest the answer (cosines of vectors centred on the
     exemplars' mean, so the shared topic does not decide), blended in after the caps. The key
     points say what a right answer covers; only graded wrong answers say what a fluent wrong
-    one reads like (issue 12). The guide's example answer counts as one more exemplar graded 5.
-    Chosen on the blind dev half (26 exemplars a question of `kraken-ml-engineer`, 13 of
+    one reads like (issue 12). An answer closer to the guide's example answer than to every
+    exemplar is not blended (it restates the example; see `exemplar_grade`). Chosen on the
+    blind dev half (26 exemplars a question of `kraken-ml-engineer`, 13 of
     `data-science-interviews`): Spearman on the guide questions 0.65 -> 0.74, on the authored
-    ones 0.64 -> 0.71, on the second pack 0.66 -> 0.76; confidently wrong answers 2.94 -> 2.30
-    on average. It costs good answers: 4.05 -> 3.68 (the nearest exemplars of a good answer
+    ones 0.64 -> 0.71, on the second pack 0.66 -> 0.75; confidently wrong answers 2.94 -> 2.32
+    on average. It costs good answers: 4.05 -> 3.60 (the nearest exemplars of a good answer
     include adequate ones)."""
 
     weight: float = Field(
