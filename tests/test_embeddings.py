@@ -178,3 +178,21 @@ def test_the_shared_encoder_does_not_spin_and_agrees_with_the_default() -> None:
     for other in (MiniLM(), MiniLM(threads=1)):
         assert np.allclose(shared.encode(texts), other.encode(texts), atol=1e-6)
         assert np.allclose(shared.encode(texts[:1]), other.encode(texts[:1]), atol=1e-6)
+
+
+def test_the_grading_encoder_runs_on_one_thread_with_the_vectors_of_the_default() -> None:
+    """GRADING_THREADS: no thread pool to spin on the shared cores; the calibration and the
+    answer scorer were fitted on the default pool's vectors, and one thread gives the same."""
+    from interviewer.packs.embeddings import (
+        GRADING_MODEL_NAME,
+        GRADING_THREADS,
+        grading_model_file,
+    )
+
+    enc = MiniLM.for_grading()
+    assert enc.name == GRADING_MODEL_NAME
+    assert enc.session.get_session_options().intra_op_num_threads == GRADING_THREADS == 1
+    pooled = MiniLM(model=grading_model_file(), name=GRADING_MODEL_NAME, max_batch=1)
+    texts = [f"answer {i}: " + "I would start from a baseline and check the leakage " * (i % 5 + 1)
+             for i in range(12)]
+    assert np.allclose(enc.encode(texts), pooled.encode(texts), atol=1e-6)

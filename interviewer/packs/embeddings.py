@@ -45,6 +45,19 @@ MAX_BATCH = 64
 # 1.7x slower on a quiet machine; two one-thread batches side by side held two batches'
 # activations at once (+150 MB peak RSS).
 SHARED_SPINNING = False
+# The grading encoder (an answer's texts, one text per run) runs on one thread: ONNX Runtime then
+# makes no thread pool at all (nothing to spin) and concurrent graders each compute on their own
+# thread. Reference grading p95 per answer (`make bench`, 113 answers, alternating runs on
+# 2026-12-07; "others": cores' worth of CPU other processes used meanwhile), spinning pool / pool
+# without spinning / one thread: quiet (others <= 0.3; 2-3 runs each) 67-90 / 74-76 / 89-109 ms;
+# beside another job (others 0.5-1.1, load 2-7) 158-212 / 90-139 / 75-127 ms (medians 180 / 118 /
+# 90; 100 ms met in 0 of 14 / 1 of 15 / 14 of 17 runs); 2-3 busy loops on top (others 1.4-1.8,
+# load 3-7) 378-599 / 178-386 / 173-505 ms (medians 458 / 319 / 349: each pool thread gets its own
+# share of the scheduler). Beside another job, the usual state of the 2 shared cores, only one
+# thread meets issue 12's 100 ms; quiet, the pools are faster and one thread is at the limit;
+# saturated, nothing comes near. The vectors are the same bit for bit, and 50 concurrent sessions
+# ran 5.3 turns/s with one thread as with the spinning pool.
+GRADING_THREADS = 1
 
 
 def _package_dir(name: str) -> Path:
@@ -184,7 +197,8 @@ class MiniLM:
                 else:
                     # one text per run: dynamic quantisation scales activations per batch, so a
                     # batched text's vector would depend on its neighbours (cosine 0.97)
-                    cls._grading = cls(model=path, name=GRADING_MODEL_NAME, max_batch=1)
+                    cls._grading = cls(model=path, name=GRADING_MODEL_NAME, max_batch=1,
+                                       threads=GRADING_THREADS)
             if cls._grading is not None:
                 return cls._grading
         return cls.shared()
