@@ -162,3 +162,19 @@ def test_the_kraken_example_answers_keep_their_grade_with_exemplars() -> None:
     pack = load_pack(KNOWLEDGE, "kraken-ml-engineer")
     for q in [q for q in pack.questions if q.exemplars][:6]:
         assert g.grade(GradeRequest(question=q, answer=q.example_answer)).score >= 4.5, q.id
+
+
+def test_the_card_says_when_the_answer_reads_like_the_weak_exemplars() -> None:
+    g = ReferenceGrader(BagOfWordsEncoder(), FLAT)
+    wrong = "Overfitting is fixed by adding many more features to the model."
+    right = "Overfitting memorises noise, and regularization penalizes complex models."
+
+    def gaps(answer: str) -> list[str]:
+        return g.grade(GradeRequest(question=_question(LOW + HIGH), answer=answer)).gaps
+
+    assert any("reads most like the graded example answers that scored about 1."
+               in x for x in gaps(wrong))
+    assert not any("graded example answers" in x for x in gaps(right))
+    # without exemplars nothing is said about them
+    plain = g.grade(GradeRequest(question=_question([]), answer=wrong)).gaps
+    assert not any("graded example answers" in x for x in plain)

@@ -181,8 +181,10 @@ def bare(question: str, limit: int = 140) -> str:
 def build_grade(
     question: Question, feats: AnswerFeatures, score: float, clean: fx.Sanitized,
     policy: ReferencePolicy, provenance: GradeProvenance, model_grade: float | None = None,
+    exemplar_grade: float | None = None,
 ) -> Grade:
-    """The card for one graded answer (`model_grade`: the answer scorer's, when it read it)."""
+    """The card for one graded answer (`model_grade`: the answer scorer's, when it read it;
+    `exemplar_grade`: the grades of the question's exemplars nearest the answer, when read)."""
     fb = policy.feedback
     crit = criteria(question, feats, score, policy)
     strengths: list[str] = []
@@ -221,6 +223,11 @@ def build_grade(
         gaps.append("The answer's claims do not read as right against the reference answer (the "
                     f"answer scorer gives its substance {model_grade:.1f}/5): check each "
                     "statement against the model answer.")
+    if (exemplar_grade is not None and exemplar_grade <= policy.exemplars.doubt_below
+            and not off and not wrong and not doubt):
+        gaps.append("The answer reads most like the graded example answers that scored about "
+                    f"{exemplar_grade:.1f}/5 (weak or wrong ones), and the grade leans toward "
+                    "them: check each claim against the model answer.")
     gaps.extend(f.reason for f in feats.substance.findings)
     if unverified(question, feats) and not off:
         capped = question.provenance in policy.uncertainty.cap_provenances

@@ -66,7 +66,8 @@ class ReferenceGrader:
         feats = self.features(question, clean.text, request.neighbours)
         # the scorer reads the cleaned text only: text addressed to the grader never reaches it
         model = self.model_grade(question, feats)
-        score = self._overall(question, feats, model, self.exemplar_grade(question, feats))
+        nearest = self.exemplar_grade(question, feats)
+        score = self._overall(question, feats, model, nearest)
         if clean.changed:
             raw_feats = self.features(question, clean.normalised, request.neighbours)
             raw_score = self._overall(question, raw_feats, model,
@@ -77,7 +78,7 @@ class ReferenceGrader:
             grader=REFERENCE, model=self.model_name,
             calibration_version=self.calibration.version, policy_version=self.policy.version,
             scorer_version=self.scorer.version if self.scorer and model is not None else None,
-        ), model_grade=model)
+        ), model_grade=model, exemplar_grade=nearest)
         grade.provenance.duration_ms = (time.perf_counter() - started) * 1000.0
         return grade
 
@@ -115,10 +116,11 @@ class ReferenceGrader:
 
     def exemplar_grade(self, question: Question, feats: AnswerFeatures) -> float | None:
         """What the question's graded exemplars nearest this answer were graded (1-5), or None
-        (too few exemplars, weight 0, or nothing to read)."""
+        (too few exemplars, weight 0, or nothing of the candidate's own to read: no answer, the
+        question restated, a bare list of terms; their caps stand)."""
         p = self.policy.exemplars
         if (p.weight <= 0 or len(question.exemplars) < p.min_count or feats.non_answer
-                or feats.whole is None):
+                or feats.echo or feats.term_list or feats.whole is None):
             return None
         return exemplar_grade(self._prepare(question), feats.whole, p.temperature)
 
@@ -214,22 +216,25 @@ class ReferenceGrader:
         d = p.depth
         short = (feats.values["len_ratio"] - d.low_ratio) / (d.high_ratio - d.low_ratio)
         score = min(score, d.low_cap + (5.0 - d.low_cap) * min(1.0, max(0.0, short)))
-        if feats.echo:
-            score = min(score, p.echo.cap)
-        if feats.term_list:
-            score = min(score, p.caps.term_list)
-        if feats.other_question:
-            score = min(score, p.other_question.cap)
-        if feats.misconceptions:
-            score = min(score, p.misconception.cap)
-        if feats.contradictions:
-            score = min(score, p.contradiction.cap)
-        if feats.relations:
-            score = min(score, p.relations.cap)
+        named = self._named_cap(feats)
+        score = min(score, named)
         if unverified(question, feats) and question.provenance in p.uncertainty.cap_provenances:
             score = min(score, p.uncertainty.unverified_cap)
-        score = min(score, feats.substance.cap)
         if exemplars is not None:
             w = p.exemplars.weight
-            score = (1.0 - w) * score + w * exemplars
+            # the exemplars may lower a capped grade, never lift it over a cap the card names
+            score = min((1.0 - w) * score + w * exemplars, named)
         return float(min(5.0, max(1.0, score)))
+
+    def _named_cap(self, feats: AnswerFeatures) -> float:
+        """The lowest cap a finding on the card sets (a wrong claim, bad judgement, another
+        question's answer, the question restated...); 5 when none."""
+        p = self.policy
+        caps = [feats.substance.cap]
+        caps += [p.echo.cap] if feats.echo else []
+        caps += [p.caps.term_list] if feats.term_list else []
+        caps += [p.other_question.cap] if feats.other_question else []
+        caps += [p.misconception.cap] if feats.misconceptions else []
+        caps += [p.contradiction.cap] if feats.contradictions else []
+        caps += [p.relations.cap] if feats.relations else []
+        return min(5.0, *caps)

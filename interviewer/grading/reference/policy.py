@@ -197,7 +197,8 @@ class ExemplarPolicy(_Part):
     exemplars' mean, so the shared topic does not decide), blended in after the caps. The key
     points say what a right answer covers; only graded wrong answers say what a fluent wrong
     one reads like (issue 12). An answer closer to the guide's example answer than to every
-    exemplar is not blended (it restates the example; see `exemplar_grade`). Chosen on the
+    exemplar is not blended (it restates the example; see `exemplar_grade`), and the blend never
+    lifts a grade over a cap the card names (a wrong claim, bad judgement...). Chosen on the
     blind dev half (26 exemplars a question of `kraken-ml-engineer`, 13 of
     `data-science-interviews`): Spearman on the guide questions 0.65 -> 0.74, on the authored
     ones 0.64 -> 0.71, on the second pack 0.66 -> 0.75; confidently wrong answers 2.94 -> 2.32
@@ -213,6 +214,10 @@ class ExemplarPolicy(_Part):
     min_count: int = Field(
         default=5, description="a question with fewer graded exemplars than this is graded "
         "without them (too few to stand for the range of answers)")
+    doubt_below: float = Field(
+        default=2.5, description="when the exemplars nearest the answer were graded at or under "
+        "this (1-5) and no single wrong claim was named, the card says the answer reads like "
+        "the weak or wrong graded answers")
 
 
 class CriteriaPolicy(_Part):
