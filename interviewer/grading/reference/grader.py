@@ -216,25 +216,29 @@ class ReferenceGrader:
         d = p.depth
         short = (feats.values["len_ratio"] - d.low_ratio) / (d.high_ratio - d.low_ratio)
         score = min(score, d.low_cap + (5.0 - d.low_cap) * min(1.0, max(0.0, short)))
-        named = self._named_cap(feats)
-        score = min(score, named)
+        claims = self._claim_cap(feats)
+        score = min(score, claims, feats.substance.cap)
+        if feats.other_question:
+            score = min(score, p.other_question.cap)
         if unverified(question, feats) and question.provenance in p.uncertainty.cap_provenances:
             score = min(score, p.uncertainty.unverified_cap)
         if exemplars is not None:
             w = p.exemplars.weight
-            # the exemplars may lower a capped grade, never lift it over a cap the card names
-            score = min((1.0 - w) * score + w * exemplars, named)
+            # the exemplars may lower a capped grade, never lift it over a wrong claim's cap;
+            # the cue lexicons' caps (judgement, evasion, jargon) and another question's they
+            # may lift when the answer reads like exemplars graded higher (on the blind dev
+            # half holding those too cost 0.01 of Spearman: the cues misfire now and then)
+            score = min((1.0 - w) * score + w * exemplars, claims)
         return float(min(5.0, max(1.0, score)))
 
-    def _named_cap(self, feats: AnswerFeatures) -> float:
-        """The lowest cap a finding on the card sets (a wrong claim, bad judgement, another
-        question's answer, the question restated...); 5 when none."""
+    def _claim_cap(self, feats: AnswerFeatures) -> float:
+        """The lowest cap a wrong claim quoted on the card sets (a misconception, an inverted
+        key point, a swapped term), or the answer's saying nothing of its own does (the question
+        restated, a bare list of terms); 5 when none."""
         p = self.policy
-        caps = [feats.substance.cap]
-        caps += [p.echo.cap] if feats.echo else []
+        caps = [p.echo.cap] if feats.echo else []
         caps += [p.caps.term_list] if feats.term_list else []
-        caps += [p.other_question.cap] if feats.other_question else []
         caps += [p.misconception.cap] if feats.misconceptions else []
         caps += [p.contradiction.cap] if feats.contradictions else []
         caps += [p.relations.cap] if feats.relations else []
-        return min(5.0, *caps)
+        return min([5.0, *caps])

@@ -198,7 +198,7 @@ class ExemplarPolicy(_Part):
     points say what a right answer covers; only graded wrong answers say what a fluent wrong
     one reads like (issue 12). An answer closer to the guide's example answer than to every
     exemplar is not blended (it restates the example; see `exemplar_grade`), and the blend never
-    lifts a grade over a cap the card names (a wrong claim, bad judgement...). Chosen on the
+    lifts a grade over a wrong claim's cap. Chosen on the
     blind dev half (26 exemplars a question of `kraken-ml-engineer`, 13 of
     `data-science-interviews`): Spearman on the guide questions 0.65 -> 0.74, on the authored
     ones 0.64 -> 0.71, on the second pack 0.66 -> 0.75; confidently wrong answers 2.94 -> 2.32
