@@ -200,9 +200,9 @@ class ExemplarPolicy(_Part):
     exemplar is not blended (it restates the example; see `exemplar_grade`), and the blend never
     lifts a grade over a wrong claim's cap. Chosen on the
     blind dev half (26 exemplars a question of `kraken-ml-engineer`, 13 of
-    `data-science-interviews`): Spearman on the guide questions 0.65 -> 0.74, on the authored
-    ones 0.64 -> 0.71, on the second pack 0.66 -> 0.75; confidently wrong answers 2.94 -> 2.32
-    on average. It costs good answers: 4.05 -> 3.60 (the nearest exemplars of a good answer
+    `data-science-interviews`): Spearman on the guide questions 0.65 -> 0.72, on the authored
+    ones 0.64 -> 0.71, on the second pack 0.66 -> 0.74; confidently wrong answers 2.94 -> 2.32
+    on average. It costs good answers: 4.05 -> 3.57 (the nearest exemplars of a good answer
     include adequate ones)."""
 
     weight: float = Field(
