@@ -439,11 +439,7 @@ class _PackData:
             tf_all = np.zeros(len(self.ids), dtype=np.float64)
             tf_all[posting[0]] = posting[1]
             tf = tf_all[rows]
-            df = int((tf > 0).sum())
-            if df == 0:
-                continue
-            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            scores += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avg))
+            scores += _bm25_term(tf, n, lengths, avg, k1, b)
         return scores
 
 
@@ -458,12 +454,18 @@ def _bm25(query: str, docs: list[Counter[str]], *, k1: float = 1.2, b: float = 0
     n = len(docs)
     for term in set(tokenize(query)):
         tf = np.array([d.get(term, 0) for d in docs], dtype=np.float64)
-        df = int((tf > 0).sum())
-        if df == 0:
-            continue
-        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        scores += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avg))
+        scores += _bm25_term(tf, n, lengths, avg, k1, b)
     return scores
+
+
+def _bm25_term(tf: np.ndarray, n: int, lengths: np.ndarray, avg: float, k1: float,
+               b: float) -> np.ndarray:
+    """One query term's Okapi BM25 contribution per document (zeros when no document has it)."""
+    df = int((tf > 0).sum())
+    if df == 0:
+        return np.zeros_like(tf)
+    idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+    return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avg))
 
 
 def _hit(doc_id: str, text: str, meta: dict[str, Any], score: float) -> SearchHit:
