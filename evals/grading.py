@@ -50,6 +50,8 @@ class CachingEncoder:
         self.inner = inner
         self.cache: dict[str, np.ndarray] = {}
         self.name: str = getattr(inner, "name", "")
+        if hasattr(inner, "fingerprint"):  # the same vectors: the grader's disk cache holds
+            self.fingerprint: str = inner.fingerprint
 
     def warm(self, texts: Sequence[str]) -> None:
         todo = sorted({t for t in texts if t not in self.cache}, key=len)

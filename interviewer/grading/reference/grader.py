@@ -29,6 +29,7 @@ from interviewer.grading.reference.features import (
 )
 from interviewer.grading.reference.policy import ReferencePolicy
 from interviewer.grading.reference.scorer import Scorer
+from interviewer.grading.reference.vectors import StoredVectors
 
 VECTOR_CACHE = 4096  # answer texts/sentences kept embedded (about 6 MB); speed only
 
@@ -41,8 +42,15 @@ class ReferenceGrader:
     def __init__(
         self, encoder: Encoder, calibration: Calibration | None = None, *, cache_size: int = 256,
         policy: ReferencePolicy | None = None, scorer: Scorer | None = None,
+        stored_vectors: StoredVectors | None = None,
     ) -> None:
         self.encoder = encoder
+        # where questions' fixed texts' vectors are kept between processes: by default beside the
+        # derived models, for an encoder that says what its vectors depend on (a fake does not)
+        fingerprint = getattr(encoder, "fingerprint", None)
+        if stored_vectors is None and isinstance(fingerprint, str):
+            stored_vectors = StoredVectors.beside_models(fingerprint)
+        self.stored = stored_vectors
         # the encoder's name, for the grade's provenance (fakes in tests have none)
         self.model_name: str = getattr(encoder, "name", "") or "all-MiniLM-L6-v2-int8"
         self.calibration = calibration or load_calibration()
@@ -185,7 +193,7 @@ class ReferenceGrader:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        prep = prepare(question, self.encoder.encode, self.policy)
+        prep = prepare(question, self._encode_fixed, self.policy)
         with self._lock:
             self._cache[key] = prep
             # a neighbour's example is looked up by its text (see _other_question)
@@ -193,6 +201,12 @@ class ReferenceGrader:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return prep
+
+    def _encode_fixed(self, texts: list[str]) -> np.ndarray:
+        """A question's reference texts and exemplars, from disk when the grader keeps them."""
+        if self.stored is None:
+            return self.encoder.encode(texts)
+        return self.stored.encode(texts, self.encoder.encode)
 
     def _overall(self, question: Question, feats: AnswerFeatures,
                  model: float | None = None, exemplars: float | None = None) -> float:
