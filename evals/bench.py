@@ -254,6 +254,9 @@ def bench_engine(settings: Settings, work: Path, sessions: int = 20) -> Result:
 # --- grading ------------------------------------------------------------------------------------
 
 
+COLD_QUESTIONS = 4  # questions prepared with an empty vector store
+
+
 def bench_grading(settings: Settings) -> Result:
     from evals import DATASETS_DIR
     from interviewer.core.grade import GradeRequest, prepare_grader
@@ -266,7 +269,8 @@ def bench_grading(settings: Settings) -> Result:
     rows = [json.loads(x) for x in (DATASETS_DIR / "kraken_answers_v1.jsonl")
             .read_text(encoding="utf-8").splitlines() if x.strip()]
     t0 = time.perf_counter()
-    grader = make_reference_grader(MiniLM.for_grading())
+    encoder = MiniLM.for_grading()
+    grader = make_reference_grader(encoder)
     r.metrics["grader_load_s"] = round(time.perf_counter() - t0, 3)
     grader.grade(GradeRequest(question=pack.question(rows[0]["question_id"]), answer="warm up"))
     # The session prepares each question when it asks it (while the candidate thinks), so an
@@ -275,6 +279,19 @@ def bench_grading(settings: Settings) -> Result:
     prepare_grader(grader, pack.questions)
     r.metrics["question_prepare_ms_each"] = round(
         (time.perf_counter() - t0) * 1000 / len(pack.questions), 1)
+    # the first process ever to ask a question embeds its texts and exemplars (then kept on disk,
+    # which the line above read): a few questions with an empty store
+    from interviewer.grading.reference import ReferenceGrader
+    from interviewer.grading.reference.vectors import StoredVectors
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cold = ReferenceGrader(encoder, stored_vectors=StoredVectors(
+            Path(tmp), "bench-cold"))
+        some = pack.questions[:COLD_QUESTIONS]
+        t0 = time.perf_counter()
+        prepare_grader(cold, some)
+        r.metrics["question_prepare_cold_ms_each"] = round(
+            (time.perf_counter() - t0) * 1000 / len(some), 1)
     times, cpu = [], []
     for row in rows:
         q = pack.question(row["question_id"])

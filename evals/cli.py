@@ -76,6 +76,9 @@ DEV_TOOLS: dict[str, tuple[str, str]] = {
                      "fit the answer scorer on graded answers (model file with its fit record)"),
     "fit-scorer": ("evals.scorer.fit",
                    "the answer scorer's weight and cap margin on the blind dev half (report)"),
+    "fit-exemplars": ("evals.exemplar_fit",
+                      "the exemplar blend's weight, temperature, length term and scale on the "
+                      "blind dev half (report)"),
     "baseline": ("evals.baseline",
                  "measure the guarded metrics; --update ratchets evals/baseline.json"),
 }

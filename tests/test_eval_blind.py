@@ -50,9 +50,10 @@ def root(tmp_path: Path, settings: Settings) -> Path:
                                            ["machine-learning-3", "behavioral-1"], "dev"),
         "kraken_blind_test_v1.jsonl": _rows(settings, "kraken-ml-engineer",
                                             ["machine-learning-1"], "dev"),  # retired: dev now
-        "kraken_blind_test_v2.jsonl": _rows(settings, "kraken-ml-engineer",
-                                            ["machine-learning-3", "screening-2"], "test"),
+        "kraken_blind_test_v2.jsonl": [],  # retired: dev now
         "kraken_blind_test_v3.jsonl": [],
+        "kraken_blind_test_v4.jsonl": _rows(settings, "kraken-ml-engineer",
+                                            ["machine-learning-3", "screening-2"], "test"),
         "dsi_blind_dev_v1.jsonl": _rows(settings, "data-science-interviews",
                                         ["dsi-theory-001"], "dev"),
         "dsi_blind_test_v1.jsonl": _rows(settings, "data-science-interviews",
@@ -98,7 +99,7 @@ def test_dev_and_test_side_by_side_with_test_in_aggregate_only(
 
 
 def test_only_the_halves_asked_for_are_read(root: Path, settings: Settings) -> None:
-    (root / "kraken_blind_test_v2.jsonl").unlink()
+    (root / "kraken_blind_test_v4.jsonl").unlink()
     report = bl.run_blind_eval(settings, splits=("dev",), encoder=BagOfWordsEncoder(dim=256),
                                calibration=_cal(), root=root)
     assert {g.split for g in report.groups} == {"dev"} and not report.targets
@@ -142,6 +143,7 @@ def test_committed_blind_sets_are_complete(settings: Settings) -> None:
                            ("kraken_blind_test_v1.jsonl", 352, 11),
                            ("kraken_blind_test_v2.jsonl", 352, 11),
                            ("kraken_blind_test_v3.jsonl", 352, 11),
+                           ("kraken_blind_test_v4.jsonl", 352, 11),
                            ("dsi_blind_dev_v1.jsonl", 150, 10),
                            ("dsi_blind_test_v1.jsonl", 150, 10),
                            ("dsi_blind_test_v2.jsonl", 150, 10),

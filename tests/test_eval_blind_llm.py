@@ -72,8 +72,8 @@ def root(tmp_path: Path, settings: Settings) -> Path:
     files = {
         "kraken_blind_dev_v1.jsonl": dev[KRAKEN], "kraken_blind_test_v1.jsonl": [],
         "dsi_blind_dev_v1.jsonl": dev[DSI], "dsi_blind_test_v1.jsonl": [],
-        "guides_blind_dev_v1.jsonl": [], "kraken_blind_test_v2.jsonl": test[KRAKEN],
-        "kraken_blind_test_v3.jsonl": [],
+        "guides_blind_dev_v1.jsonl": [], "kraken_blind_test_v2.jsonl": [],
+        "kraken_blind_test_v3.jsonl": [], "kraken_blind_test_v4.jsonl": test[KRAKEN],
         "dsi_blind_test_v2.jsonl": test[DSI], "guides_blind_test_v1.jsonl": [],
     }
     for name, rows in files.items():

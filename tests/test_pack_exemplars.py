@@ -82,7 +82,7 @@ def test_the_committed_packs_exemplars_cover_every_kind_per_question() -> None:
                 ("confidently_wrong", "keyword_stuffed"))) <= 2, (name, q.id)
     kraken = load_pack(KNOWLEDGE, "kraken-ml-engineer")
     asked = [q for q in kraken.questions if q.kind != "take_home"]
-    assert all(len(q.exemplars) >= 26 for q in asked)  # two writers for every question
+    assert all(len(q.exemplars) >= 52 for q in asked)  # four writers for every question
 
 
 # --- the grader ---------------------------------------------------------------------------------
@@ -232,3 +232,65 @@ def test_a_damaged_or_unwritable_vector_store_costs_only_speed(tmp_path: Path) -
 
 def test_only_an_encoder_that_names_its_vectors_gets_a_store_by_default() -> None:
     assert ReferenceGrader(BagOfWordsEncoder(), FLAT).stored is None
+
+
+def test_a_one_line_answer_reads_like_the_short_exemplars_not_the_long_wrong_ones() -> None:
+    """A panel grades a vague one-liner 2 and a fluent wrong paragraph 1; by topic alone the
+    one-liner was nearest the long wrong exemplars (they share its words)."""
+    long_wrong = [_ex("Overfitting happens when a model is too simple, so the cure is always to "
+                      f"add more features, remove regularization and train for longer {i}; "
+                      "validation data only slows the model down and should be skipped.", 1)
+                  for i in range(4)]
+    thin = [_ex(f"Overfitting is when the model fits the data too much {i}.", 2)
+            for i in range(4)]
+    q = _question(long_wrong + thin)
+    answer = "Overfitting is when a model fits the training data too closely."
+    plain = ReferencePolicy(exemplars=ExemplarPolicy(length_penalty=0.0))
+    with_length = ReferencePolicy(exemplars=ExemplarPolicy(length_penalty=0.3))
+    graded = {}
+    for name, policy in (("plain", plain), ("length", with_length)):
+        g = ReferenceGrader(BagOfWordsEncoder(), FLAT, policy=policy)
+        graded[name] = g.exemplar_grade(q, g.features(q, answer))
+    assert graded["length"] is not None and graded["plain"] is not None
+    assert graded["length"] > graded["plain"]
+    assert graded["length"] == pytest.approx(2.0, abs=0.1)
+
+
+def test_the_scale_puts_the_blend_back_on_the_panels_scale_and_keeps_the_order() -> None:
+    p = ExemplarPolicy(scale=(1.0, 1.2, 2.0, 3.0, 3.5, 4.0, 4.6, 5.0, 5.0))
+    assert p.rescale(1.0) == 1.0 and p.rescale(2.5) == 3.0 and p.rescale(2.75) == 3.25
+    grid = [1 + i / 10 for i in range(41)]
+    mapped = [p.rescale(x) for x in grid]
+    assert mapped == sorted(mapped) and mapped[-1] == 5.0
+    with pytest.raises(ValueError):
+        ExemplarPolicy(scale=(1.0, 2.0, 1.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.0))
+    with pytest.raises(ValueError):
+        ExemplarPolicy(scale=(1.0, 2.0, 3.0))
+    straight = ReferencePolicy(exemplars=ExemplarPolicy(
+        scale=(1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)))
+    lifted = ReferencePolicy(exemplars=ExemplarPolicy(
+        scale=(1.0, 2.0, 3.0, 3.5, 4.0, 4.5, 5.0, 5.0, 5.0)))
+    right = "Overfitting memorises noise, and regularization penalizes complex models."
+    assert _grade(LOW + HIGH, right, lifted) > _grade(LOW + HIGH, right, straight)
+
+
+def test_the_exemplars_pull_an_answer_the_checks_verified_at_most_max_pull() -> None:
+    """A right answer in the words of a swapped-terms exemplar reads like it (the encoder cannot
+    tell the swap): what the checks verified bounds the fall."""
+    swapped = [_ex("Overfitting memorises noise; regularization penalizes complex models "
+                   f"{i}.", 1) for i in range(6)]  # graded wrong, in the right answer's words
+    right = "Overfitting memorises noise, and regularization penalizes complex models."
+    high = Calibration(version="test", features=["cov_mean"], mean=[0.0], std=[1.0],
+                       weights=[0.0], bias=4.0, policy=ReferencePolicy())  # checks give ~4.9
+    free = ReferencePolicy(exemplars=ExemplarPolicy(max_pull=4.0))
+    bounded = ReferencePolicy(exemplars=ExemplarPolicy(max_pull=1.75))
+    q = _question(swapped)
+    alone = ReferenceGrader(BagOfWordsEncoder(), high, policy=ReferencePolicy(
+        exemplars=ExemplarPolicy(weight=0.0))).grade(GradeRequest(question=q, answer=right))
+    pulled = ReferenceGrader(BagOfWordsEncoder(), high, policy=free).grade(
+        GradeRequest(question=q, answer=right))
+    held = ReferenceGrader(BagOfWordsEncoder(), high, policy=bounded).grade(
+        GradeRequest(question=q, answer=right))
+    assert alone.score >= 4.0
+    assert pulled.score < alone.score - 1.75
+    assert held.score == pytest.approx(alone.score - 1.75, abs=0.01)

@@ -104,6 +104,7 @@ class Prepared(BaseModel):
     exemplar_mean: np.ndarray | None = None  # (d,)
     exemplar_nearest: np.ndarray | None = None  # (e, d) the pooled vectors, not centred
     exemplar_scores: np.ndarray | None = None  # (e,)
+    exemplar_length: np.ndarray | None = None  # (e,) log(1 + words) of each exemplar
 
 
 def slug_hash(text: str) -> str:
@@ -185,6 +186,8 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
         exemplar_nearest=raw,
         exemplar_scores=(np.array([score for _, score in graded], dtype=np.float32)
                          if exemplars is not None else None),
+        exemplar_length=(np.log1p([len(fx.words(text)) for text, _ in graded]).astype(np.float32)
+                         if exemplars is not None else None),
     )
 
 
@@ -203,17 +206,23 @@ def answer_sentences(answer: str, policy: ReferencePolicy) -> list[str]:
             or [answer.strip()])
 
 
-def exemplar_grade(prep: Prepared, whole: np.ndarray, temperature: float) -> float | None:
+def exemplar_grade(prep: Prepared, whole: np.ndarray, words: int, temperature: float,
+                   length_penalty: float = 0.0) -> float | None:
     """The grades of the question's exemplars, weighted by how close each is to the answer
-    (a softmax over cosines: the nearest few decide). None when the answer is closer to the
-    guide's example answer than to every exemplar: it restates the example (whole or in part),
-    which the exemplars, all in their own words, do not stand for, and the reference checks
-    read it better (the example itself fell from 4.95 to 3.78 when blended)."""
+    (a softmax over cosines: the nearest few decide), an exemplar of another length counting as
+    farther (`length_penalty` per unit of log length: a one-line answer reads like the thin
+    exemplars, a long wrong one like the long wrong ones, not the other way round). None when
+    the answer is closer to the guide's example answer than to every exemplar: it restates the
+    example (whole or in part), which the exemplars, all in their own words, do not stand for,
+    and the reference checks read it better (the example itself fell from 4.95 to 3.78 when
+    blended)."""
     assert prep.exemplars is not None and prep.exemplar_mean is not None
     assert prep.exemplar_scores is not None and prep.exemplar_nearest is not None
+    assert prep.exemplar_length is not None
     if float(prep.example @ whole) >= float((prep.exemplar_nearest @ whole).max()):
         return None
     sims = prep.exemplars @ _unit_rows((whole - prep.exemplar_mean)[None, :])[0]
+    sims = sims - length_penalty * np.abs(prep.exemplar_length - math.log1p(max(words, 1)))
     w = np.exp((sims - sims.max()) / temperature)
     return float(w @ prep.exemplar_scores / w.sum())
 

@@ -130,7 +130,8 @@ class ReferenceGrader:
         if (p.weight <= 0 or len(question.exemplars) < p.min_count or feats.non_answer
                 or feats.echo or feats.term_list or feats.whole is None):
             return None
-        return exemplar_grade(self._prepare(question), feats.whole, p.temperature)
+        return exemplar_grade(self._prepare(question), feats.whole, feats.words, p.temperature,
+                              p.length_penalty)
 
     def scorer_inputs(self, question: Question, feats: AnswerFeatures,
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
@@ -242,7 +243,12 @@ class ReferenceGrader:
             # the cue lexicons' caps (judgement, evasion, jargon) and another question's they
             # may lift when the answer reads like exemplars graded higher (on the blind dev
             # half holding those too cost 0.01 of Spearman: the cues misfire now and then)
-            score = min((1.0 - w) * score + w * exemplars, claims)
+            blended = p.exemplars.rescale((1.0 - w) * score + w * exemplars)
+            # what the checks verified bounds how far the exemplars pull it down (they read
+            # swapped terms and right ones alike)
+            if score >= p.exemplars.verified_from:
+                blended = max(blended, score - p.exemplars.max_pull)
+            score = min(blended, claims)
         return float(min(5.0, max(1.0, score)))
 
     def _claim_cap(self, feats: AnswerFeatures) -> float:

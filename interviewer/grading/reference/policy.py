@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# p3: the answer scorer's part (s1 measured, not used: weight 0, no cap); p4: graded exemplars
-POLICY_VERSION = "p4"
+# p3: the answer scorer's part (s1 measured, not used: weight 0, no cap); p4: graded exemplars;
+# p5: exemplars of the answer's own length count most, a larger share, and the blend's scale
+POLICY_VERSION = "p5"
+# the grades at which `ExemplarPolicy.scale` is given (1, 1.5, ..., 5)
+SCALE_KNOTS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
 
 
 class _Part(BaseModel):
@@ -194,23 +198,46 @@ class ScorerPolicy(_Part):
 class ExemplarPolicy(_Part):
     """The question's graded exemplars (`exemplars.jsonl` of a pack) as evidence for the grade:
     the grades of the exemplars nearest the answer (cosines of vectors centred on the
-    exemplars' mean, so the shared topic does not decide), blended in after the caps. The key
-    points say what a right answer covers; only graded wrong answers say what a fluent wrong
-    one reads like (issue 12). An answer closer to the guide's example answer than to every
-    exemplar is not blended (it restates the example; see `exemplar_grade`), and the blend never
-    lifts a grade over a wrong claim's cap. Chosen on the
-    blind dev half (26 exemplars a question of `kraken-ml-engineer`, 13 of
-    `data-science-interviews`): Spearman on the guide questions 0.65 -> 0.72, on the authored
-    ones 0.64 -> 0.71, on the second pack 0.66 -> 0.74; confidently wrong answers 2.94 -> 2.32
-    on average. It costs good answers: 4.05 -> 3.57 (the nearest exemplars of a good answer
-    include adequate ones)."""
+    exemplars' mean, so the shared topic does not decide; an exemplar of another length counts
+    as farther), blended in after the caps and put back on the panel's scale. The key points
+    say what a right answer covers; only graded wrong answers say what a fluent wrong one reads
+    like (issue 12). An answer closer to the guide's example answer than to every exemplar is
+    not blended (it restates the example; see `exemplar_grade`), and the blend never lifts a
+    grade over a wrong claim's cap.
+
+    Chosen on the blind dev half (`interviewer dev fit-exemplars`, report
+    `evals/reports/exemplar_fit.md`; 52 exemplars a question of `kraken-ml-engineer`, 13 of
+    `data-science-interviews`). p4 (weight 0.5, temperature 0.05, no length term, no scale):
+    Spearman guide 0.746, authored 0.736, second pack 0.741; p5: 0.774 / 0.800 / 0.801, with
+    good answers 3.59 -> 3.45 and the bad kinds 1.3-2.2 -> 1.1-1.7 on average. Much of the gain
+    is the length term: a one-line answer read like the long wrong exemplars (a thin answer,
+    graded 2 by a panel, came out under fluent wrong ones, graded 1)."""
 
     weight: float = Field(
-        default=0.5, description="the exemplars' share of the grade, blended in after the caps "
+        default=0.8, description="the exemplars' share of the grade, blended in after the caps "
         "(the grade so far gets the rest); 0: exemplars are not read")
     temperature: float = Field(
-        default=0.05, description="softmax temperature over the cosines with the exemplars: the "
+        default=0.1, description="softmax temperature over the cosines with the exemplars: the "
         "lower, the more the nearest few decide")
+    length_penalty: float = Field(
+        default=0.3, description="per unit of |log(1 + words)| between the answer and an "
+        "exemplar, subtracted from their cosine: exemplars of the answer's own length count "
+        "most; 0: length plays no part")
+    scale: tuple[float, ...] = Field(
+        default=(1.0, 1.18, 1.84, 3.0, 3.53, 4.0, 4.6, 5.0, 5.0), description="the blended "
+        "grade at 1, 1.5, ..., 5 put on the panel's scale (linear in between): most exemplars "
+        "are weak or wrong, so the blend reads low; an isotonic fit of the panel's grades on "
+        "the blended ones over the blind dev half (`interviewer dev fit-exemplars`). It keeps "
+        "the order, so it changes no rank correlation")
+    verified_from: float = Field(
+        default=4.0, description="a grade the reference checks give before the blend (key "
+        "points covered, no wrong claim named) at or above which the exemplars' pull is "
+        "bounded by `max_pull`: a right answer in the same words as a swapped-terms exemplar "
+        "(Type I/II defined the right way round) read like it and fell from 4.5 to 2.3")
+    max_pull: float = Field(
+        default=1.75, description="how far under the checks' grade the exemplars may pull an "
+        "answer the checks graded at or above `verified_from` (it cost 0.011 of dev Spearman on "
+        "the guide's questions, 0.010 on the second pack's, none on the authored ones)")
     min_count: int = Field(
         default=5, description="a question with fewer graded exemplars than this is graded "
         "without them (too few to stand for the range of answers)")
@@ -218,6 +245,19 @@ class ExemplarPolicy(_Part):
         default=2.5, description="when the exemplars nearest the answer were graded at or under "
         "this (1-5) and no single wrong claim was named, the card says the answer reads like "
         "the weak or wrong graded answers")
+
+    @field_validator("scale")
+    @classmethod
+    def _monotone(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if len(v) != len(SCALE_KNOTS) or any(b < a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError(f"scale needs {len(SCALE_KNOTS)} non-decreasing grades")
+        if min(v) < 1.0 or max(v) > 5.0:
+            raise ValueError("scale grades lie in 1-5")
+        return v
+
+    def rescale(self, grade: float) -> float:
+        """A blended grade on the panel's scale."""
+        return float(np.interp(grade, SCALE_KNOTS, self.scale))
 
 
 class CriteriaPolicy(_Part):
