@@ -56,14 +56,16 @@ BLIND_DIR = "blind"
 Split = Literal["dev", "test"]
 # (file, split): which file holds which half; a group is found per answer (see `group_of`)
 # The v1 test files were reported three times while the grader changed; they became dev. So did
-# the Kraken v2 and v3 test files (read three times in session 7); the Kraken v4 file (new writers,
-# who saw only the question texts) is the frozen Kraken test half. The second pack's v2 and the
-# fixture guides' test file stay test.
+# the Kraken v2 and v3 test files (read three times in session 7). The Kraken test half is v4 (new
+# writers, who saw only the question texts; read once, before 26 more exemplars a question went
+# in) and v5 (two more writers; read once, at the end). The second pack's v2 and the fixture
+# guides' test file stay test.
 FILES: dict[Split, list[str]] = {
     "dev": ["kraken_blind_dev_v1.jsonl", "kraken_blind_test_v1.jsonl", "kraken_blind_test_v2.jsonl",
             "kraken_blind_test_v3.jsonl", "dsi_blind_dev_v1.jsonl", "dsi_blind_test_v1.jsonl",
             "guides_blind_dev_v1.jsonl"],
-    "test": ["kraken_blind_test_v4.jsonl", "dsi_blind_test_v2.jsonl", "guides_blind_test_v1.jsonl"],
+    "test": ["kraken_blind_test_v4.jsonl", "kraken_blind_test_v5.jsonl", "dsi_blind_test_v2.jsonl",
+             "guides_blind_test_v1.jsonl"],
 }
 GROUPS = ("kraken guide questions", "kraken authored questions", "data-science-interviews",
           "derived packs (fixture guides)")

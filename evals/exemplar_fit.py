@@ -35,6 +35,8 @@ STRAIGHT = SCALE_KNOTS
 # a pull of 4 never binds on the 1-5 scale: the grid and the scale's fit read the blend alone,
 # and the policy's bound on the pull is applied after the scale (the last row)
 NO_FLOOR = 4.0
+# the least a half point of the blend moves the shown grade: the scale keeps every order
+MIN_STEP = 0.1
 
 
 def isotonic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,10 +58,16 @@ def isotonic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_scale(blended: np.ndarray, panel: np.ndarray) -> tuple[float, ...]:
     """The scale's grades at the knots: the isotonic fit read there, held in 1-5, the ends
-    pinned to 1 and 5 (a blend of 1 or 5 stays one)."""
+    pinned to 1 and 5 (a blend of 1 or 5 stays one), each knot at least `MIN_STEP` over the one
+    before (an isotonic fit has flat stretches, which would tie grades the blend told apart)."""
     centres, levels = isotonic(blended, panel)
-    vals = np.maximum.accumulate(np.clip(np.interp(SCALE_KNOTS, centres, levels), 1.0, 5.0))
+    vals = np.clip(np.interp(SCALE_KNOTS, centres, levels), 1.0, 5.0)
     vals[0], vals[-1] = 1.0, 5.0
+    for i in range(1, len(vals)):
+        vals[i] = max(vals[i], vals[i - 1] + MIN_STEP)
+    vals[-1] = 5.0
+    for i in range(len(vals) - 2, -1, -1):
+        vals[i] = min(vals[i], vals[i + 1] - MIN_STEP)
     return tuple(round(float(v), 2) for v in vals)
 
 

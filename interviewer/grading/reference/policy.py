@@ -206,10 +206,10 @@ class ExemplarPolicy(_Part):
     grade over a wrong claim's cap.
 
     Chosen on the blind dev half (`interviewer dev fit-exemplars`, report
-    `evals/reports/exemplar_fit.md`; 52 exemplars a question of `kraken-ml-engineer`, 13 of
+    `evals/reports/exemplar_fit.md`; 78 exemplars a question of `kraken-ml-engineer`, 13 of
     `data-science-interviews`). p4 (weight 0.5, temperature 0.05, no length term, no scale):
-    Spearman guide 0.746, authored 0.736, second pack 0.741; p5: 0.774 / 0.800 / 0.801, with
-    good answers 3.59 -> 3.45 and the bad kinds 1.3-2.2 -> 1.1-1.7 on average. Much of the gain
+    Spearman guide 0.752, authored 0.749, second pack 0.741; p5: 0.782 / 0.806 / 0.802, with
+    the bad kinds 1.3-2.3 -> 1.1-1.7 on average and strong answers 4.4 -> 4.85. Much of the gain
     is the length term: a one-line answer read like the long wrong exemplars (a thin answer,
     graded 2 by a panel, came out under fluent wrong ones, graded 1)."""
 
@@ -224,11 +224,11 @@ class ExemplarPolicy(_Part):
         "exemplar, subtracted from their cosine: exemplars of the answer's own length count "
         "most; 0: length plays no part")
     scale: tuple[float, ...] = Field(
-        default=(1.0, 1.18, 1.84, 3.0, 3.53, 4.0, 4.6, 5.0, 5.0), description="the blended "
+        default=(1.0, 1.16, 1.96, 2.96, 3.53, 4.0, 4.1, 4.9, 5.0), description="the blended "
         "grade at 1, 1.5, ..., 5 put on the panel's scale (linear in between): most exemplars "
         "are weak or wrong, so the blend reads low; an isotonic fit of the panel's grades on "
-        "the blended ones over the blind dev half (`interviewer dev fit-exemplars`). It keeps "
-        "the order, so it changes no rank correlation")
+        "the blended ones over the blind dev half (`interviewer dev fit-exemplars`), each knot at "
+        "least 0.1 over the one before: it keeps the order, so it changes no rank correlation")
     verified_from: float = Field(
         default=4.0, description="a grade the reference checks give before the blend (key "
         "points covered, no wrong claim named) at or above which the exemplars' pull is "
@@ -237,7 +237,7 @@ class ExemplarPolicy(_Part):
     max_pull: float = Field(
         default=1.75, description="how far under the checks' grade the exemplars may pull an "
         "answer the checks graded at or above `verified_from` (it cost 0.011 of dev Spearman on "
-        "the guide's questions, 0.010 on the second pack's, none on the authored ones)")
+        "the guide's questions, 0.009 on the second pack's, none on the authored ones)")
     min_count: int = Field(
         default=5, description="a question with fewer graded exemplars than this is graded "
         "without them (too few to stand for the range of answers)")
