@@ -174,7 +174,11 @@ def rules_markdown(policy: ReferencePolicy) -> str:
 - where the question has at least {_num(p.exemplars.min_count)} graded exemplars (a pack's
   `exemplars.jsonl`), the grade so far is blended ({_num(round(1 - p.exemplars.weight, 6))}) with
   the grades of the exemplars nearest the answer ({_num(p.exemplars.weight)}; softmax over the
-  cosines of vectors centred on the exemplars' mean, temperature {_num(p.exemplars.temperature)});
+  cosines of vectors centred on the exemplars' mean, temperature {_num(p.exemplars.temperature)},
+  less {_num(p.exemplars.length_penalty)} per unit of log length between answer and exemplar),
+  and the blend is put on the panel's scale ({", ".join(_num(v) for v in p.exemplars.scale)} at
+  1, 1.5, ..., 5); it never lifts a grade over a wrong claim's cap, and it lowers a grade of
+  {_num(p.exemplars.verified_from)} or more by at most {_num(p.exemplars.max_pull)};
 - {", ".join(p.blend.kinds)} questions blend the model ({_num(p.blend.model_weight)}) with the
   mean of their criteria ({_num(round(1 - p.blend.model_weight, 6))}: the brief's rubric)."""
 

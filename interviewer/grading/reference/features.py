@@ -373,10 +373,20 @@ def list_items(sents: list[str], limit: int) -> list[tuple[str, str]]:
 def texts_to_encode(question: Question, answer: str, policy: ReferencePolicy) -> list[str]:
     """Every text grading this answer will embed, so a batch run can embed them up front
     (sorted by length, far faster than one answer at a time)."""
-    out = [question.example_answer, question.question, *question.key_points,
-           *(fx.split_sentences(question.example_answer) or [question.example_answer]),
-           *cl.misconception_texts(question),
-           *(s for text, _ in exemplar_texts(question) for s in answer_sentences(text, policy))]
+    return question_texts(question, policy) + answer_texts(question, answer, policy)
+
+
+def question_texts(question: Question, policy: ReferencePolicy) -> list[str]:
+    """The question's own texts `prepare` embeds: its reference texts and exemplars' sentences."""
+    return [question.example_answer, question.question, *question.key_points,
+            *(fx.split_sentences(question.example_answer) or [question.example_answer]),
+            *cl.misconception_texts(question),
+            *(s for text, _ in exemplar_texts(question) for s in answer_sentences(text, policy))]
+
+
+def answer_texts(question: Question, answer: str, policy: ReferencePolicy) -> list[str]:
+    """The texts of one answer that grading it embeds."""
+    out: list[str] = []
     clean = fx.sanitize(answer)
     for text in {clean.normalised, clean.text}:
         if not fx.is_non_answer(text):
