@@ -73,11 +73,10 @@ def fit_scale(blended: np.ndarray, panel: np.ndarray) -> tuple[float, ...]:
 
 def _policy(cal: Calibration, weight: float, temperature: float, length: float,
             scale: tuple[float, ...] = STRAIGHT, max_pull: float = NO_FLOOR) -> Any:
-    ex = cal.policy.exemplars.model_copy(update={
-        "weight": weight, "temperature": temperature, "length_penalty": length, "scale": scale,
-        "max_pull": max_pull})
-    return cal.policy.model_copy(update={"exemplars": ExemplarPolicy.model_validate(
-        ex.model_dump())})
+    ex = ExemplarPolicy.model_validate({
+        **cal.policy.exemplars.model_dump(), "weight": weight, "temperature": temperature,
+        "length_penalty": length, "scale": scale, "max_pull": max_pull})  # checked, not copied
+    return cal.policy.model_copy(update={"exemplars": ex})
 
 
 def _row(setting: dict[str, Any], cases: list[Case], results: list[CaseResult]) -> dict[str, Any]:
