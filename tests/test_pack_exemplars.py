@@ -230,6 +230,35 @@ def test_a_damaged_or_unwritable_vector_store_costs_only_speed(tmp_path: Path) -
     assert g.grade(GradeRequest(question=q, answer=answer)).score == expected
 
 
+def test_pruning_drops_only_vectors_no_question_uses_and_nobody_read_lately(
+        tmp_path: Path) -> None:
+    """Edited exemplars leave their old file behind; `interviewer index` prunes it. A file
+    another process still reads (an eval's own pack) is kept however it is keyed."""
+    import os
+    import time
+
+    from interviewer.grading.reference.vectors import STALE_DAYS, StoredVectors
+
+    old = time.time() - (STALE_DAYS + 1) * 86400
+    store = StoredVectors(tmp_path, "bow")
+    g = ReferenceGrader(BagOfWordsEncoder(), FLAT, stored_vectors=store)
+    live, edited, other = (_question(LOW + HIGH), _question(LOW),
+                           _question(HIGH + [_ex("Regularise, it helps.", 3)]))
+    g.prepare([live, edited, other])
+    files = {q.id + str(i): tmp_path / f"{g.stored_key(q)}.npy"
+             for i, q in enumerate((live, edited, other))}
+    assert all(f.exists() for f in files.values()) and len(set(files.values())) == 3
+    for f in files.values():
+        os.utime(f, (old, old))
+    # a fresh grader reads `other` (another process still uses it): that marks it as used
+    ReferenceGrader(BagOfWordsEncoder(), FLAT, stored_vectors=store).prepare([other])
+    report = g.prune_stored([live])
+    assert report is not None and (report.kept, report.removed) == (2, 1)
+    assert report.freed_bytes > 0
+    assert [f.exists() for f in files.values()] == [True, False, True]
+    assert ReferenceGrader(BagOfWordsEncoder(), FLAT).prune_stored([live]) is None
+
+
 def test_only_an_encoder_that_names_its_vectors_gets_a_store_by_default() -> None:
     assert ReferenceGrader(BagOfWordsEncoder(), FLAT).stored is None
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from interviewer.core.pack import load_pack
+from interviewer.core.pack import Pack, load_pack
 from interviewer.core.settings import Settings
+
+if TYPE_CHECKING:
+    from interviewer.grading.reference.vectors import PruneReport
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +43,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{name}: skipped, it does not load: {why}", file=sys.stderr)
     index = KnowledgeIndex(settings)
     reports = [index.build(p) for p in packs]
+    # stale question vectors go only when every pack was seen (another pack's are unknown)
+    pruned = None if args.pack or problems else _prune_question_vectors(packs)
     if args.json:
         print(json.dumps([r.model_dump() | {"changes": r.changes} for r in reports], indent=2))
     else:
@@ -49,4 +55,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 f"unchanged {r.unchanged})"
             )
         print(f"grading encoder: {grading_model}")
+        if pruned is not None:
+            print(f"question vectors: {pruned.kept} kept, {pruned.removed} unused removed "
+                  f"({pruned.freed_bytes / 1e6:.1f} MB)")
     return 0
+
+
+def _prune_question_vectors(packs: list[Pack]) -> PruneReport | None:
+    """Remove stored question vectors no installed question uses (edited exemplars leave their
+    old file behind, 15-20 MB a pack)."""
+    from interviewer.core.errors import ModelError
+    from interviewer.grading.reference import ReferenceGrader
+    from interviewer.packs.embeddings import MiniLM
+
+    try:
+        grader = ReferenceGrader(MiniLM.for_grading())
+    except (ImportError, OSError, ModelError) as e:
+        print(f"question vectors: not pruned ({e})", file=sys.stderr)
+        return None
+    return grader.prune_stored([q for p in packs for q in p.questions])

@@ -146,11 +146,8 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
     ex_sents = fx.split_sentences(question.example_answer) or [question.example_answer]
     mc_claims = [m.claim for m in question.misconceptions]
     owned = cl.correction_claims(question)
-    fixes = [t for _, t in owned]
-    texts = [question.example_answer, question.question, *points, *ex_sents, *mc_claims, *fixes]
-    # each exemplar's sentences, read as an answer's are (its vector is pooled from them)
     graded = exemplar_texts(question)
-    ex_parts = [answer_sentences(text, policy) for text, _ in graded]
+    texts, ex_parts = _fixed_texts(question, policy)
     emb_all = encode(texts + [s for part in ex_parts for s in part])
     emb = emb_all[: len(texts)]
     k, m, c = len(points), len(ex_sents), len(mc_claims)
@@ -189,6 +186,23 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
         exemplar_length=(np.log1p([len(fx.words(text)) for text, _ in graded]).astype(np.float32)
                          if exemplars is not None else None),
     )
+
+
+def fixed_texts(question: Question, policy: ReferencePolicy) -> list[str]:
+    """Every text `prepare` embeds for a question, in its order (what a store of question
+    vectors is keyed by)."""
+    texts, ex_parts = _fixed_texts(question, policy)
+    return texts + [s for part in ex_parts for s in part]
+
+
+def _fixed_texts(question: Question, policy: ReferencePolicy) -> tuple[list[str], list[list[str]]]:
+    """The reference texts (example, question, key points, example sentences, misconceptions,
+    their corrections) and each exemplar's sentences, read as an answer's are."""
+    ex_sents = fx.split_sentences(question.example_answer) or [question.example_answer]
+    texts = [question.example_answer, question.question, *question.key_points, *ex_sents,
+             *(m.claim for m in question.misconceptions),
+             *(t for _, t in cl.correction_claims(question))]
+    return texts, [answer_sentences(text, policy) for text, _ in exemplar_texts(question)]
 
 
 def exemplar_texts(question: Question) -> list[tuple[str, int]]:

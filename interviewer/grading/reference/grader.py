@@ -24,13 +24,14 @@ from interviewer.grading.reference.features import (
     answer_features,
     answer_texts,
     exemplar_grade,
+    fixed_texts,
     prepare,
     slug_hash,
     texts_to_encode,
 )
 from interviewer.grading.reference.policy import ReferencePolicy
 from interviewer.grading.reference.scorer import Scorer
-from interviewer.grading.reference.vectors import StoredVectors
+from interviewer.grading.reference.vectors import PruneReport, StoredVectors
 
 VECTOR_CACHE = 4096  # answer texts/sentences kept embedded (about 6 MB); speed only
 
@@ -160,6 +161,19 @@ class ReferenceGrader:
         answer to a question otherwise pays for them, several times an answer's own cost."""
         for question in questions:
             self._prepare(question)
+
+    def stored_key(self, question: Question) -> str | None:
+        """The name of this question's file in the vector store (None: the grader keeps none)."""
+        if self.stored is None:
+            return None
+        return self.stored.key(fixed_texts(question, self.policy))
+
+    def prune_stored(self, questions: list[Question]) -> PruneReport | None:
+        """Drop stored vectors none of these questions uses and nobody read lately (see
+        `StoredVectors.prune`); None when the grader keeps no store."""
+        if self.stored is None:
+            return None
+        return self.stored.prune({k for q in questions if (k := self.stored_key(q))})
 
     # --- internals ----------------------------------------------------------------------------
 

@@ -4,7 +4,11 @@ most of preparing it (about 0.5-0.8 s), and the vectors depend only on the encod
 
 One `.npy` file per list of texts, named by a hash of the encoder's fingerprint and the texts, so
 an edited exemplar or key point, a changed sentence split or another encoder misses and is
-computed again. A file that cannot be read or written costs only speed (logged)."""
+computed again. A file that cannot be read or written costs only speed (logged).
+
+Files nobody asks for pile up as exemplars are edited: `prune` (run by `interviewer index`) removes
+those no installed question is keyed to and nobody has read for `STALE_DAYS` (the evals' and tests'
+own packs share the store and must not lose theirs to an index run)."""
 
 from __future__ import annotations
 
@@ -12,16 +16,30 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 
 # bump when what a stored row means changes
 CACHE_VERSION = "1"
 VECTORS_DIR = "question-vectors"
+# a file no installed question is keyed to survives `prune` while it was read this recently
+STALE_DAYS = 7.0
+# a read marks a file as used at most this often (one metadata write, not one per read)
+TOUCH_EVERY_S = 3600.0
+
+
+class PruneReport(BaseModel):
+    """What `prune` did, for `interviewer index` to say."""
+
+    kept: int = 0
+    removed: int = 0
+    freed_bytes: int = 0
 
 
 class StoredVectors:
@@ -65,7 +83,42 @@ class StoredVectors:
         if rows.ndim != 2 or rows.shape[0] != n or rows.dtype != np.float32:
             log.warning("stored vectors %s have shape %s; computing them again", path, rows.shape)
             return None
+        self._touch(path)
         return rows
+
+    def _touch(self, path: Path) -> None:
+        """Mark the file as used (its mtime), so `prune` keeps what some process still reads."""
+        try:
+            if time.time() - path.stat().st_mtime > TOUCH_EVERY_S:
+                os.utime(path)
+        except OSError:  # a read-only store is still a store
+            pass
+
+    def prune(self, keep: set[str], stale_days: float = STALE_DAYS) -> PruneReport:
+        """Remove the files whose key is not in `keep` and that were not used for `stale_days`."""
+        report = PruneReport()
+        cutoff = time.time() - stale_days * 86400.0
+        try:
+            paths = sorted(self.directory.glob("*.npy"))
+        except OSError as e:
+            log.warning("could not list %s (%s)", self.directory, e)
+            return report
+        for path in paths:
+            try:
+                st = path.stat()
+                if path.stem in keep or st.st_mtime >= cutoff:
+                    report.kept += 1
+                    continue
+                path.unlink()
+            except FileNotFoundError:  # another process pruned it first
+                continue
+            except OSError as e:
+                log.warning("could not remove %s (%s)", path, e)
+                report.kept += 1
+                continue
+            report.removed += 1
+            report.freed_bytes += st.st_size
+        return report
 
     def _write(self, path: Path, rows: np.ndarray) -> None:
         try:
