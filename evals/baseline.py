@@ -76,6 +76,7 @@ GRADING_CONFIG: dict[str, object] = {"dataset": "kraken", "split": "v1", "grader
                   "subset": "all answers"}
 BLIND_CONFIG: dict[str, object] = {"split": "test", "files": ["blind/kraken_blind_test_v4.jsonl",
                                            "blind/kraken_blind_test_v5.jsonl",
+                                           "blind/kraken_blind_test_v6.jsonl",
                                            "blind/dsi_blind_test_v2.jsonl",
                                            "blind/guides_blind_test_v1.jsonl"],
                 "grader": "reference"}

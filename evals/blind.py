@@ -58,14 +58,15 @@ Split = Literal["dev", "test"]
 # The v1 test files were reported three times while the grader changed; they became dev. So did
 # the Kraken v2 and v3 test files (read three times in session 7). The Kraken test half is v4 (new
 # writers, who saw only the question texts; read once, before 26 more exemplars a question went
-# in) and v5 (two more writers; read once, at the end). The second pack's v2 and the fixture
-# guides' test file stay test.
+# in) and v5 (two more writers; read once, at the end). v6 (four writers, each question twice)
+# was written in session 9 before its grading change was measured, and joined them. The second
+# pack's v2 and the fixture guides' test file stay test.
 FILES: dict[Split, list[str]] = {
     "dev": ["kraken_blind_dev_v1.jsonl", "kraken_blind_test_v1.jsonl", "kraken_blind_test_v2.jsonl",
             "kraken_blind_test_v3.jsonl", "dsi_blind_dev_v1.jsonl", "dsi_blind_test_v1.jsonl",
             "guides_blind_dev_v1.jsonl"],
-    "test": ["kraken_blind_test_v4.jsonl", "kraken_blind_test_v5.jsonl", "dsi_blind_test_v2.jsonl",
-             "guides_blind_test_v1.jsonl"],
+    "test": ["kraken_blind_test_v4.jsonl", "kraken_blind_test_v5.jsonl",
+             "kraken_blind_test_v6.jsonl", "dsi_blind_test_v2.jsonl", "guides_blind_test_v1.jsonl"],
 }
 GROUPS = ("kraken guide questions", "kraken authored questions", "data-science-interviews",
           "derived packs (fixture guides)")

@@ -21,10 +21,10 @@ from interviewer.grading.reference.calibration import (
 )
 from interviewer.grading.reference.policy import ReferencePolicy
 
-VERSION = "v6"
+VERSION = "v7"
 FEATURES_V1 = ["cov_mean", "cov_frac", "lex_recall", "len_ratio", "q_sim"]
 L2_V1 = 30.0
-REPORT_FILE = "calibration_v6.md"
+REPORT_FILE = "calibration_v7.md"
 SHIPPED_ENCODER = "all-MiniLM-L6-v2-int8"  # v1 and v2 were fitted on its vectors
 
 

@@ -26,9 +26,9 @@ from interviewer.grading.reference import ReferenceGrader, load_calibration
 from interviewer.grading.reference.calibration import Calibration
 from interviewer.grading.reference.policy import SCALE_KNOTS, ExemplarPolicy
 
-# (weight, temperature, length penalty): p4's setting first, p5's among them
-GRID = ((0.5, 0.05, 0.0), (0.8, 0.1, 0.0), (0.7, 0.1, 0.3), (0.8, 0.1, 0.3), (0.9, 0.1, 0.3),
-        (0.8, 0.05, 0.3), (0.8, 0.1, 0.6))
+# (weight, temperature, length penalty): p5's setting first, p6's among them
+GRID = ((0.8, 0.1, 0.3), (0.7, 0.1, 0.3), (0.9, 0.1, 0.3), (1.0, 0.1, 0.3), (0.9, 0.15, 0.3),
+        (0.9, 0.05, 0.3), (0.9, 0.1, 0.45), (0.9, 0.1, 0.0))
 KINDS = ("strong", "good", "adequate", "thin", "keyword_stuffed", "confidently_wrong",
          "red_flag", "buzzword", "evasive", "off_topic", "injection")
 STRAIGHT = SCALE_KNOTS

@@ -97,7 +97,7 @@ def test_missing_or_broken_file_is_a_config_error(tmp_path: Path) -> None:
 
 def test_committed_v3_is_the_documented_fit() -> None:
     cal = load_calibration(CALIBRATION_FILE)
-    assert cal.version == "v6" and CALIBRATION_FILE.name == "calibration_v6.json"
+    assert cal.version == "v7" and CALIBRATION_FILE.name == "calibration_v7.json"
     assert cal.encoder == "all-MiniLM-L6-v2-int8-dq"  # the encoder the grader runs with
     assert cal.features == FEATURES_V1
     assert set(cal.features) <= set(FEATURES)
@@ -106,7 +106,7 @@ def test_committed_v3_is_the_documented_fit() -> None:
     # coverage and lexical recall must push the grade up, or the checklist would be meaningless
     w = dict(zip(cal.features, cal.weights, strict=True))
     assert w["cov_mean"] > 0 and w["lex_recall"] > 0
-    report = (CALIBRATION_FILE.parents[2] / "evals" / "reports" / "calibration_v6.md").read_text()
+    report = (CALIBRATION_FILE.parents[2] / "evals" / "reports" / "calibration_v7.md").read_text()
     assert f"{cal.bias:+.3f}" in report
 
 
@@ -172,7 +172,7 @@ def test_report_is_generated_from_the_policy() -> None:
 
 
 def test_committed_report_matches_the_committed_policy() -> None:
-    text = (CALIBRATION_FILE.parents[2] / "evals" / "reports" / "calibration_v6.md").read_text()
+    text = (CALIBRATION_FILE.parents[2] / "evals" / "reports" / "calibration_v7.md").read_text()
     cal = load_calibration(CALIBRATION_FILE)
     from evals.calibrate import policy_markdown, rules_markdown
 

@@ -54,7 +54,7 @@ def root(tmp_path: Path, settings: Settings) -> Path:
         "kraken_blind_test_v3.jsonl": [],
         "kraken_blind_test_v4.jsonl": _rows(settings, "kraken-ml-engineer",
                                             ["machine-learning-3", "screening-2"], "test"),
-        "kraken_blind_test_v5.jsonl": [],
+        "kraken_blind_test_v5.jsonl": [], "kraken_blind_test_v6.jsonl": [],
         "dsi_blind_dev_v1.jsonl": _rows(settings, "data-science-interviews",
                                         ["dsi-theory-001"], "dev"),
         "dsi_blind_test_v1.jsonl": _rows(settings, "data-science-interviews",
@@ -84,7 +84,10 @@ def test_dev_and_test_side_by_side_with_test_in_aggregate_only(
     guide_test = report.group("kraken guide questions", "test")
     assert guide_test is not None and guide_test.n == 3
     assert set(guide_test.by_kind) == {"strong", "thin", "buzzword"}
-    assert guide_test.by_kind["buzzword"]["reference"] <= ReferencePolicy().substance.buzz_cap
+    # the jargon cap holds before the exemplar blend, which may lift a cue's cap when the answer
+    # reads like exemplars graded higher (`ReferenceGrader._overall`); the bar is 2.5
+    buzz = guide_test.by_kind["buzzword"]["reference"]
+    assert buzz <= bl.TARGET_BAD_MEAN and buzz < guide_test.by_kind["strong"]["reference"]
     assert set(report.gaps) == {"dev", "test"}
     assert report.gaps["test"] == pytest.approx(
         report.own_spearman - guide_test.metrics["reference"].spearman)
@@ -146,6 +149,7 @@ def test_committed_blind_sets_are_complete(settings: Settings) -> None:
                            ("kraken_blind_test_v3.jsonl", 352, 11),
                            ("kraken_blind_test_v4.jsonl", 352, 11),
                            ("kraken_blind_test_v5.jsonl", 352, 11),
+                           ("kraken_blind_test_v6.jsonl", 704, 11),
                            ("dsi_blind_dev_v1.jsonl", 150, 10),
                            ("dsi_blind_test_v1.jsonl", 150, 10),
                            ("dsi_blind_test_v2.jsonl", 150, 10),

@@ -74,7 +74,7 @@ def root(tmp_path: Path, settings: Settings) -> Path:
         "dsi_blind_dev_v1.jsonl": dev[DSI], "dsi_blind_test_v1.jsonl": [],
         "guides_blind_dev_v1.jsonl": [], "kraken_blind_test_v2.jsonl": [],
         "kraken_blind_test_v3.jsonl": [], "kraken_blind_test_v4.jsonl": test[KRAKEN],
-        "kraken_blind_test_v5.jsonl": [],
+        "kraken_blind_test_v5.jsonl": [], "kraken_blind_test_v6.jsonl": [],
         "dsi_blind_test_v2.jsonl": test[DSI], "guides_blind_test_v1.jsonl": [],
     }
     for name, rows in files.items():

@@ -473,7 +473,7 @@ def test_text_helpers() -> None:
 
 def test_committed_calibration_loads_and_matches_the_grader() -> None:
     cal = load_calibration()
-    assert cal.version == "v6"
+    assert cal.version == "v7"
     assert set(cal.features) <= set(FEATURES)
     assert set(cal.baselines) == {"cosine", "length"}
     assert all(s > 0 for s in cal.std)

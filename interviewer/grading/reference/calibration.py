@@ -2,15 +2,15 @@
 (every rule's number) it was fitted under.
 
 A logistic model over standardised features, fitted with soft targets (the human share of points,
-0..1) on SAF `training` only. The fitted parameters are committed as `calibration_v6.json` in
-`interviewer/grading/`, with the fit report in `evals/reports/calibration_v6.md` (v6: the same
-features under policy p5, whose exemplar blend weighs exemplars of the answer's length most and
-is put back on the panel's scale; v5: under policy p4, which blends in the question's graded
-exemplars after the caps; v4: v3's fit under policy p3, which adds the answer scorer after the
-calibration; v3: v2's features, fitted on the vectors of the grading encoder with int8
-arithmetic; v2: the whole-answer vector pooled from the sentence vectors; v1 and v2 are kept for
-comparison). The fitting code is tooling and lives with the evals (`evals.calibrate`); the
-runtime only loads.
+0..1) on SAF `training` only. The fitted parameters are committed as `calibration_v7.json` in
+`interviewer/grading/`, with the fit report in `evals/reports/calibration_v7.md` (v7: the same
+features under policy p6, with more exemplars for the authored questions and a larger share for
+them; v6: under policy p5, whose exemplar blend weighs exemplars of the answer's length most and is
+put back on the panel's scale; v5: under policy p4, which blends in the question's graded exemplars
+after the caps; v4: v3's fit under policy p3, which adds the answer scorer after the calibration;
+v3: v2's features, fitted on the vectors of the grading encoder with int8 arithmetic; v2: the
+whole-answer vector pooled from the sentence vectors; v1 and v2 are kept for comparison). The
+fitting code is tooling and lives with the evals (`evals.calibrate`); the runtime only loads.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from interviewer.core.errors import ConfigError
 from interviewer.grading.reference.policy import ReferencePolicy
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[1]
-CALIBRATION_FILE = CALIBRATION_DIR / "calibration_v6.json"
+CALIBRATION_FILE = CALIBRATION_DIR / "calibration_v7.json"
 
 
 class LinearMap(BaseModel):

@@ -17,8 +17,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # p3: the answer scorer's part (s1 measured, not used: weight 0, no cap); p4: graded exemplars;
-# p5: exemplars of the answer's own length count most, a larger share, and the blend's scale
-POLICY_VERSION = "p5"
+# p5: exemplars of the answer's own length count most, a larger share, and the blend's scale;
+# p6: 102 exemplars an authored Kraken question, a larger share again and the scale refitted
+POLICY_VERSION = "p6"
 # the grades at which `ExemplarPolicy.scale` is given (1, 1.5, ..., 5)
 SCALE_KNOTS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
 
@@ -206,15 +207,17 @@ class ExemplarPolicy(_Part):
     grade over a wrong claim's cap.
 
     Chosen on the blind dev half (`interviewer dev fit-exemplars`, report
-    `evals/reports/exemplar_fit.md`; 78 exemplars a question of `kraken-ml-engineer`, 13 of
-    `data-science-interviews`). p4 (weight 0.5, temperature 0.05, no length term, no scale):
-    Spearman guide 0.752, authored 0.749, second pack 0.741; p5: 0.782 / 0.806 / 0.802, with
-    the bad kinds 1.3-2.3 -> 1.1-1.7 on average and strong answers 4.4 -> 4.85. Much of the gain
-    is the length term: a one-line answer read like the long wrong exemplars (a thin answer,
-    graded 2 by a panel, came out under fluent wrong ones, graded 1)."""
+    `evals/reports/exemplar_fit.md`; 78 exemplars a question of `kraken-ml-engineer`'s guide
+    questions and 102 of its authored ones, 13 of `data-science-interviews`). p4 (weight 0.5,
+    temperature 0.05, no length term, no scale): Spearman guide 0.752, authored 0.749, second
+    pack 0.741; p5 (weight 0.8, 78 exemplars a question): 0.782 / 0.806 / 0.802, with the bad
+    kinds 1.3-2.3 -> 1.1-1.7 on average and strong answers 4.4 -> 4.85; p6 (weight 0.9, 24 more
+    short and mid-length exemplars an authored question): 0.785 / 0.815 / 0.804. Much of p5's
+    gain is the length term: a one-line answer read like the long wrong exemplars (a thin
+    answer, graded 2 by a panel, came out under fluent wrong ones, graded 1)."""
 
     weight: float = Field(
-        default=0.8, description="the exemplars' share of the grade, blended in after the caps "
+        default=0.9, description="the exemplars' share of the grade, blended in after the caps "
         "(the grade so far gets the rest); 0: exemplars are not read")
     temperature: float = Field(
         default=0.1, description="softmax temperature over the cosines with the exemplars: the "
@@ -224,7 +227,7 @@ class ExemplarPolicy(_Part):
         "exemplar, subtracted from their cosine: exemplars of the answer's own length count "
         "most; 0: length plays no part")
     scale: tuple[float, ...] = Field(
-        default=(1.0, 1.16, 1.96, 2.96, 3.53, 4.0, 4.1, 4.9, 5.0), description="the blended "
+        default=(1.0, 1.18, 2.0, 3.26, 3.48, 4.0, 4.1, 4.9, 5.0), description="the blended "
         "grade at 1, 1.5, ..., 5 put on the panel's scale (linear in between): most exemplars "
         "are weak or wrong, so the blend reads low; an isotonic fit of the panel's grades on "
         "the blended ones over the blind dev half (`interviewer dev fit-exemplars`), each knot at "
@@ -236,8 +239,9 @@ class ExemplarPolicy(_Part):
         "(Type I/II defined the right way round) read like it and fell from 4.5 to 2.3")
     max_pull: float = Field(
         default=1.75, description="how far under the checks' grade the exemplars may pull an "
-        "answer the checks graded at or above `verified_from` (it cost 0.011 of dev Spearman on "
-        "the guide's questions, 0.009 on the second pack's, none on the authored ones)")
+        "answer the checks graded at or above `verified_from` (under p6 it costs 0.017 of dev "
+        "Spearman on the guide's questions, 0.009 on the second pack's, none on the authored "
+        "ones)")
     min_count: int = Field(
         default=5, description="a question with fewer graded exemplars than this is graded "
         "without them (too few to stand for the range of answers)")
