@@ -11,7 +11,7 @@ import hashlib
 import math
 import re
 from collections.abc import Callable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -142,13 +142,10 @@ def question_from_reference(
 def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prepared:
     """Embed a question's reference texts (example, question, key points, example sentences,
     misconceptions and their corrections) in one call."""
-    points = list(question.key_points)
-    ex_sents = fx.split_sentences(question.example_answer) or [question.example_answer]
-    mc_claims = [m.claim for m in question.misconceptions]
-    owned = cl.correction_claims(question)
-    graded = exemplar_texts(question)
-    texts, ex_parts = _fixed_texts(question, policy)
-    emb_all = encode(texts + [s for part in ex_parts for s in part])
+    fixed = _fixed(question, policy)
+    points, ex_sents, mc_claims, owned = fixed.points, fixed.ex_sents, fixed.mc_claims, fixed.owned
+    graded, ex_parts, texts = fixed.graded, fixed.ex_parts, fixed.reference
+    emb_all = encode(fixed.all())
     emb = emb_all[: len(texts)]
     k, m, c = len(points), len(ex_sents), len(mc_claims)
     exemplars = mean = raw = None
@@ -188,21 +185,44 @@ def prepare(question: Question, encode: Encode, policy: ReferencePolicy) -> Prep
     )
 
 
+class _Fixed(NamedTuple):
+    """A question's texts `prepare` embeds, in its order: the reference texts (example,
+    question, key points, example sentences, misconceptions, their corrections), then each
+    exemplar's sentences, read as an answer's are (its vector is pooled from them)."""
+
+    example: str
+    question: str
+    points: list[str]
+    ex_sents: list[str]
+    mc_claims: list[str]
+    owned: list[tuple[int, str]]
+    graded: list[tuple[str, int]]
+    ex_parts: list[list[str]]
+
+    @property
+    def reference(self) -> list[str]:
+        return [self.example, self.question, *self.points, *self.ex_sents, *self.mc_claims,
+                *(t for _, t in self.owned)]
+
+    def all(self) -> list[str]:
+        return self.reference + [s for part in self.ex_parts for s in part]
+
+
+def _fixed(question: Question, policy: ReferencePolicy) -> _Fixed:
+    graded = exemplar_texts(question)
+    return _Fixed(
+        example=question.example_answer, question=question.question,
+        points=list(question.key_points),
+        ex_sents=fx.split_sentences(question.example_answer) or [question.example_answer],
+        mc_claims=[m.claim for m in question.misconceptions],
+        owned=cl.correction_claims(question), graded=graded,
+        ex_parts=[answer_sentences(text, policy) for text, _ in graded])
+
+
 def fixed_texts(question: Question, policy: ReferencePolicy) -> list[str]:
     """Every text `prepare` embeds for a question, in its order (what a store of question
-    vectors is keyed by)."""
-    texts, ex_parts = _fixed_texts(question, policy)
-    return texts + [s for part in ex_parts for s in part]
-
-
-def _fixed_texts(question: Question, policy: ReferencePolicy) -> tuple[list[str], list[list[str]]]:
-    """The reference texts (example, question, key points, example sentences, misconceptions,
-    their corrections) and each exemplar's sentences, read as an answer's are."""
-    ex_sents = fx.split_sentences(question.example_answer) or [question.example_answer]
-    texts = [question.example_answer, question.question, *question.key_points, *ex_sents,
-             *(m.claim for m in question.misconceptions),
-             *(t for _, t in cl.correction_claims(question))]
-    return texts, [answer_sentences(text, policy) for text, _ in exemplar_texts(question)]
+    vectors is keyed by, and what a batch run embeds up front for it)."""
+    return _fixed(question, policy).all()
 
 
 def exemplar_texts(question: Question) -> list[tuple[str, int]]:
@@ -387,15 +407,7 @@ def list_items(sents: list[str], limit: int) -> list[tuple[str, str]]:
 def texts_to_encode(question: Question, answer: str, policy: ReferencePolicy) -> list[str]:
     """Every text grading this answer will embed, so a batch run can embed them up front
     (sorted by length, far faster than one answer at a time)."""
-    return question_texts(question, policy) + answer_texts(question, answer, policy)
-
-
-def question_texts(question: Question, policy: ReferencePolicy) -> list[str]:
-    """The question's own texts `prepare` embeds: its reference texts and exemplars' sentences."""
-    return [question.example_answer, question.question, *question.key_points,
-            *(fx.split_sentences(question.example_answer) or [question.example_answer]),
-            *cl.misconception_texts(question),
-            *(s for text, _ in exemplar_texts(question) for s in answer_sentences(text, policy))]
+    return fixed_texts(question, policy) + answer_texts(question, answer, policy)
 
 
 def answer_texts(question: Question, answer: str, policy: ReferencePolicy) -> list[str]:
